@@ -1,0 +1,100 @@
+// swift-tools-version: 6.1
+// Weft: a service mesh in Swift. See ARCHITECTURE.md for the layers and the two flows.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "weft",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "weft", targets: ["weft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // L0
+        .target(name: "WeftCore", swiftSettings: strict),
+        .target(
+            name: "EnvoyAPI",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ],
+            swiftSettings: strict
+        ),
+        // L1
+        .target(
+            name: "WeftConfig",
+            dependencies: ["WeftCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(name: "WeftModel", dependencies: ["WeftCore", "WeftConfig"], swiftSettings: strict),
+        // L2
+        .target(
+            name: "XDSTranslation",
+            dependencies: ["WeftCore", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        // L3
+        .target(
+            name: "WeftRegistry",
+            dependencies: ["WeftCore", "WeftConfig", "WeftModel", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "XDSServer",
+            dependencies: [
+                "WeftCore", "WeftModel", "XDSTranslation", "EnvoyAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // L4
+        .target(
+            name: "WeftControl",
+            dependencies: [
+                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WeftCLI",
+            dependencies: [
+                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // L5
+        .executableTarget(name: "weft", dependencies: ["WeftCLI"], swiftSettings: strict),
+        .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftCore"], swiftSettings: strict),
+        .testTarget(
+            name: "XDSTranslationTests",
+            dependencies: ["XDSTranslation", "WeftModel", "WeftConfig", "EnvoyAPI"],
+            resources: [.copy("Golden"), .copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftCore"], swiftSettings: strict),
+    ]
+)

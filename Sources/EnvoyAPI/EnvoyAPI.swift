@@ -1,0 +1,20 @@
+// EnvoyAPI: the Swift form of the Envoy v3 xDS API, as far as Weft uses it.
+//
+// This module holds only code generated from our own trimmed copies of Envoy's .proto
+// files (Protos/, regenerated with scripts/gen-protos.sh into Generated/) plus the type
+// URL constants below. The trimmed protos keep Envoy's packages, names and field numbers,
+// so messages built here are wire-compatible with a real Envoy. No logic belongs here:
+// translation lives in XDSTranslation and serving in XDSServer.
+
+/// Type URLs of the xDS resources Weft serves, as carried in `google.protobuf.Any`
+/// and in `DiscoveryRequest.type_url`.
+public enum EnvoyTypeURL {
+    /// LDS: `envoy.config.listener.v3.Listener`.
+    public static let listener = "type.googleapis.com/envoy.config.listener.v3.Listener"
+    /// CDS: `envoy.config.cluster.v3.Cluster`.
+    public static let cluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+    /// RDS: `envoy.config.route.v3.RouteConfiguration`.
+    public static let routeConfiguration = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+    /// EDS: `envoy.config.endpoint.v3.ClusterLoadAssignment`.
+    public static let clusterLoadAssignment = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+}

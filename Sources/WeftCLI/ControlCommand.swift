@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOPosix
+import WeftControl
+import WeftCore
+
+struct ControlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "control",
+        abstract: "Run the control plane: load and watch config, keep the registry, serve xDS and the API."
+    )
+
+    @Option(help: "Folder of Istio YAML/JSON files to load and watch.") var config: String?
+    @Option(help: "Folder where applied resources and registrations are stored.") var data: String = ".weft-data"
+    @Option(help: "xDS (ADS gRPC) listen address.") var xds: String = "127.0.0.1:15010"
+    @Option(help: "HTTP API listen address.") var api: String = "127.0.0.1:15014"
+    @Option(help: "Debounce before pushing a change, in milliseconds.") var debounceMs: Int = 100
+
+    func run() async throws {
+        let xdsAddress = try parseAddress(xds, flag: "--xds")
+        let apiAddress = try parseAddress(api, flag: "--api")
+        if let config {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: config, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--config: '\(config)' is not a folder")
+            }
+        }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "weft.control")
+        logger.logLevel = .info
+        let settings = ControlPlaneConfig(
+            configDirectory: config.map { URL(fileURLWithPath: $0) }, dataDirectory: URL(fileURLWithPath: data),
+            xds: xdsAddress, api: apiAddress, debounce: .milliseconds(max(0, debounceMs))
+        )
+        let plane = ControlPlane(config: settings, logger: logger, clock: SystemWallClock(), group: MultiThreadedEventLoopGroup.singleton)
+        try await withSignalCancellation { try await plane.run() }
+    }
+}
+
+/// Runs `body` until it ends or SIGTERM/SIGINT arrives, then cancels it so it can shut down in order.
+func withSignalCancellation(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    let task = Task { try await body() }
+    let sources = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+        signal(sig, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        s.setEventHandler { task.cancel() }
+        s.resume()
+        return s
+    }
+    defer { sources.forEach { $0.cancel() } }
+    do {
+        try await task.value
+    } catch is CancellationError {
+    }
+}

@@ -1,0 +1,29 @@
+// WeftCLI: the `weft` command line as testable ArgumentParser types. It parses flags into validated
+// values, builds the real clock, event loops and logger, and hands them to the assemblies (WeftControl).
+import ArgumentParser
+import WeftCore
+
+@available(macOS 10.15, *)
+public struct WeftCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "weft",
+        abstract: "Weft: a service mesh. Istio's configuration, Envoy's xDS, no Kubernetes needed.",
+        subcommands: [ControlCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self, StatusCommand.self,
+                      ValidateCommand.self, BootstrapCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Parses `host:port` flags with a message that names the flag.
+func parseAddress(_ text: String, flag: String) throws -> HostPort {
+    do { return try HostPort(parsing: text, field: flag) } catch { throw ValidationError(error.description) }
+}
+
+/// Shared `--server` option for commands that talk to a running control plane.
+struct ServerOption: ParsableArguments {
+    @Option(name: .long, help: "Address of the control plane's API (host:port, IPv6 as [::1]:15014).")
+    var server: String = "127.0.0.1:15014"
+
+    func client() throws -> APIClient { APIClient(server: try parseAddress(server, flag: "--server")) }
+}

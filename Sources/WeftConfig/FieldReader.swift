@@ -1,0 +1,153 @@
+import WeftCore
+
+/// Collects the diagnostics of one document while it is decoded; decoding goes on after a problem so the user
+/// sees every problem at once.
+final class DecodeContext {
+    var diagnostics: [Diagnostic] = []
+    let file: String
+    var resource: String = ""
+
+    init(file: String) { self.file = file }
+
+    func error(_ path: String, _ message: String) {
+        diagnostics.append(Diagnostic(file: file, resource: resource, path: path, message: message))
+    }
+}
+
+/// Reads the fields of one JSON object and reports unknown ones when `finish()` is called.
+final class ObjectReader {
+    let pairs: [(String, JSONValue)]
+    let path: String
+    let ctx: DecodeContext
+    private var used: Set<String> = []
+
+    init?(_ value: JSONValue?, path: String, ctx: DecodeContext) {
+        guard let value else { return nil }
+        guard case let .object(pairs) = value else {
+            ctx.error(path, "must be an object")
+            return nil
+        }
+        self.pairs = pairs
+        self.path = path
+        self.ctx = ctx
+    }
+
+    func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func raw(_ key: String) -> JSONValue? {
+        used.insert(key)
+        guard let v = pairs.first(where: { $0.0 == key })?.1, v != .null else { return nil }
+        return v
+    }
+
+    func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+
+    func string(_ key: String, required: Bool = false) -> String? {
+        guard let v = raw(key) else {
+            if required { ctx.error(sub(key), "missing required field") }
+            return nil
+        }
+        guard case let .string(s) = v else {
+            ctx.error(sub(key), "must be a string")
+            return nil
+        }
+        if required && s.isEmpty { ctx.error(sub(key), "must not be empty") }
+        return s
+    }
+
+    func int(_ key: String, required: Bool = false) -> Int? {
+        guard let v = raw(key) else {
+            if required { ctx.error(sub(key), "missing required field") }
+            return nil
+        }
+        if case let .number(n) = v, n.rounded() == n, abs(n) < 1e15 { return Int(n) }
+        if case let .string(s) = v, let n = Int(s) { return n }
+        ctx.error(sub(key), "must be a whole number")
+        return nil
+    }
+
+    func double(_ key: String) -> Double? {
+        guard let v = raw(key) else { return nil }
+        if case let .number(n) = v { return n }
+        ctx.error(sub(key), "must be a number")
+        return nil
+    }
+
+    func bool(_ key: String) -> Bool? {
+        guard let v = raw(key) else { return nil }
+        if case let .bool(b) = v { return b }
+        ctx.error(sub(key), "must be true or false")
+        return nil
+    }
+
+    /// A duration such as `1s` or `250ms`, in nanoseconds.
+    func duration(_ key: String) -> Int64? {
+        guard let s = string(key) else { return nil }
+        guard let ns = ConfigDuration.nanoseconds(s), ns >= 0 else {
+            ctx.error(sub(key), "'\(s)' is not a duration (for example 1s, 500ms, 1m)")
+            return nil
+        }
+        return ns
+    }
+
+    func object(_ key: String) -> ObjectReader? { ObjectReader(raw(key), path: sub(key), ctx: ctx) }
+
+    /// An array whose elements are decoded by `element(value, path)`.
+    func array<T>(_ key: String, _ element: (JSONValue, String) -> T?) -> [T] {
+        guard let v = raw(key) else { return [] }
+        guard case let .array(items) = v else {
+            ctx.error(sub(key), "must be a list")
+            return []
+        }
+        return items.enumerated().compactMap { i, item in element(item, "\(sub(key))[\(i)]") }
+    }
+
+    func objects<T>(_ key: String, _ decode: (ObjectReader) -> T?) -> [T] {
+        array(key) { value, path in ObjectReader(value, path: path, ctx: ctx).flatMap(decode) }
+    }
+
+    func strings(_ key: String) -> [String] {
+        array(key) { value, path in
+            if case let .string(s) = value { return s }
+            ctx.error(path, "must be a string")
+            return nil
+        }
+    }
+
+    /// A map of string to string, such as labels.
+    func stringMap(_ key: String) -> [String: String] {
+        guard let r = object(key) else { return [:] }
+        var out: [String: String] = [:]
+        for (k, v) in r.pairs {
+            r.used.insert(k)
+            if case let .string(s) = v { out[k] = s } else { ctx.error(r.sub(k), "must be a string (quote numbers and booleans)") }
+        }
+        return out
+    }
+
+    /// A map of string to object, decoded per entry; entries keep document order.
+    func objectMap<T>(_ key: String, _ decode: (ObjectReader) -> T?) -> [(String, T)] {
+        guard let r = object(key) else { return [] }
+        var out: [(String, T)] = []
+        for (k, v) in r.pairs {
+            r.used.insert(k)
+            if let o = ObjectReader(v, path: r.sub(k), ctx: ctx), let t = decode(o) { out.append((k, t)) }
+        }
+        return out
+    }
+
+    /// One of a fixed set of names; reports the allowed names otherwise.
+    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) -> E? where E.RawValue == String {
+        guard let s = string(key) else { return nil }
+        if let e = E(rawValue: s) { return e }
+        ctx.error(sub(key), "'\(s)' is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        return nil
+    }
+
+    /// Reports every field that no decoder asked for.
+    func finish() {
+        for (k, _) in pairs where !used.contains(k) {
+            ctx.error(sub(k), "unknown field '\(k)'")
+        }
+    }
+}

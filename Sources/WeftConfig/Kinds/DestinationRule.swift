@@ -1,0 +1,223 @@
+/// Istio DestinationRule: subsets of a service and the traffic policy for calls to it.
+public struct DestinationRule: Hashable, Sendable {
+    public var host: String
+    public var trafficPolicy: TrafficPolicy?
+    public var subsets: [Subset]
+    public var exportTo: [String]
+
+    static func decode(_ r: ObjectReader) -> DestinationRule {
+        defer { r.finish() }
+        _ = r.object("workloadSelector").map { $0.stringMap("matchLabels"); $0.finish() }
+        return DestinationRule(
+            host: r.string("host", required: true) ?? "",
+            trafficPolicy: r.object("trafficPolicy").map(TrafficPolicy.decode),
+            subsets: r.objects("subsets", Subset.decode),
+            exportTo: r.strings("exportTo")
+        )
+    }
+}
+
+public struct Subset: Hashable, Sendable {
+    public var name: String
+    public var labels: [String: String]
+    public var trafficPolicy: TrafficPolicy?
+
+    static func decode(_ r: ObjectReader) -> Subset? {
+        defer { r.finish() }
+        return Subset(name: r.string("name", required: true) ?? "", labels: r.stringMap("labels"),
+                      trafficPolicy: r.object("trafficPolicy").map(TrafficPolicy.decode))
+    }
+}
+
+public struct TrafficPolicy: Hashable, Sendable {
+    public var loadBalancer: LoadBalancer?
+    public var connectionPool: ConnectionPool?
+    public var outlierDetection: OutlierDetection?
+    public var tls: ClientTLS?
+    public var portLevelSettings: [PortPolicy] = []
+
+    public init(loadBalancer: LoadBalancer? = nil, connectionPool: ConnectionPool? = nil,
+                outlierDetection: OutlierDetection? = nil, tls: ClientTLS? = nil) {
+        self.loadBalancer = loadBalancer
+        self.connectionPool = connectionPool
+        self.outlierDetection = outlierDetection
+        self.tls = tls
+    }
+
+    public struct PortPolicy: Hashable, Sendable {
+        public var port: Int
+        public var policy: TrafficPolicy
+    }
+
+    static func decode(_ r: ObjectReader) -> TrafficPolicy {
+        decode(r, allowPorts: true)
+    }
+
+    static func decode(_ r: ObjectReader, allowPorts: Bool) -> TrafficPolicy {
+        defer { r.finish() }
+        var p = TrafficPolicy(
+            loadBalancer: r.object("loadBalancer").map(LoadBalancer.decode),
+            connectionPool: r.object("connectionPool").map(ConnectionPool.decode),
+            outlierDetection: r.object("outlierDetection").map(OutlierDetection.decode),
+            tls: r.object("tls").map(ClientTLS.decode)
+        )
+        _ = r.raw("proxyProtocol")
+        _ = r.raw("tunnel")
+        if allowPorts {
+            p.portLevelSettings = r.objects("portLevelSettings") { pr -> PortPolicy? in
+                var port = 0
+                if let po = pr.object("port") {
+                    port = po.int("number", required: true) ?? 0
+                    po.finish()
+                } else {
+                    pr.ctx.error(pr.sub("port"), "missing required field")
+                }
+                return PortPolicy(port: port, policy: decode(pr, allowPorts: false))
+            }
+        }
+        return p
+    }
+}
+
+public struct LoadBalancer: Hashable, Sendable {
+    public enum Simple: String, CaseIterable, Sendable {
+        case UNSPECIFIED, LEAST_CONN, RANDOM, PASSTHROUGH, ROUND_ROBIN, LEAST_REQUEST
+    }
+    public enum HashKey: Hashable, Sendable {
+        case header(String)
+        case cookie(name: String, path: String?, ttl: Int64?)
+        case sourceIP
+        case queryParameter(String)
+    }
+    public struct ConsistentHash: Hashable, Sendable {
+        public var key: HashKey
+        public var minimumRingSize: Int?
+        public var maglevTableSize: Int?
+    }
+    public var simple: Simple?
+    public var consistentHash: ConsistentHash?
+    /// `localityLbSetting` is accepted as written; a later issue applies it.
+    public var hasLocalitySetting: Bool = false
+    public var warmupDuration: Int64?
+
+    static func decode(_ r: ObjectReader) -> LoadBalancer {
+        defer { r.finish() }
+        var lb = LoadBalancer(simple: r.enumValue("simple", Simple.self))
+        if let ch = r.object("consistentHash") {
+            var keys: [HashKey] = []
+            if let h = ch.string("httpHeaderName") { keys.append(.header(h)) }
+            if ch.bool("useSourceIp") == true { keys.append(.sourceIP) }
+            if let q = ch.string("httpQueryParameterName") { keys.append(.queryParameter(q)) }
+            if let c = ch.object("httpCookie") {
+                keys.append(.cookie(name: c.string("name", required: true) ?? "", path: c.string("path"), ttl: c.duration("ttl")))
+                c.finish()
+            }
+            if keys.count != 1 {
+                ch.ctx.error(ch.path, "set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName")
+            }
+            var ring = ch.int("minimumRingSize")
+            if let rh = ch.object("ringHash") { ring = rh.int("minimumRingSize"); rh.finish() }
+            var maglev: Int?
+            if let m = ch.object("maglev") { maglev = m.int("tableSize"); m.finish() }
+            if let key = keys.first {
+                lb.consistentHash = ConsistentHash(key: key, minimumRingSize: ring, maglevTableSize: maglev)
+            }
+            ch.finish()
+        }
+        if lb.simple != nil && lb.consistentHash != nil {
+            r.ctx.error(r.path, "set only one of simple and consistentHash")
+        }
+        lb.hasLocalitySetting = r.raw("localityLbSetting") != nil
+        lb.warmupDuration = r.duration("warmupDurationSecs")
+        return lb
+    }
+}
+
+public struct ConnectionPool: Hashable, Sendable {
+    public var maxConnections: Int?
+    public var connectTimeout: Int64?
+    public var tcpIdleTimeout: Int64?
+    public var maxConnectionDuration: Int64?
+    public var http1MaxPendingRequests: Int?
+    public var http2MaxRequests: Int?
+    public var maxRequestsPerConnection: Int?
+    public var maxRetries: Int?
+    public var httpIdleTimeout: Int64?
+    public var maxConcurrentStreams: Int?
+    public var h2UpgradePolicy: String?
+
+    static func decode(_ r: ObjectReader) -> ConnectionPool {
+        defer { r.finish() }
+        var cp = ConnectionPool()
+        if let t = r.object("tcp") {
+            cp.maxConnections = t.int("maxConnections")
+            cp.connectTimeout = t.duration("connectTimeout")
+            cp.tcpIdleTimeout = t.duration("idleTimeout")
+            cp.maxConnectionDuration = t.duration("maxConnectionDuration")
+            _ = t.raw("tcpKeepalive")
+            t.finish()
+        }
+        if let h = r.object("http") {
+            cp.http1MaxPendingRequests = h.int("http1MaxPendingRequests")
+            cp.http2MaxRequests = h.int("http2MaxRequests")
+            cp.maxRequestsPerConnection = h.int("maxRequestsPerConnection")
+            cp.maxRetries = h.int("maxRetries")
+            cp.httpIdleTimeout = h.duration("idleTimeout")
+            cp.maxConcurrentStreams = h.int("maxConcurrentStreams")
+            cp.h2UpgradePolicy = h.string("h2UpgradePolicy")
+            _ = h.bool("useClientProtocol")
+            h.finish()
+        }
+        return cp
+    }
+}
+
+public struct OutlierDetection: Hashable, Sendable {
+    public var consecutive5xxErrors: Int?
+    public var consecutiveGatewayErrors: Int?
+    public var consecutiveLocalOriginFailures: Int?
+    public var splitExternalLocalOriginErrors: Bool?
+    public var interval: Int64?
+    public var baseEjectionTime: Int64?
+    public var maxEjectionPercent: Int?
+    public var minHealthPercent: Int?
+
+    static func decode(_ r: ObjectReader) -> OutlierDetection {
+        defer { r.finish() }
+        var o = OutlierDetection(
+            consecutive5xxErrors: r.int("consecutive5xxErrors"),
+            consecutiveGatewayErrors: r.int("consecutiveGatewayErrors"),
+            consecutiveLocalOriginFailures: r.int("consecutiveLocalOriginFailures"),
+            splitExternalLocalOriginErrors: r.bool("splitExternalLocalOriginErrors"),
+            interval: r.duration("interval"),
+            baseEjectionTime: r.duration("baseEjectionTime"),
+            maxEjectionPercent: r.int("maxEjectionPercent"),
+            minHealthPercent: r.int("minHealthPercent")
+        )
+        if let legacy = r.int("consecutiveErrors"), o.consecutive5xxErrors == nil { o.consecutive5xxErrors = legacy }
+        return o
+    }
+}
+
+public struct ClientTLS: Hashable, Sendable {
+    public enum Mode: String, CaseIterable, Sendable { case DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL }
+    public var mode: Mode
+    public var clientCertificate: String?
+    public var privateKey: String?
+    public var caCertificates: String?
+    public var credentialName: String?
+    public var subjectAltNames: [String]
+    public var sni: String?
+    public var insecureSkipVerify: Bool
+
+    static func decode(_ r: ObjectReader) -> ClientTLS {
+        defer { r.finish() }
+        return ClientTLS(
+            mode: r.enumValue("mode", Mode.self) ?? .DISABLE,
+            clientCertificate: r.string("clientCertificate"), privateKey: r.string("privateKey"),
+            caCertificates: r.string("caCertificates"), credentialName: r.string("credentialName"),
+            subjectAltNames: r.strings("subjectAltNames"), sni: r.string("sni"),
+            insecureSkipVerify: r.bool("insecureSkipVerify") ?? false
+        )
+    }
+}

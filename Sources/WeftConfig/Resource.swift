@@ -1,0 +1,66 @@
+import WeftCore
+
+/// The kinds of resource Weft accepts.
+public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
+    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, Sidecar, Gateway
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    /// Accepts the kind as written (`VirtualService`), lower-case, plural or Istio's short names (`vs`, `dr`, `se`).
+    public init?(loose text: String) {
+        let t = text.lowercased()
+        let aliases: [String: ResourceKind] = ["vs": .VirtualService, "dr": .DestinationRule, "se": .ServiceEntry,
+                                               "we": .WorkloadEntry, "gw": .Gateway]
+        if let k = aliases[t] { self = k; return }
+        guard let k = ResourceKind.allCases.first(where: { t == $0.rawValue.lowercased() || t == $0.rawValue.lowercased() + "s" }) else {
+            return nil
+        }
+        self = k
+    }
+}
+
+/// Identity of a resource: kind, namespace and name.
+public struct ResourceKey: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public var kind: ResourceKind
+    public var namespace: String
+    public var name: String
+
+    public init(kind: ResourceKind, namespace: String, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String { "\(kind.rawValue) \(namespace)/\(name)" }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.kind, a.namespace, a.name) < (b.kind, b.namespace, b.name)
+    }
+}
+
+/// A typed spec of one of the supported kinds.
+public enum ResourceSpec: Hashable, Sendable {
+    case virtualService(VirtualService)
+    case destinationRule(DestinationRule)
+    case serviceEntry(ServiceEntry)
+    case workloadEntry(WorkloadEntry)
+    case sidecar(Sidecar)
+    case gateway(Gateway)
+}
+
+/// One decoded, validated resource, with the document it came from (for `get` and for storage).
+public struct Resource: Hashable, Sendable {
+    public var key: ResourceKey
+    public var spec: ResourceSpec
+    /// The whole document as given, kept for output and storage.
+    public var document: JSONValue
+    /// The file or API source it came from.
+    public var source: String
+
+    public init(key: ResourceKey, spec: ResourceSpec, document: JSONValue, source: String) {
+        self.key = key
+        self.spec = spec
+        self.document = document
+        self.source = source
+    }
+}

@@ -1,0 +1,65 @@
+import WeftCore
+
+/// Checks a whole set of resources together: names unique, references (hosts, subsets) defined, no two
+/// routes for one host. `extraHosts` are the hosts that registered workloads declare.
+public enum ConfigSetValidator {
+    public static func validate(_ resources: [Resource], extraHosts: Set<String> = []) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        func error(_ r: Resource, _ path: String, _ msg: String) {
+            out.append(Diagnostic(file: r.source, resource: r.key.description, path: path, message: msg))
+        }
+        var seen: [ResourceKey: Resource] = [:]
+        for r in resources {
+            if let first = seen[r.key] {
+                error(r, "metadata.name", "duplicate name: \(r.key) is also defined in \(first.source)")
+            } else {
+                seen[r.key] = r
+            }
+        }
+        var declared = extraHosts
+        var subsets: [String: Set<String>] = [:]
+        var drOwner: [String: Resource] = [:]
+        for r in resources {
+            if case let .serviceEntry(se) = r.spec { declared.formUnion(se.hosts) }
+        }
+        for r in resources {
+            guard case let .destinationRule(dr) = r.spec else { continue }
+            let host = HostName.resolve(dr.host, namespace: r.key.namespace, declared: declared)
+                ?? HostName.qualify(dr.host, namespace: r.key.namespace)
+            if let other = drOwner[host], other.key != r.key {
+                error(r, "spec.host", "host \(host) already has DestinationRule \(other.key.namespace)/\(other.key.name)")
+            }
+            drOwner[host] = r
+            subsets[host, default: []].formUnion(dr.subsets.map(\.name))
+        }
+        var vsOwner: [String: Resource] = [:]
+        for r in resources {
+            guard case let .virtualService(vs) = r.spec, vs.appliesToMesh else { continue }
+            let ns = r.key.namespace
+            for (i, h) in vs.hosts.enumerated() {
+                let host = HostName.resolve(h, namespace: ns, declared: declared) ?? HostName.qualify(h, namespace: ns)
+                if let other = vsOwner[host], other.key != r.key {
+                    error(r, "spec.hosts[\(i)]", "host \(host) is already routed by VirtualService \(other.key.namespace)/\(other.key.name)")
+                }
+                vsOwner[host] = r
+            }
+            func check(_ d: Destination, _ path: String) {
+                guard let host = HostName.resolve(d.host, namespace: ns, declared: declared) else {
+                    error(r, "\(path).host", "host '\(d.host)' is not declared by any ServiceEntry or registered workload")
+                    return
+                }
+                if let s = d.subset, !(subsets[host]?.contains(s) ?? false) {
+                    error(r, "\(path).subset", "subset '\(s)' is not defined by any DestinationRule for host \(host)")
+                }
+            }
+            for (i, route) in vs.http.enumerated() {
+                for (j, d) in route.route.enumerated() { check(d.destination, "spec.http[\(i)].route[\(j)].destination") }
+                if let m = route.mirror { check(m, "spec.http[\(i)].mirror") }
+            }
+            for (i, route) in vs.tcp.enumerated() {
+                for (j, d) in route.route.enumerated() { check(d.destination, "spec.tcp[\(i)].route[\(j)].destination") }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,74 @@
+extension ResourceValidator {
+    static func validateDestinationRule(_ dr: DestinationRule, _ c: inout Checker) {
+        c.host(dr.host, "spec.host")
+        if let tp = dr.trafficPolicy { trafficPolicy(tp, "spec.trafficPolicy", &c) }
+        var names: Set<String> = []
+        for (i, s) in dr.subsets.enumerated() {
+            let p = "spec.subsets[\(i)]"
+            if !s.name.isEmpty && !names.insert(s.name).inserted { c.error("\(p).name", "duplicate subset name '\(s.name)'") }
+            c.labels(s.labels, "\(p).labels")
+            if let tp = s.trafficPolicy { trafficPolicy(tp, "\(p).trafficPolicy", &c) }
+        }
+    }
+
+    static func trafficPolicy(_ tp: TrafficPolicy, _ p: String, _ c: inout Checker) {
+        if let cp = tp.connectionPool {
+            let h = "\(p).connectionPool.http", t = "\(p).connectionPool.tcp"
+            c.positive(cp.maxConnections, "\(t).maxConnections")
+            c.atLeastOneMillisecond(cp.connectTimeout, "\(t).connectTimeout")
+            c.atLeastOneMillisecond(cp.tcpIdleTimeout, "\(t).idleTimeout")
+            c.atLeastOneMillisecond(cp.maxConnectionDuration, "\(t).maxConnectionDuration")
+            c.positive(cp.http1MaxPendingRequests, "\(h).http1MaxPendingRequests")
+            c.positive(cp.http2MaxRequests, "\(h).http2MaxRequests")
+            c.nonNegative(cp.maxRequestsPerConnection, "\(h).maxRequestsPerConnection")
+            c.nonNegative(cp.maxRetries, "\(h).maxRetries")
+            c.atLeastOneMillisecond(cp.httpIdleTimeout, "\(h).idleTimeout")
+            c.positive(cp.maxConcurrentStreams, "\(h).maxConcurrentStreams")
+            if let u = cp.h2UpgradePolicy, !["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"].contains(u) {
+                c.error("\(h).h2UpgradePolicy", "'\(u)' is not one of DEFAULT, DO_NOT_UPGRADE, UPGRADE")
+            }
+        }
+        if let od = tp.outlierDetection {
+            let o = "\(p).outlierDetection"
+            c.nonNegative(od.consecutive5xxErrors, "\(o).consecutive5xxErrors")
+            c.nonNegative(od.consecutiveGatewayErrors, "\(o).consecutiveGatewayErrors")
+            c.nonNegative(od.consecutiveLocalOriginFailures, "\(o).consecutiveLocalOriginFailures")
+            c.atLeastOneMillisecond(od.interval, "\(o).interval")
+            c.atLeastOneMillisecond(od.baseEjectionTime, "\(o).baseEjectionTime")
+            c.percent(od.maxEjectionPercent.map(Double.init), "\(o).maxEjectionPercent")
+            c.percent(od.minHealthPercent.map(Double.init), "\(o).minHealthPercent")
+        }
+        if let lb = tp.loadBalancer, let ch = lb.consistentHash {
+            c.positive(ch.minimumRingSize, "\(p).loadBalancer.consistentHash.ringHash.minimumRingSize")
+            if let t = ch.maglevTableSize, !isPrime(t) {
+                c.error("\(p).loadBalancer.consistentHash.maglev.tableSize", "must be a prime number, got \(t)")
+            }
+            if case let .cookie(name, _, _) = ch.key, name.isEmpty {
+                c.error("\(p).loadBalancer.consistentHash.httpCookie.name", "must not be empty")
+            }
+        }
+        if let tls = tp.tls {
+            let t = "\(p).tls"
+            if tls.mode == .MUTUAL && tls.credentialName == nil {
+                if tls.clientCertificate == nil { c.error("\(t).clientCertificate", "required when mode is MUTUAL") }
+                if tls.privateKey == nil { c.error("\(t).privateKey", "required when mode is MUTUAL") }
+            }
+            if tls.mode == .DISABLE && (tls.clientCertificate != nil || tls.caCertificates != nil) {
+                c.error("\(t).mode", "certificates are set but mode is DISABLE")
+            }
+        }
+        var ports: Set<Int> = []
+        for (i, pl) in tp.portLevelSettings.enumerated() {
+            c.port(pl.port, "\(p).portLevelSettings[\(i)].port.number")
+            if !ports.insert(pl.port).inserted { c.error("\(p).portLevelSettings[\(i)].port.number", "duplicate port \(pl.port)") }
+            trafficPolicy(pl.policy, "\(p).portLevelSettings[\(i)]", &c)
+        }
+    }
+
+    static func isPrime(_ n: Int) -> Bool {
+        guard n > 1 else { return false }
+        var i = 2
+        while i * i <= n { if n % i == 0 { return false }; i += 1 }
+        return true
+    }
+}

@@ -1,0 +1,82 @@
+import WeftCore
+
+/// Checks the meaning of one resource on its own: ranges, formats, regexes, required combinations.
+/// One file per kind holds the rules; this file holds the entry point and shared checks.
+public enum ResourceValidator {
+    public static func validate(_ r: Resource) -> [Diagnostic] {
+        var c = Checker(file: r.source, resource: r.key.description)
+        switch r.spec {
+        case let .virtualService(vs): validateVirtualService(vs, &c)
+        case let .destinationRule(dr): validateDestinationRule(dr, &c)
+        case let .serviceEntry(se): validateServiceEntry(se, &c)
+        case let .workloadEntry(we): validateWorkloadEntry(we, path: "spec", &c)
+        case let .sidecar(sc): validateSidecar(sc, &c)
+        case let .gateway(gw): validateGateway(gw, &c)
+        }
+        return c.diagnostics
+    }
+}
+
+/// Collects diagnostics for one resource.
+struct Checker {
+    let file: String
+    let resource: String
+    var diagnostics: [Diagnostic] = []
+
+    mutating func error(_ path: String, _ message: String) {
+        diagnostics.append(Diagnostic(file: file, resource: resource, path: path, message: message))
+    }
+
+    mutating func percent(_ value: Double?, _ path: String) {
+        if let v = value, !(0...100).contains(v) { error(path, "percentage must be between 0 and 100, got \(v)") }
+    }
+
+    mutating func port(_ value: Int?, _ path: String) {
+        if let p = value, !(1...65535).contains(p) { error(path, "port must be between 1 and 65535, got \(p)") }
+    }
+
+    mutating func positive(_ value: Int?, _ path: String) {
+        if let v = value, v <= 0 { error(path, "must be greater than 0, got \(v)") }
+    }
+
+    mutating func nonNegative(_ value: Int?, _ path: String) {
+        if let v = value, v < 0 { error(path, "must not be negative, got \(v)") }
+    }
+
+    mutating func atLeastOneMillisecond(_ value: Int64?, _ path: String) {
+        if let v = value, v < 1_000_000 { error(path, "duration must be at least 1ms") }
+    }
+
+    mutating func host(_ h: String, _ path: String, wildcard: Bool = true) {
+        if h.isEmpty { error(path, "host must not be empty"); return }
+        if h == "*" {
+            if !wildcard { error(path, "'*' is not allowed here") }
+            return
+        }
+        var name = Substring(h)
+        if name.hasPrefix("*.") {
+            if !wildcard { error(path, "wildcard host '\(h)' is not allowed here") }
+            name = name.dropFirst(2)
+        }
+        let ok = name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }
+                && label.first != "-" && label.last != "-"
+        }
+        if !ok { error(path, "'\(h)' is not a valid host name") }
+    }
+
+    mutating func regex(_ pattern: String, _ path: String) {
+        if let why = RE2Check.problem(in: pattern) { error(path, "invalid RE2 regex '\(pattern)': \(why)") }
+    }
+
+    mutating func stringMatch(_ m: StringMatch?, _ path: String) {
+        if case let .regex(p) = m { regex(p, path + ".regex") }
+    }
+
+    mutating func labels(_ labels: [String: String], _ path: String) {
+        for (k, v) in labels.sorted(by: { $0.key < $1.key }) {
+            if k.isEmpty || k.count > 253 { error("\(path).\(k)", "label key must be 1-253 characters") }
+            if v.count > 63 { error("\(path).\(k)", "label value must be at most 63 characters") }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+extension ResourceValidator {
+    static let retryOnValues: Set<String> = [
+        "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited", "retriable-4xx",
+        "refused-stream", "retriable-status-codes", "retriable-headers", "http3-post-connect-failure",
+        "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable",
+    ]
+    static let grpcStatusNames: Set<String> = [
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ]
+
+    static func validateVirtualService(_ vs: VirtualService, _ c: inout Checker) {
+        if vs.hosts.isEmpty { c.error("spec.hosts", "at least one host is required") }
+        for (i, h) in vs.hosts.enumerated() {
+            if h == "*" && vs.appliesToMesh {
+                c.error("spec.hosts[\(i)]", "'*' is only allowed for gateways")
+            } else {
+                c.host(h, "spec.hosts[\(i)]")
+            }
+        }
+        if vs.http.isEmpty && vs.tcp.isEmpty { c.error("spec", "set at least one http or tcp route") }
+        var names: Set<String> = []
+        for (i, route) in vs.http.enumerated() {
+            let p = "spec.http[\(i)]"
+            if let n = route.name, !names.insert(n).inserted { c.error("\(p).name", "duplicate route name '\(n)'") }
+            validateHTTPRoute(route, p, &c)
+        }
+        for (i, route) in vs.tcp.enumerated() {
+            let p = "spec.tcp[\(i)]"
+            if route.route.isEmpty { c.error("\(p).route", "at least one destination is required") }
+            for (j, m) in route.match.enumerated() { c.port(m.port, "\(p).match[\(j)].port") }
+            weights(route.route, "\(p).route", &c)
+        }
+    }
+
+    static func validateHTTPRoute(_ route: HTTPRoute, _ p: String, _ c: inout Checker) {
+        let actions = [!route.route.isEmpty, route.redirect != nil, route.directResponse != nil].filter { $0 }.count
+        if actions == 0 { c.error("\(p).route", "set route, redirect or directResponse") }
+        if actions > 1 { c.error(p, "set only one of route, redirect and directResponse") }
+        if route.redirect != nil && route.rewrite != nil { c.error("\(p).rewrite", "a redirect route cannot also rewrite") }
+        for (j, m) in route.match.enumerated() {
+            let mp = "\(p).match[\(j)]"
+            c.stringMatch(m.uri, "\(mp).uri")
+            c.stringMatch(m.method, "\(mp).method")
+            c.stringMatch(m.authority, "\(mp).authority")
+            c.stringMatch(m.scheme, "\(mp).scheme")
+            for (k, v) in m.headers { c.stringMatch(v, "\(mp).headers.\(k)") }
+            for (k, v) in m.withoutHeaders { c.stringMatch(v, "\(mp).withoutHeaders.\(k)") }
+            for (k, v) in m.queryParams { c.stringMatch(v, "\(mp).queryParams.\(k)") }
+            if m.uri == .present { c.error("\(mp).uri", "set exact, prefix or regex") }
+            c.port(m.port, "\(mp).port")
+            for (k, _) in m.headers where k.lowercased() != k {
+                c.error("\(mp).headers.\(k)", "header names must be lower-case")
+            }
+        }
+        weights(route.route, "\(p).route", &c)
+        for (j, d) in route.route.enumerated() { destination(d.destination, "\(p).route[\(j)].destination", &c) }
+        if let t = route.timeout, t < 1_000_000, t != 0 { c.error("\(p).timeout", "duration must be at least 1ms or 0") }
+        if let r = route.retries {
+            if r.attempts < 0 { c.error("\(p).retries.attempts", "must not be negative, got \(r.attempts)") }
+            c.atLeastOneMillisecond(r.perTryTimeout, "\(p).retries.perTryTimeout")
+            for part in (r.retryOn ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                if let code = Int(part) {
+                    if !(100...599).contains(code) { c.error("\(p).retries.retryOn", "'\(part)' is not an HTTP status code") }
+                } else if !retryOnValues.contains(part) {
+                    c.error("\(p).retries.retryOn", "'\(part)' is not a retry condition (for example 5xx, gateway-error, connect-failure, reset, retriable-4xx)")
+                }
+            }
+        }
+        if let f = route.fault {
+            if let d = f.delay {
+                c.atLeastOneMillisecond(d.fixedDelay, "\(p).fault.delay.fixedDelay")
+                c.percent(d.percentage, "\(p).fault.delay.percentage.value")
+            }
+            if let a = f.abort {
+                c.percent(a.percentage, "\(p).fault.abort.percentage.value")
+                switch a.kind {
+                case let .http(s) where !(200...599).contains(s):
+                    c.error("\(p).fault.abort.httpStatus", "must be an HTTP status from 200 to 599, got \(s)")
+                case let .grpc(s) where !grpcStatusNames.contains(s):
+                    c.error("\(p).fault.abort.grpcStatus", "'\(s)' is not a gRPC status name (for example UNAVAILABLE)")
+                default: break
+                }
+            }
+            if f.delay == nil && f.abort == nil { c.error("\(p).fault", "set delay or abort") }
+        }
+        if let m = route.mirror { destination(m, "\(p).mirror", &c) }
+        c.percent(route.mirrorPercentage, "\(p).mirrorPercentage.value")
+        if let r = route.redirect {
+            if let code = r.redirectCode, !(300...399).contains(code) {
+                c.error("\(p).redirect.redirectCode", "must be a 3xx status, got \(code)")
+            }
+            c.port(r.port, "\(p).redirect.port")
+            if let s = r.scheme, s != "http" && s != "https" { c.error("\(p).redirect.scheme", "must be http or https") }
+        }
+        if let d = route.directResponse, !(200...599).contains(d.status) {
+            c.error("\(p).directResponse.status", "must be an HTTP status from 200 to 599, got \(d.status)")
+        }
+        if let rw = route.rewrite {
+            if let m = rw.uriRegexMatch { c.regex(m, "\(p).rewrite.uriRegexRewrite.match") }
+            if rw.uri != nil && rw.uriRegexMatch != nil { c.error("\(p).rewrite", "set only one of uri and uriRegexRewrite") }
+        }
+        if let cors = route.corsPolicy {
+            for (j, o) in cors.allowOrigins.enumerated() { c.stringMatch(o, "\(p).corsPolicy.allowOrigins[\(j)]") }
+        }
+    }
+
+    static func weights(_ dests: [HTTPRouteDestination], _ p: String, _ c: inout Checker) {
+        var sum = 0
+        for (j, d) in dests.enumerated() {
+            if let w = d.weight, !(0...100).contains(w) {
+                c.error("\(p)[\(j)].weight", "weight must be between 0 and 100, got \(w)")
+            }
+            sum += d.weight ?? 0
+        }
+        if dests.count > 1 && sum != 100 && dests.allSatisfy({ ($0.weight ?? 0) <= 100 && ($0.weight ?? 0) >= 0 }) {
+            c.error(p, "weights must add up to 100, got \(sum)")
+        }
+    }
+
+    static func destination(_ d: Destination, _ p: String, _ c: inout Checker) {
+        c.host(d.host, "\(p).host", wildcard: false)
+        c.port(d.port, "\(p).port.number")
+        if let s = d.subset, s.isEmpty { c.error("\(p).subset", "must not be empty") }
+    }
+}
+
+import Foundation

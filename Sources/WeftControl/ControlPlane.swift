@@ -1,0 +1,109 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import NIOCore
+import NIOPosix
+import WeftCore
+import WeftRegistry
+import XDSServer
+
+/// Settings of `weft control`, validated by the CLI.
+public struct ControlPlaneConfig: Sendable {
+    public var configDirectory: URL?
+    public var dataDirectory: URL?
+    public var xds: HostPort
+    public var api: HostPort
+    public var debounce: Duration
+    public var pollInterval: Duration
+
+    public init(configDirectory: URL?, dataDirectory: URL?, xds: HostPort, api: HostPort,
+                debounce: Duration = .milliseconds(100), pollInterval: Duration = .milliseconds(200)) {
+        self.configDirectory = configDirectory
+        self.dataDirectory = dataDirectory
+        self.xds = xds
+        self.api = api
+        self.debounce = debounce
+        self.pollInterval = pollInterval
+    }
+}
+
+/// `weft control`: runs until its task is cancelled.
+public struct ControlPlane: Sendable {
+    let config: ControlPlaneConfig
+    let logger: Logger
+    let clock: any WallClock
+    let group: MultiThreadedEventLoopGroup
+
+    public init(config: ControlPlaneConfig, logger: Logger, clock: any WallClock, group: MultiThreadedEventLoopGroup) {
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+        self.group = group
+    }
+
+    public func run() async throws {
+        let registry = try MeshRegistry(store: config.dataDirectory.map { DurableStore(directory: $0) }, clock: clock)
+        let folder = config.configDirectory.map { ConfigFolder(directory: $0) }
+        if let folder { reload(folder, registry) }
+        let hub = SnapshotHub()
+        let book = ProxyStatusBook()
+        hub.publish(registry.meshState())
+        let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger)
+        let address: GRPCNIOTransportCore.SocketAddress = config.xds.isIPv6
+            ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
+        let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
+                                services: [ads])
+        let api = ControlAPI(registry: registry, book: book)
+        let channel = try await HTTPAPIServer(group: group) { await api.handle($0) }.bind(config.api)
+        logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
+                                                       "resources": "\(registry.resources().count)"])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await server.serve() }
+            tasks.addTask { try await channel.closeFuture.get() }
+            tasks.addTask { await publish(registry, hub) }
+            tasks.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(250))
+                    for name in registry.expire() { logger.info("workload expired", metadata: ["workload": "\(name)"]) }
+                }
+            }
+            if let folder {
+                tasks.addTask { try await watch(folder, registry) }
+            }
+            defer {
+                server.beginGracefulShutdown()
+                channel.close(promise: nil)
+            }
+            try await tasks.next()
+            tasks.cancelAll()
+        }
+    }
+
+    /// Debounces registry changes and publishes one MeshState per quiet period.
+    func publish(_ registry: MeshRegistry, _ hub: SnapshotHub) async {
+        for await _ in registry.changes {
+            try? await Task.sleep(for: config.debounce)
+            let mesh = registry.meshState()
+            hub.publish(mesh)
+            logger.info("config pushed", metadata: ["version": "\(mesh.version)", "services": "\(mesh.services.count)"])
+        }
+    }
+
+    func watch(_ folder: ConfigFolder, _ registry: MeshRegistry) async throws {
+        var last = folder.fingerprint()
+        while !Task.isCancelled {
+            try await Task.sleep(for: config.pollInterval)
+            let now = folder.fingerprint()
+            if now != last {
+                last = now
+                reload(folder, registry)
+            }
+        }
+    }
+
+    func reload(_ folder: ConfigFolder, _ registry: MeshRegistry) {
+        registry.reload(folder: folder.read())
+        for d in registry.errors() { logger.error("config refused", metadata: ["error": "\(d)"]) }
+    }
+}

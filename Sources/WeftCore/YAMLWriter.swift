@@ -1,0 +1,48 @@
+/// Writes a JSONValue as block-style YAML (strings always quoted, so no value changes type on the way back).
+public enum YAMLWriter {
+    public static func write(_ value: JSONValue) -> String {
+        var out = ""
+        emit(value, indent: 0, into: &out, inline: false)
+        return out
+    }
+
+    static func scalar(_ v: JSONValue) -> String? {
+        switch v {
+        case .null: return "null"
+        case let .bool(b): return b ? "true" : "false"
+        case .number: return v.serialized()
+        case .string: return v.serialized()
+        case let .array(a) where a.isEmpty: return "[]"
+        case let .object(o) where o.isEmpty: return "{}"
+        default: return nil
+        }
+    }
+
+    static func key(_ k: String) -> String {
+        let plain = !k.isEmpty && k.allSatisfy { $0.isLetter || $0.isNumber || "_-./".contains($0) } && !(k.first?.isNumber ?? true)
+        return plain ? k : JSONValue.string(k).serialized()
+    }
+
+    static func emit(_ value: JSONValue, indent: Int, into out: inout String, inline: Bool) {
+        let pad = String(repeating: " ", count: indent)
+        switch value {
+        case let .object(pairs) where !pairs.isEmpty:
+            for (i, (k, v)) in pairs.enumerated() {
+                out += (inline && i == 0) ? "" : pad
+                if let s = scalar(v) {
+                    out += "\(key(k)): \(s)\n"
+                } else {
+                    out += "\(key(k)):\n"
+                    emit(v, indent: indent + 2, into: &out, inline: false)
+                }
+            }
+        case let .array(items) where !items.isEmpty:
+            for item in items {
+                out += pad + "- "
+                if let s = scalar(item) { out += s + "\n" } else { emit(item, indent: indent + 2, into: &out, inline: true) }
+            }
+        default:
+            out += (inline ? "" : pad) + (scalar(value) ?? "") + "\n"
+        }
+    }
+}

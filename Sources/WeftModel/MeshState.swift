@@ -1,0 +1,82 @@
+import WeftConfig
+
+/// The immutable join of config and registry that translation reads. Built once per change, shared by all
+/// proxy streams, swapped whole.
+public struct MeshState: Sendable {
+    public var version: Int
+    /// Services by host.
+    public var services: [String: Service]
+    /// Mesh VirtualServices by the service host they route, with the namespace they were written in.
+    public var virtualServices: [String: (namespace: String, spec: VirtualService)]
+    /// DestinationRules by host.
+    public var destinationRules: [String: (namespace: String, spec: DestinationRule)]
+    public var resources: [Resource]
+
+    public var declaredHosts: Set<String> { Set(services.keys) }
+
+    public init(version: Int, resources: [Resource], workloads: [RegisteredWorkload]) {
+        self.version = version
+        self.resources = resources
+        var services: [String: Service] = [:]
+        var entries: [WorkloadInstance] = []
+        for r in resources {
+            if case let .workloadEntry(we) = r.spec { entries.append(WorkloadInstance(we, name: r.key.name, namespace: r.key.namespace)) }
+        }
+        let registered = workloads.compactMap { w -> WorkloadInstance? in
+            guard let address = w.addresses.first else { return nil }
+            return WorkloadInstance(name: w.name, namespace: w.namespace, address: address, labels: w.labels, ports: w.ports,
+                                    locality: w.locality, weight: w.weight)
+        }
+        for r in resources {
+            guard case let .serviceEntry(se) = r.spec else { continue }
+            for host in se.hosts {
+                var s = Service(host: host, namespace: r.key.namespace, ports: se.ports, resolution: se.resolution, location: se.location)
+                for (i, e) in se.endpoints.enumerated() { s.add(WorkloadInstance(e, name: "\(r.key.name)-\(i)", namespace: r.key.namespace)) }
+                if let sel = se.workloadSelector {
+                    for w in entries + registered where w.namespace == r.key.namespace && w.matches(sel) { s.add(w) }
+                }
+                if se.resolution != .STATIC && se.endpoints.isEmpty && se.workloadSelector == nil {
+                    for p in se.ports { s.endpoints[p.number] = [Endpoint(address: host, port: p.targetPort ?? p.number)] }
+                }
+                services[host] = s
+            }
+        }
+        for w in workloads {
+            guard let address = w.addresses.first else { continue }
+            for rs in w.services {
+                let host = HostName.qualify(rs.name, namespace: w.namespace)
+                let proto = rs.protocol.flatMap { PortProtocol(rawValue: $0.uppercased()) } ?? .HTTP
+                var s = services[host] ?? Service(host: host, namespace: w.namespace, ports: [])
+                if s.port(rs.port) == nil { s.ports.append(ServicePort(number: rs.port, name: "port-\(rs.port)", protocol: proto)) }
+                s.endpoints[rs.port, default: []].append(Endpoint(address: address, port: rs.targetPort ?? rs.port, labels: w.labels,
+                                                                  locality: w.locality, weight: w.weight))
+                services[host] = s
+            }
+        }
+        self.services = services
+        let declared = Set(services.keys)
+        var vss: [String: (String, VirtualService)] = [:]
+        var drs: [String: (String, DestinationRule)] = [:]
+        for r in resources.sorted(by: { $0.key < $1.key }) {
+            switch r.spec {
+            case let .virtualService(vs) where vs.appliesToMesh:
+                for h in vs.hosts {
+                    if let host = HostName.resolve(h, namespace: r.key.namespace, declared: declared), vss[host] == nil {
+                        vss[host] = (r.key.namespace, vs)
+                    }
+                }
+            case let .destinationRule(dr):
+                let host = HostName.resolve(dr.host, namespace: r.key.namespace, declared: declared) ?? HostName.qualify(dr.host, namespace: r.key.namespace)
+                if drs[host] == nil { drs[host] = (r.key.namespace, dr) }
+            default: break
+            }
+        }
+        self.virtualServices = vss
+        self.destinationRules = drs
+    }
+
+    /// The endpoints of `host`'s `port` whose labels include `subsetLabels`.
+    public func endpoints(host: String, port: Int, subsetLabels: [String: String] = [:]) -> [Endpoint] {
+        (services[host]?.endpoints[port] ?? []).filter { e in subsetLabels.allSatisfy { e.labels[$0.key] == $0.value } }
+    }
+}

@@ -1,0 +1,43 @@
+import WeftCore
+
+/// Who is asking for config: a proxy's identity and the listeners it wants, decoded from the node metadata
+/// that `weft bootstrap envoy` (or `weft proxy`) writes.
+public struct ProxyNode: Hashable, Sendable {
+    public struct Inbound: Hashable, Sendable {
+        public var listen: HostPort
+        public var app: HostPort
+        public var tcp: Bool
+
+        public init(listen: HostPort, app: HostPort, tcp: Bool = false) {
+            self.listen = listen
+            self.app = app
+            self.tcp = tcp
+        }
+    }
+
+    public var id: String
+    public var namespace: String
+    public var labels: [String: String]
+    public var outbound: HostPort?
+    public var inbound: [Inbound]
+    public var addresses: [String]
+
+    public init(id: String, namespace: String = "default", labels: [String: String] = [:], outbound: HostPort? = nil,
+                inbound: [Inbound] = [], addresses: [String] = []) {
+        self.id = id
+        self.namespace = namespace
+        self.labels = labels
+        self.outbound = outbound
+        self.inbound = inbound
+        self.addresses = addresses
+    }
+}
+
+/// Metadata keys carried in the Envoy node, shared by the bootstrap writer and the xDS server.
+public enum NodeMetadataKey {
+    public static let namespace = "NAMESPACE"
+    public static let labels = "LABELS"
+    public static let outbound = "WEFT_OUTBOUND"
+    public static let inbound = "WEFT_INBOUND"
+    public static let instanceIPs = "INSTANCE_IPS"
+}

@@ -1,0 +1,76 @@
+import Foundation
+import WeftConfig
+import WeftCore
+import WeftModel
+
+extension MeshRegistry {
+    /// Registers (or replaces) a workload. Its TTL starts now.
+    public func register(_ workload: RegisteredWorkload) throws(DiagnosticError) {
+        var w = workload
+        let problems = Self.check(w)
+        if !problems.isEmpty { throw DiagnosticError(problems) }
+        if let ttl = w.ttlSeconds { w.expiresAt = clock.now() + ttl } else { w.expiresAt = nil }
+        let registered = w
+        state.withLock { s in
+            s.workloads["\(registered.namespace)/\(registered.name)"] = registered
+            commit(&s)
+        }
+    }
+
+    /// Renews a workload's TTL. False when no such workload is registered.
+    public func heartbeat(namespace: String, name: String) -> Bool {
+        let now = clock.now()
+        return state.withLock { s in
+            guard var w = s.workloads["\(namespace)/\(name)"] else { return false }
+            if let ttl = w.ttlSeconds { w.expiresAt = now + ttl }
+            s.workloads["\(namespace)/\(name)"] = w
+            return true
+        }
+    }
+
+    public func deregister(namespace: String, name: String) -> Bool {
+        state.withLock { s in
+            guard s.workloads.removeValue(forKey: "\(namespace)/\(name)") != nil else { return false }
+            commit(&s)
+            return true
+        }
+    }
+
+    public func workloads() -> [RegisteredWorkload] {
+        state.withLock { s in s.workloads.keys.sorted().map { s.workloads[$0]! } }
+    }
+
+    /// Removes workloads whose TTL passed; returns their names.
+    @discardableResult
+    public func expire() -> [String] {
+        let now = clock.now()
+        return state.withLock { s in
+            let gone = s.workloads.filter { ($0.value.expiresAt ?? .infinity) <= now }.keys.sorted()
+            guard !gone.isEmpty else { return [] }
+            for k in gone { s.workloads[k] = nil }
+            commit(&s)
+            return gone
+        }
+    }
+
+    static func check(_ w: RegisteredWorkload) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let res = "workload \(w.namespace)/\(w.name)"
+        func error(_ path: String, _ msg: String) { out.append(Diagnostic(resource: res, path: path, message: msg)) }
+        if w.name.isEmpty { error("name", "missing required field") }
+        if !ResourceDecoder.isDNSLabelish(w.namespace) { error("namespace", "'\(w.namespace)' is not a valid namespace") }
+        if w.addresses.isEmpty { error("addresses", "at least one address is required") }
+        for (i, a) in w.addresses.enumerated() where !IPAddressText.isIP(a) { error("addresses[\(i)]", "'\(a)' is not an IP address") }
+        for (name, p) in w.ports.sorted(by: { $0.key < $1.key }) where !(1...65535).contains(p) {
+            error("ports.\(name)", "port must be between 1 and 65535, got \(p)")
+        }
+        for (i, s) in w.services.enumerated() {
+            if s.name.isEmpty { error("services[\(i)].name", "missing required field") }
+            if !(1...65535).contains(s.port) { error("services[\(i)].port", "port must be between 1 and 65535, got \(s.port)") }
+            if let t = s.targetPort, !(1...65535).contains(t) { error("services[\(i)].targetPort", "port must be between 1 and 65535, got \(t)") }
+            if let p = s.protocol, PortProtocol(rawValue: p.uppercased()) == nil { error("services[\(i)].protocol", "'\(p)' is not a protocol") }
+        }
+        if let ttl = w.ttlSeconds, ttl <= 0 { error("ttlSeconds", "must be greater than 0") }
+        return out
+    }
+}

@@ -1,0 +1,100 @@
+import EnvoyAPI
+import WeftModel
+import XDSTranslation
+
+/// The state-of-the-world ADS protocol for one stream, as a pure state machine: requests and new snapshots
+/// go in, responses to send and status changes come out. No I/O, so it is tested with tables of events.
+struct ADSStreamState {
+    typealias Request = Envoy_Service_Discovery_V3_DiscoveryRequest
+    typealias Response = Envoy_Service_Discovery_V3_DiscoveryResponse
+
+    struct Subscription {
+        /// nil means all resources of the type (wildcard).
+        var names: Set<String>?
+        var sentVersion: String?
+        var sentNonce: String?
+        var ackedVersion: String?
+    }
+
+    enum Event: Equatable {
+        case connected(ProxyNode)
+        case sent(type: String, version: String)
+        case acked(type: String, version: String)
+        case nacked(type: String, version: String, message: String)
+    }
+
+    var node: ProxyNode?
+    var mesh: MeshState?
+    var resources = ResourceSet()
+    var subscriptions: [String: Subscription] = [:]
+    var nonceCounter = 0
+
+    mutating func onMesh(_ mesh: MeshState) -> ([Response], [Event]) {
+        self.mesh = mesh
+        guard let node else { return ([], []) }
+        resources = ResourceSet(Translator.translate(mesh: mesh, proxy: node))
+        var out: ([Response], [Event]) = ([], [])
+        for type in ResourceSet.pushOrder where subscriptions[type] != nil {
+            if let (r, e) = respond(type, force: false) {
+                out.0.append(r)
+                out.1.append(e)
+            }
+        }
+        return out
+    }
+
+    mutating func onRequest(_ req: Request) -> ([Response], [Event]) {
+        var events: [Event] = []
+        if node == nil {
+            let n = NodeDecoder.decode(req.node)
+            node = n
+            events.append(.connected(n))
+            if let mesh { resources = ResourceSet(Translator.translate(mesh: mesh, proxy: n)) }
+        }
+        let type = req.typeURL
+        var sub = subscriptions[type] ?? Subscription()
+        let isFirst = subscriptions[type] == nil || req.responseNonce.isEmpty
+        if !req.responseNonce.isEmpty && req.responseNonce != sub.sentNonce {
+            return ([], events)  // a reply to an older response; the newer one is still on its way
+        }
+        let names: Set<String>? = ResourceSet.wildcardTypes.contains(type) && req.resourceNames.isEmpty ? nil : Set(req.resourceNames)
+        let namesChanged = names != sub.names
+        sub.names = names
+        if req.hasErrorDetail {
+            events.append(.nacked(type: type, version: sub.sentVersion ?? "", message: req.errorDetail.message))
+            subscriptions[type] = sub
+            // Do not resend what was refused; the next change or a new subscription sends again.
+            guard namesChanged else { return ([], events) }
+        } else if !req.responseNonce.isEmpty {
+            sub.ackedVersion = req.versionInfo
+            events.append(.acked(type: type, version: req.versionInfo))
+        }
+        subscriptions[type] = sub
+        guard mesh != nil else { return ([], events) }
+        if let (r, e) = respond(type, force: isFirst || namesChanged) {
+            events.append(e)
+            return ([r], events)
+        }
+        return ([], events)
+    }
+
+    /// A response for `type` when its content differs from what was last sent (or when forced).
+    mutating func respond(_ type: String, force: Bool) -> (Response, Event)? {
+        guard var sub = subscriptions[type] else { return nil }
+        let (items, version) = resources.select(type, names: sub.names)
+        guard force || version != sub.sentVersion else { return nil }
+        nonceCounter += 1
+        var r = Response()
+        r.typeURL = type
+        r.versionInfo = version
+        r.resources = items
+        r.nonce = String(nonceCounter)
+        var cp = Envoy_Config_Core_V3_ControlPlane()
+        cp.identifier = "weft"
+        r.controlPlane = cp
+        sub.sentVersion = version
+        sub.sentNonce = r.nonce
+        subscriptions[type] = sub
+        return (r, .sent(type: type, version: version))
+    }
+}

@@ -1,0 +1,85 @@
+import EnvoyAPI
+import GRPCCore
+import Logging
+import WeftModel
+
+/// The ADS gRPC service: one ADSStreamState per stream, fed by the proxy's requests and by new snapshots.
+public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
+    let hub: SnapshotHub
+    let book: ProxyStatusBook
+    let logger: Logger
+
+    public init(hub: SnapshotHub, book: ProxyStatusBook, logger: Logger) {
+        self.hub = hub
+        self.book = book
+        self.logger = logger
+    }
+
+    enum Input: Sendable {
+        case request(Envoy_Service_Discovery_V3_DiscoveryRequest)
+        case mesh(MeshState)
+        case closed
+    }
+
+    public func streamAggregatedResources(
+        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
+        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
+        context: ServerContext
+    ) async throws {
+        let (inputs, feed) = AsyncStream.makeStream(of: Input.self)
+        var state = ADSStreamState()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do { for try await r in request { feed.yield(.request(r)) } } catch {}
+                feed.yield(.closed)
+            }
+            group.addTask {
+                for await m in hub.subscribe() { feed.yield(.mesh(m)) }
+            }
+            loop: for await input in inputs {
+                let (responses, events): ([Envoy_Service_Discovery_V3_DiscoveryResponse], [ADSStreamState.Event])
+                switch input {
+                case let .request(r): (responses, events) = state.onRequest(r)
+                case let .mesh(m): (responses, events) = state.onMesh(m)
+                case .closed: break loop
+                }
+                record(events, node: state.node)
+                for r in responses { try await response.write(r) }
+            }
+            group.cancelAll()
+        }
+        if let node = state.node {
+            book.update(node.id) { $0.connected = false }
+            logger.info("proxy disconnected", metadata: ["node": "\(node.id)"])
+        }
+    }
+
+    func record(_ events: [ADSStreamState.Event], node: ProxyNode?) {
+        guard let id = node?.id else { return }
+        for e in events {
+            switch e {
+            case let .connected(n):
+                book.connected(n)
+                logger.info("proxy connected", metadata: ["node": "\(n.id)", "namespace": "\(n.namespace)"])
+            case let .sent(type, version):
+                book.update(id) { $0.sent[type] = version }
+            case let .acked(type, version):
+                book.update(id) { s in
+                    s.acked[type] = version
+                    if s.nack?.hasPrefix(type) == true { s.nack = nil }
+                }
+            case let .nacked(type, version, message):
+                book.update(id) { $0.nack = "\(type) version \(version): \(message)" }
+                logger.error("proxy refused config", metadata: ["node": "\(id)", "type": "\(type)", "error": "\(message)"])
+            }
+        }
+    }
+
+    public func deltaAggregatedResources(
+        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
+        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+        context: ServerContext
+    ) async throws {
+        throw RPCError(code: .unimplemented, message: "weft serves state-of-the-world ADS; delta xDS comes with the scale work")
+    }
+}

@@ -1,0 +1,37 @@
+import EnvoyAPI
+import SwiftProtobuf
+import WeftCore
+import WeftModel
+
+/// Converts the Envoy node of a DiscoveryRequest into a ProxyNode, once, at the edge.
+public enum NodeDecoder {
+    public static func decode(_ node: Envoy_Config_Core_V3_Node) -> ProxyNode {
+        let meta = node.metadata.fields
+        func string(_ key: String) -> String? {
+            if case let .stringValue(s)? = meta[key]?.kind, !s.isEmpty { return s }
+            return nil
+        }
+        var labels: [String: String] = [:]
+        if case let .structValue(st)? = meta[NodeMetadataKey.labels]?.kind {
+            for (k, v) in st.fields { if case let .stringValue(s)? = v.kind { labels[k] = s } }
+        }
+        let outbound = string(NodeMetadataKey.outbound).flatMap { try? HostPort(parsing: $0) }
+        var inbound: [ProxyNode.Inbound] = []
+        for spec in (string(NodeMetadataKey.inbound) ?? "").split(separator: ",") {
+            if let ib = try? parseInbound(String(spec)) { inbound.append(ib) }
+        }
+        let ips = (string(NodeMetadataKey.instanceIPs) ?? "").split(separator: ",").map(String.init)
+        return ProxyNode(id: node.id, namespace: string(NodeMetadataKey.namespace) ?? "default", labels: labels,
+                         outbound: outbound, inbound: inbound, addresses: ips)
+    }
+
+    /// `LISTEN=APP` or `LISTEN=APP=tcp`, for example `127.0.0.1:15006=127.0.0.1:8080`.
+    public static func parseInbound(_ text: String) throws(Diagnostic) -> ProxyNode.Inbound {
+        let parts = text.split(separator: "=").map(String.init)
+        guard parts.count == 2 || (parts.count == 3 && ["tcp", "http"].contains(parts[2])) else {
+            throw Diagnostic(path: "inbound", message: "'\(text)' must be LISTEN_HOST:PORT=APP_HOST:PORT[=tcp]")
+        }
+        return ProxyNode.Inbound(listen: try HostPort(parsing: parts[0], field: "inbound"),
+                                 app: try HostPort(parsing: parts[1], field: "inbound"), tcp: parts.count == 3 && parts[2] == "tcp")
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+import WeftModel
+
+/// What the control plane knows about one proxy's sync state.
+public struct ProxyStatus: Sendable, Codable {
+    public var id: String
+    public var namespace: String
+    public var labels: [String: String]
+    public var connected: Bool
+    public var connectedAt: Double
+    /// The last version each type was ACKed at, by type URL.
+    public var acked: [String: String] = [:]
+    /// The last version sent for each type.
+    public var sent: [String: String] = [:]
+    /// The newest NACK's text with its type, or nil when the proxy accepted everything since.
+    public var nack: String?
+}
+
+/// The status of every proxy that has connected, for the status API.
+public final class ProxyStatusBook: Sendable {
+    let proxies = Mutex<[String: ProxyStatus]>([:])
+
+    public init() {}
+
+    public func all() -> [ProxyStatus] { proxies.withLock { p in p.keys.sorted().map { p[$0]! } } }
+
+    func connected(_ node: ProxyNode) {
+        proxies.withLock {
+            $0[node.id] = ProxyStatus(id: node.id, namespace: node.namespace, labels: node.labels, connected: true,
+                                      connectedAt: Date().timeIntervalSince1970)
+        }
+    }
+
+    func update(_ id: String, _ change: (inout ProxyStatus) -> Void) {
+        proxies.withLock { p in
+            if var s = p[id] {
+                change(&s)
+                p[id] = s
+            }
+        }
+    }
+}

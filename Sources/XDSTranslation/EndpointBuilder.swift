@@ -1,0 +1,35 @@
+import EnvoyAPI
+import SwiftProtobuf
+import WeftModel
+
+/// Groups endpoints by locality into a ClusterLoadAssignment.
+enum EndpointBuilder {
+    static func assignment(cluster: String, endpoints: [Endpoint]) -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
+        var la = Envoy_Config_Endpoint_V3_ClusterLoadAssignment()
+        la.clusterName = cluster
+        let groups = Dictionary(grouping: endpoints) { $0.locality ?? "" }
+        for key in groups.keys.sorted() {
+            var group = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
+            if !key.isEmpty {
+                let parts = key.split(separator: "/").map(String.init)
+                var loc = Envoy_Config_Core_V3_Locality()
+                loc.region = parts[0]
+                if parts.count > 1 { loc.zone = parts[1] }
+                if parts.count > 2 { loc.subZone = parts[2] }
+                group.locality = loc
+            }
+            let sorted = groups[key]!.sorted { ($0.address, $0.port) < ($1.address, $1.port) }
+            group.lbEndpoints = sorted.map { e in
+                var ep = Envoy_Config_Endpoint_V3_Endpoint()
+                ep.address = Proto.address(e.address, e.port)
+                var lb = Envoy_Config_Endpoint_V3_LbEndpoint()
+                lb.endpoint = ep
+                lb.healthStatus = .healthy
+                if let w = e.weight, w > 0 { lb.loadBalancingWeight = Proto.u32(w) }
+                return lb
+            }
+            la.endpoints.append(group)
+        }
+        return la
+    }
+}

