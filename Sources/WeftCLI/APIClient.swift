@@ -1,10 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import WeftCore
 
-/// A small client of the control plane's HTTP API for the CLI.
+/// A small HTTP/1.1 client of the control plane's API for the CLI (IPv4 and IPv6 alike).
 struct APIClient {
     let server: HostPort
 
@@ -15,27 +15,74 @@ struct APIClient {
     }
 
     func call(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        guard let url = URL(string: "http://\(server)\(path)") else { throw CLIError("bad server address \(server)") }
-        var req = URLRequest(url: url)
-        req.httpMethod = method
-        req.timeoutInterval = 10
-        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
-        if let body { req.httpBody = Data(body.utf8) }
-        let (data, response): (Data, URLResponse)
+        let collector = ReplyCollector()
+        let channel: Channel
         do {
-            (data, response) = try await URLSession.shared.data(for: req)
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { ch in
+                    ch.pipeline.addHTTPClientHandlers().flatMap { ch.pipeline.addHandler(collector) }
+                }
+                .connect(host: server.host, port: server.port).get()
         } catch {
-            throw CLIError("cannot reach the control plane at \(server): \(error.localizedDescription)")
+            throw CLIError("cannot reach the control plane at \(server): \(error)")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        var h = HTTPHeaders()
+        h.add(name: "host", value: server.description)
+        h.add(name: "connection", value: "close")
+        for (k, v) in headers { h.add(name: k, value: v) }
+        let bytes = ByteBuffer(string: body ?? "")
+        h.add(name: "content-length", value: String(bytes.readableBytes))
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: h)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil)
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        let (status, text) = try await collector.done.futureResult.get()
         let json = (try? DocumentLoaderBridge.parse(text)) ?? .null
-        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, json: json, text: text)
+        return Reply(status: status, json: json, text: text)
     }
 
     /// The `errors` list of a refused request, one line each.
     static func errorLines(_ reply: Reply) -> [String] {
         if case let .array(items)? = reply.json["errors"] { return items.compactMap(\.stringValue) }
         return [reply.text]
+    }
+}
+
+final class ReplyCollector: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    let done: EventLoopPromise<(Int, String)>
+    var status = 0
+    var body = ""
+    var finished = false
+
+    init() {
+        done = MultiThreadedEventLoopGroup.singleton.next().makePromise()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(h): status = Int(h.status.code)
+        case let .body(b): body += String(buffer: b)
+        case .end:
+            finish(.success((status, body)))
+            context.close(promise: nil)
+        }
+    }
+
+    func finish(_ result: Result<(Int, String), Error>) {
+        guard !finished else { return }
+        finished = true
+        done.completeWith(result)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.failure(CLIError("the control plane closed the connection before answering")))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        finish(.failure(error))
+        context.close(promise: nil)
     }
 }
 

@@ -10,7 +10,8 @@ public enum DocumentLoader {
     public static func documents(_ text: String, file: String) throws(Diagnostic) -> [JSONValue] {
         do {
             var out: [JSONValue] = []
-            for node in try Yams.compose_all(yaml: text) {
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 let value = try convert(node)
                 if value != .null { out.append(value) }
             }

@@ -1,4 +1,4 @@
-/// Writes a JSONValue as block-style YAML (strings always quoted, so no value changes type on the way back).
+/// Writes a JSONValue as block-style YAML; strings are quoted whenever plain text could read back as another type.
 public enum YAMLWriter {
     public static func write(_ value: JSONValue) -> String {
         var out = ""
@@ -11,11 +11,19 @@ public enum YAMLWriter {
         case .null: return "null"
         case let .bool(b): return b ? "true" : "false"
         case .number: return v.serialized()
-        case .string: return v.serialized()
+        case let .string(text): return plainSafe(text) ? text : v.serialized()
         case let .array(a) where a.isEmpty: return "[]"
         case let .object(o) where o.isEmpty: return "{}"
         default: return nil
         }
+    }
+
+    /// True when a string reads back as the same string without quotes.
+    static func plainSafe(_ s: String) -> Bool {
+        guard let first = s.first, !s.hasSuffix(" "), !s.hasSuffix(":") else { return false }
+        if first.isNumber || first == "-" || first == "." || first == "+" { return false }
+        if ["true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"].contains(s.lowercased()) { return false }
+        return s.allSatisfy { $0.isLetter || $0.isNumber || "_-./@".contains($0) }
     }
 
     static func key(_ k: String) -> String {

@@ -14,6 +14,8 @@ public struct MeshState: Sendable {
 
     public var declaredHosts: Set<String> { Set(services.keys) }
 
+    /// `workloads` may include address-less entries that only keep a registered service declared
+    /// after its last workload left, so callers get 503 (no endpoints) rather than 404 (unknown host).
     public init(version: Int, resources: [Resource], workloads: [RegisteredWorkload]) {
         self.version = version
         self.resources = resources
@@ -42,14 +44,16 @@ public struct MeshState: Sendable {
             }
         }
         for w in workloads {
-            guard let address = w.addresses.first else { continue }
+            let address = w.addresses.first
             for rs in w.services {
                 let host = HostName.qualify(rs.name, namespace: w.namespace)
                 let proto = rs.protocol.flatMap { PortProtocol(rawValue: $0.uppercased()) } ?? .HTTP
                 var s = services[host] ?? Service(host: host, namespace: w.namespace, ports: [])
                 if s.port(rs.port) == nil { s.ports.append(ServicePort(number: rs.port, name: "port-\(rs.port)", protocol: proto)) }
-                s.endpoints[rs.port, default: []].append(Endpoint(address: address, port: rs.targetPort ?? rs.port, labels: w.labels,
-                                                                  locality: w.locality, weight: w.weight))
+                if let address {
+                    s.endpoints[rs.port, default: []].append(Endpoint(address: address, port: rs.targetPort ?? rs.port, labels: w.labels,
+                                                                      locality: w.locality, weight: w.weight))
+                }
                 services[host] = s
             }
         }

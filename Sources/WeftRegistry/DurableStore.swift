@@ -33,10 +33,9 @@ public struct DurableStore: Sendable {
         let data = try encoder.encode(saved)
         let tmp = directory.appendingPathComponent("store.json.tmp")
         try data.write(to: tmp)
-        if FileManager.default.fileExists(atPath: file.path) {
-            _ = try FileManager.default.replaceItemAt(file, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: file)
+        // rename(2) replaces the old store in one step: a crash leaves either the old or the new file.
+        guard rename(tmp.path, file.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
         }
     }
 

@@ -12,13 +12,28 @@ public final class MeshRegistry: Sendable {
         var fileErrors: [String: [Diagnostic]] = [:]
         var apiResources: [ResourceKey: Resource] = [:]
         var workloads: [String: RegisteredWorkload] = [:]
+        /// Services once declared by registration, by namespace: they stay declared when their workloads leave.
+        var rememberedServices: [String: [RegisteredService]] = [:]
         var version = 0
+
+        mutating func remember(_ w: RegisteredWorkload) {
+            for svc in w.services where !(rememberedServices[w.namespace] ?? []).contains(where: { $0.name == svc.name && $0.port == svc.port }) {
+                rememberedServices[w.namespace, default: []].append(svc)
+            }
+        }
+
+        /// Live workloads plus address-less holders of remembered services.
+        var meshWorkloads: [RegisteredWorkload] {
+            workloads.keys.sorted().map { workloads[$0]! } + rememberedServices.keys.sorted().map { ns in
+                RegisteredWorkload(name: "", namespace: ns, addresses: [], services: rememberedServices[ns]!)
+            }
+        }
 
         var allResources: [Resource] {
             fileResources.keys.sorted().flatMap { fileResources[$0]! } + apiResources.keys.sorted().map { apiResources[$0]! }
         }
 
-        var extraHosts: Set<String> { workloads.values.reduce(into: []) { $0.formUnion($1.declaredHosts) } }
+        var extraHosts: Set<String> { meshWorkloads.reduce(into: []) { $0.formUnion($1.declaredHosts) } }
 
         func problems(_ resources: [Resource]) -> Set<Diagnostic> {
             Set(ConfigSetValidator.validate(resources, extraHosts: extraHosts))
@@ -45,6 +60,7 @@ public final class MeshRegistry: Sendable {
                     // A restart is not the workload's fault: give each one a fresh TTL to heartbeat again.
                     if let ttl = w.ttlSeconds { w.expiresAt = now + ttl }
                     s.workloads["\(w.namespace)/\(w.name)"] = w
+                    s.remember(w)
                 }
             }
         }
@@ -113,7 +129,7 @@ public final class MeshRegistry: Sendable {
     /// The immutable snapshot that translation reads.
     public func meshState() -> MeshState {
         state.withLock { s in
-            MeshState(version: s.version, resources: s.allResources, workloads: s.workloads.keys.sorted().map { s.workloads[$0]! })
+            MeshState(version: s.version, resources: s.allResources, workloads: s.meshWorkloads)
         }
     }
 

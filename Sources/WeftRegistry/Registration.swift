@@ -13,6 +13,7 @@ extension MeshRegistry {
         let registered = w
         state.withLock { s in
             s.workloads["\(registered.namespace)/\(registered.name)"] = registered
+            s.remember(registered)
             commit(&s)
         }
     }
