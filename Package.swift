@@ -91,10 +91,14 @@ let package = Package(
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(
             name: "XDSTranslationTests",
-            dependencies: ["XDSTranslation", "WeftModel", "WeftConfig", "EnvoyAPI"],
-            resources: [.copy("Golden"), .copy("Fixtures")],
+            dependencies: ["XDSTranslation", "WeftModel", "WeftConfig", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
-        .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftCore"], swiftSettings: strict),
+        .testTarget(
+            name: "XDSServerTests",
+            dependencies: ["XDSServer", "WeftModel", "WeftConfig", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
     ]
 )
