@@ -29,8 +29,11 @@ public final class MeshRegistry: Sendable {
             }
         }
 
+        /// File resources, then API resources; an API-applied resource overrides a file's resource with the
+        /// same kind, namespace and name (deleting it through the API brings the file's version back).
         var allResources: [Resource] {
-            fileResources.keys.sorted().flatMap { fileResources[$0]! } + apiResources.keys.sorted().map { apiResources[$0]! }
+            fileResources.keys.sorted().flatMap { fileResources[$0]!.filter { apiResources[$0.key] == nil } }
+                + apiResources.keys.sorted().map { apiResources[$0]! }
         }
 
         var extraHosts: Set<String> { meshWorkloads.reduce(into: []) { $0.formUnion($1.declaredHosts) } }

@@ -122,4 +122,18 @@ func tempDir() -> URL {
         #expect(registry.errors().map(\.path) == ["spec.http[0].route[0].weight"])
         #expect(registry.errors().first?.file == "mesh.yaml")
     }
+
+    @Test func apiResourceOverridesTheFileUntilDeleted() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try (service + "\n---\n" + route("v1")).write(to: dir.appendingPathComponent("mesh.yaml"), atomically: true, encoding: .utf8)
+        let registry = try MeshRegistry(store: nil, clock: ManualClock())
+        registry.reload(folder: ConfigFolder(directory: dir).read())
+        let override = route("v1").replacingOccurrences(of: "weight: 100", with: "weight: 100\n    timeout: 2s")
+        try registry.apply(text: override, source: "api")
+        let vs = registry.resources().filter { $0.key.kind == .VirtualService }
+        #expect(vs.map(\.source) == ["api"])
+        #expect(try registry.delete(vs[0].key))
+        #expect(registry.resources().filter { $0.key.kind == .VirtualService }.map(\.source) == ["mesh.yaml"])
+    }
 }
