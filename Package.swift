@@ -45,6 +45,11 @@ let package = Package(
             dependencies: ["WeftCore", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
+        .target(
+            name: "ProxyRouting",
+            dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         // L3
         .target(
             name: "WeftRegistry",

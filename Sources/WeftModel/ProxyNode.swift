@@ -32,12 +32,3 @@ public struct ProxyNode: Hashable, Sendable {
         self.addresses = addresses
     }
 }
-
-/// Metadata keys carried in the Envoy node, shared by the bootstrap writer and the xDS server.
-public enum NodeMetadataKey {
-    public static let namespace = "NAMESPACE"
-    public static let labels = "LABELS"
-    public static let outbound = "WEFT_OUTBOUND"
-    public static let inbound = "WEFT_INBOUND"
-    public static let instanceIPs = "INSTANCE_IPS"
-}

@@ -1,0 +1,109 @@
+// ProxyRouting: the proxy's runtime configuration as validated, compiled Swift values, and the pure logic
+// that runs over it per request: route matching, weighted choice, header edits, rewrites. It never touches
+// protobuf (XDSClient converts xDS at the edge), sockets or clocks, so the control plane's output can be
+// checked end to end ("request X from proxy P lands on cluster C") without a network.
+import NIOHTTP1
+
+/// Everything a `weft proxy` runs with, swapped whole when xDS changes. A request keeps the snapshot it
+/// started with.
+public struct ProxySnapshot: Sendable {
+    public var listeners: [String: ListenerConfig]
+    public var routeTables: [String: RouteTable]
+    public var clusters: [String: ClusterConfig]
+    /// Version strings of what was applied, by xDS type URL (for /config_dump and ACKs).
+    public var versions: [String: String]
+
+    public init(listeners: [String: ListenerConfig] = [:], routeTables: [String: RouteTable] = [:],
+                clusters: [String: ClusterConfig] = [:], versions: [String: String] = [:]) {
+        self.listeners = listeners
+        self.routeTables = routeTables
+        self.clusters = clusters
+        self.versions = versions
+    }
+}
+
+/// A listening socket and what runs on it.
+public struct ListenerConfig: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// HTTP connection manager with a route table by name (from RDS) or inline.
+        case http(routeTable: String, statPrefix: String)
+        /// TCP proxy to weighted clusters.
+        case tcp(clusters: [WeightedCluster], statPrefix: String)
+    }
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var kind: Kind
+
+    public init(name: String, host: String, port: Int, kind: Kind) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.kind = kind
+    }
+}
+
+/// An upstream cluster: how to pick among its endpoints and how to talk to them.
+public struct ClusterConfig: Sendable, Equatable {
+    public enum LBPolicy: Sendable, Equatable { case roundRobin, leastRequest, random, ringHash, maglev }
+    public enum Discovery: Sendable, Equatable { case eds, staticEndpoints, strictDNS, logicalDNS, originalDestination }
+    public var name: String
+    public var discovery: Discovery
+    public var lbPolicy: LBPolicy
+    public var endpoints: [EndpointConfig]
+    /// Nanoseconds.
+    public var connectTimeout: Int64
+    public var http2: Bool
+    public var limits: CircuitLimits
+    public var maxRequestsPerConnection: Int?
+    /// Nanoseconds; nil keeps idle upstream connections until the peer closes them.
+    public var idleTimeout: Int64?
+
+    public init(name: String, discovery: Discovery = .staticEndpoints, lbPolicy: LBPolicy = .roundRobin,
+                endpoints: [EndpointConfig] = [], connectTimeout: Int64 = 10_000_000_000, http2: Bool = false,
+                limits: CircuitLimits = CircuitLimits(), maxRequestsPerConnection: Int? = nil, idleTimeout: Int64? = nil) {
+        self.name = name
+        self.discovery = discovery
+        self.lbPolicy = lbPolicy
+        self.endpoints = endpoints
+        self.connectTimeout = connectTimeout
+        self.http2 = http2
+        self.limits = limits
+        self.maxRequestsPerConnection = maxRequestsPerConnection
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// Envoy's circuit-breaker thresholds (defaults as Envoy's: 1024 each, 3 retries).
+public struct CircuitLimits: Sendable, Equatable {
+    public var maxConnections = 1024
+    public var maxPendingRequests = 1024
+    public var maxRequests = 1024
+    public var maxRetries = 3
+
+    public init(maxConnections: Int = 1024, maxPendingRequests: Int = 1024, maxRequests: Int = 1024, maxRetries: Int = 3) {
+        self.maxConnections = maxConnections
+        self.maxPendingRequests = maxPendingRequests
+        self.maxRequests = maxRequests
+        self.maxRetries = maxRetries
+    }
+}
+
+/// One upstream address.
+public struct EndpointConfig: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var weight: Int
+    public var locality: String
+    public var priority: Int
+    public var healthy: Bool
+
+    public init(host: String, port: Int, weight: Int = 1, locality: String = "", priority: Int = 0, healthy: Bool = true) {
+        self.host = host
+        self.port = port
+        self.weight = weight
+        self.locality = locality
+        self.priority = priority
+        self.healthy = healthy
+    }
+}

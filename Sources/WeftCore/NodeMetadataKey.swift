@@ -1,0 +1,8 @@
+/// Metadata keys carried in the xDS node, shared by the bootstrap writer, the xDS server and `weft proxy`.
+public enum NodeMetadataKey {
+    public static let namespace = "NAMESPACE"
+    public static let labels = "LABELS"
+    public static let outbound = "WEFT_OUTBOUND"
+    public static let inbound = "WEFT_INBOUND"
+    public static let instanceIPs = "INSTANCE_IPS"
+}
