@@ -32,6 +32,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "WeftHTTPServer",
+            dependencies: [
+                "WeftCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // L1
         .target(
             name: "WeftConfig",
@@ -66,11 +76,43 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "ProxyHTTP",
+            dependencies: [
+                "ProxyRouting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "XDSClient",
+            dependencies: [
+                "WeftCore", "EnvoyAPI", "ProxyRouting",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // L4
+        .target(
+            name: "WeftProxy",
+            dependencies: [
+                "ProxyHTTP", "ProxyRouting", "WeftHTTPServer", "WeftCore", "XDSClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "WeftControl",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -83,7 +125,7 @@ let package = Package(
         .target(
             name: "WeftCLI",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,6 +146,19 @@ let package = Package(
             dependencies: ["XDSServer", "WeftModel", "WeftConfig", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "XDSClientTests",
+            dependencies: [
+                "XDSClient", "ProxyRouting", "WeftCore", "EnvoyAPI", "WeftConfig", "WeftModel", "XDSTranslation", "XDSServer",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", .product(name: "NIOHTTP1", package: "swift-nio")], swiftSettings: strict),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
     ]
 )

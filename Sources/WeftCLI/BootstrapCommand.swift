@@ -20,12 +20,7 @@ struct EnvoyBootstrapCommand: ParsableCommand {
     @Option(help: "Envoy admin address.") var admin: String = "127.0.0.1:15000"
 
     func run() throws {
-        var labelMap: [String: String] = [:]
-        for pair in labels.split(separator: ",") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2, !kv[0].isEmpty else { throw ValidationError("--labels: '\(pair)' must be key=value") }
-            labelMap[kv[0]] = kv[1]
-        }
+        let labelMap = try parseLabels(labels)
         for ib in inbound {
             do { _ = try NodeDecoder.parseInbound(ib) } catch { throw ValidationError("--inbound: \(error.message)") }
         }

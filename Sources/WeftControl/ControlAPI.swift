@@ -1,5 +1,9 @@
+// WeftControl: assembles the control plane (registry, folder watcher, TTL expiry, debounced publishing,
+// the xDS gRPC server and the HTTP API) and runs it until cancelled. Async code is fine here: this is the
+// control plane, not a proxy's data path.
 import Foundation
 import NIOHTTP1
+import WeftHTTPServer
 import WeftConfig
 import WeftCore
 import WeftModel

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import WeftCore
+import WeftHTTPServer
 import WeftRegistry
 import XDSServer
 

@@ -37,6 +37,14 @@ _node_ids = itertools.count(1)
 
 # ---------------------------------------------------------------- binaries
 
+def pytest_generate_tests(metafunc):
+    """Every test that runs a mesh runs once per data plane: Envoy and weft proxy (both fed by weft control).
+    Tests marked envoy_only check Envoy's own behaviour (its config_dump, its NACKs)."""
+    if "dataplane" in metafunc.fixturenames:
+        only_envoy = metafunc.definition.get_closest_marker("envoy_only") is not None
+        metafunc.parametrize("dataplane", ["envoy"] if only_envoy else ["envoy", "weft"])
+
+
 def _binary_from_env(var: str, hint: str) -> str:
     path = os.environ.get(var)
     if not path:
@@ -194,6 +202,16 @@ class Envoy:
             argv += ["--labels", ",".join(f"{k}={v}" for k, v in labels.items())]
         if inbound:
             argv += ["--inbound", inbound]
+        self.dataplane = mesh.dataplane
+        if self.dataplane == "weft":
+            # `weft proxy` takes the same identity flags as `weft bootstrap envoy`.
+            self.log = mesh.tmp / f"weft-proxy-{node}.log"
+            self.bootstrap_path.write_text("# weft proxy: " + " ".join(argv[3:]) + "\n")
+            mesh._register_log(f"weft proxy {node}", self.log)
+            self.proc = Proc(f"weft proxy {node}", [mesh.weft_bin, "proxy", *argv[3:], "--concurrency", "1",
+                                                     "--drain-seconds", "1", *extra_args], self.log, mesh.tmp)
+            self.pid = self.proc.pid
+            return
         cp = mesh.run_weft(*argv[1:])
         assert cp.returncode == 0, f"weft bootstrap failed ({cp.returncode}):\n{cp.stderr}"
         assert cp.stdout.strip(), "weft bootstrap printed nothing"
@@ -226,7 +244,7 @@ class Envoy:
     def wait_ready(self, timeout: float = 30.0) -> None:
         def ready():
             if not self.proc.alive():
-                raise_now(f"envoy {self.node} exited with code {self.proc.popen.returncode}; "
+                raise_now(f"{self.dataplane} {self.node} exited with code {self.proc.popen.returncode}; "
                           f"log:\n{_tail(self.log, 60)}\nbootstrap:\n{self.bootstrap_path.read_text()}")
             try:
                 r = self.admin("/ready", timeout=1)
@@ -266,7 +284,9 @@ class Envoy:
 class Mesh:
     """One test's world: a control plane, its Envoys, upstreams, temp dirs."""
 
-    def __init__(self, weft_bin: str, envoy_bin: str, tmp: Path, item, host: str = LOCAL4):
+    def __init__(self, weft_bin: str, envoy_bin: str, tmp: Path, item, host: str = LOCAL4,
+                 dataplane: str = "envoy"):
+        self.dataplane = dataplane
         self.weft_bin = weft_bin
         self.envoy_bin = envoy_bin
         self.tmp = tmp
@@ -477,14 +497,14 @@ class Mesh:
 
 
 @pytest.fixture
-def make_mesh(weft_bin, envoy_bin, tmp_path, request):
+def make_mesh(weft_bin, envoy_bin, tmp_path, request, dataplane):
     """make_mesh(host="127.0.0.1", start=True) -> Mesh; everything is torn down after the test."""
     meshes: list[Mesh] = []
 
     def _make(host: str = LOCAL4, start: bool = True) -> Mesh:
         d = tmp_path / f"mesh{len(meshes) + 1}"
         d.mkdir()
-        m = Mesh(weft_bin, envoy_bin, d, request.node, host)
+        m = Mesh(weft_bin, envoy_bin, d, request.node, host, dataplane)
         meshes.append(m)
         if start:
             m.start_control_plane()

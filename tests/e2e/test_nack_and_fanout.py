@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from helpers import TYPE_ROUTE, route_all, version_of, virtual_service, wait_until
 
 # Compiles as a regular expression (so Weft accepts it) but exceeds RE2's default program size of 100,
@@ -12,6 +14,7 @@ from helpers import TYPE_ROUTE, route_all, version_of, virtual_service, wait_unt
 HUGE_REGEX = "^/(" + "|".join(c * 12 for c in "abcdefghijklmnop") + ")+/[0-9]{30}$"
 
 
+@pytest.mark.envoy_only
 def test_nack_keeps_last_good_config(reviews_mesh, report):
     m = reviews_mesh
     e = m.envoys[0]

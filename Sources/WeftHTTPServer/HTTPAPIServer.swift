@@ -1,6 +1,5 @@
-// WeftControl: assembles the control plane (registry, folder watcher, TTL expiry, debounced publishing,
-// the xDS gRPC server and the HTTP API) and runs it until cancelled. Async code is fine here: this is the
-// control plane, not a proxy's data path.
+// WeftHTTPServer: a small HTTP/1.1 server for JSON and text endpoints off the data path: the control
+// plane's API and the proxy's admin page. Each request is answered by an async closure.
 import NIOCore
 import NIOHTTP1
 import NIOPosix

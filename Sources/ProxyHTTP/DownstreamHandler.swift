@@ -1,0 +1,116 @@
+import NIOCore
+import NIOHTTP1
+import ProxyRouting
+
+/// The downstream side of one HTTP/1.x connection (or one HTTP/2 stream through NIO's HTTP/1 codec):
+/// hands each request to an Exchange and writes what the Exchange answers.
+final class DownstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let worker: Worker
+    let routeTable: String
+    let sourceAddress: String
+    var context: ChannelHandlerContext?
+    var exchange: Exchange?
+    var closeAfterResponse = false
+
+    init(worker: Worker, routeTable: String, sourceAddress: String) {
+        self.worker = worker
+        self.routeTable = routeTable
+        self.sourceAddress = sourceAddress
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        worker.activeConnections += 1
+        worker.stats.downstreamConnections += 1
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        worker.activeConnections -= 1
+        exchange?.downstreamClosed()
+        exchange = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            worker.stats.downstreamRequests += 1
+            closeAfterResponse = !head.isKeepAlive
+            let x = Exchange(downstream: self, head: head)
+            exchange = x
+            x.start()
+        case let .body(b): exchange?.requestBody(b)
+        case let .end(t): exchange?.requestEnd(t)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.flushUpstream()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        exchange?.downstreamClosed()
+        exchange = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        exchange?.downstreamWritabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: called by the Exchange
+
+    func writeHead(_ head: HTTPResponseHead) {
+        guard let context else { return }
+        var head = head
+        if closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func writeInformational(_ head: HTTPResponseHead) {
+        context?.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func writeBody(_ b: ByteBuffer) {
+        context?.write(wrapOutboundOut(.body(.byteBuffer(b))), promise: nil)
+    }
+
+    func flush() { context?.flush() }
+
+    func writeEnd(_ trailers: HTTPHeaders?, from x: Exchange) {
+        guard let context else { return }
+        let close = closeAfterResponse
+        context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in
+            if close { context.close(promise: nil) }
+        }
+        if exchange === x { exchange = nil }
+    }
+
+    /// Stops or resumes reading the caller while the upstream cannot take more (backpressure).
+    func setReading(_ on: Bool) {
+        context?.channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
+    }
+
+    func abort() {
+        context?.close(promise: nil)
+    }
+
+    func localReply(_ status: HTTPResponseStatus, flag: ResponseFlag?, body: String, extra: HTTPHeaders = [:], from x: Exchange) {
+        var headers = extra
+        headers.add(name: "content-type", value: "text/plain")
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        if let flag {
+            headers.add(name: "x-weft-response-flags", value: flag.rawValue)
+            worker.stats.localReplies[flag.rawValue, default: 0] += 1
+        }
+        writeHead(HTTPResponseHead(version: x.head.version, status: status, headers: headers))
+        if x.head.method != .HEAD { writeBody(ByteBuffer(string: body)) }
+        writeEnd(nil, from: x)
+    }
+}

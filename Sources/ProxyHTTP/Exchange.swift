@@ -1,0 +1,205 @@
+import NIOCore
+import NIOHTTP1
+import ProxyRouting
+
+/// One request's life on the proxy: route, fault, pick cluster and endpoint, stream the request up and the
+/// response down, retry and time out by the route's policy. Runs on the worker's loop only.
+final class Exchange: UpstreamDelegate {
+    let downstream: DownstreamHandler
+    let head: HTTPRequestHead
+    var worker: Worker { downstream.worker }
+    var loop: any EventLoop { worker.loop }
+    let snapshot: ProxySnapshot
+
+    var route: Route?
+    var virtualHost: VirtualHost?
+    var forward: ForwardAction?
+    var picked: WeightedCluster?
+    var cluster: ClusterConfig?
+    var upstreamHead: HTTPRequestHead?
+
+    /// Request parts not yet sent upstream (all of them before the connection is ready).
+    var pending: [HTTPClientRequestPart] = []
+    /// A copy of the whole request body while it is small enough to resend on retry.
+    var retained: [ByteBuffer]? = []
+    var retainedBytes = 0
+    static let retainLimit = 64 * 1024
+    var requestComplete = false
+
+    var connection: UpstreamConnection?
+    var pool: UpstreamPool?
+    var endpoint: EndpointConfig?
+    var tried: Set<EndpointConfig> = []
+    var attempts = 0
+    var responseStarted = false
+    var finished = false
+    var discarding = false
+    var timeoutTask: Scheduled<Void>?
+    var started = NIODeadline.now()
+    var upstreamKeepAlive = true
+
+    init(downstream: DownstreamHandler, head: HTTPRequestHead) {
+        self.downstream = downstream
+        self.head = head
+        self.snapshot = downstream.worker.snapshot
+    }
+
+    // MARK: start
+
+    func start() {
+        let (authority, uri) = HeaderRules.target(head)
+        let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
+        guard let table = snapshot.routeTables[downstream.routeTable] else {
+            return reply(.notFound, .noRoute, "no route configuration '\(downstream.routeTable)' yet\n")
+        }
+        guard let (vh, route) = table.route(for: view) else {
+            return reply(.notFound, .noRoute, "no route for \(authority)\(view.path)\n")
+        }
+        self.route = route
+        self.virtualHost = vh
+        switch route.action {
+        case let .direct(status, body):
+            return reply(HTTPResponseStatus(statusCode: status), nil, body)
+        case let .redirect(r):
+            var h = HTTPHeaders()
+            h.add(name: "location", value: r.location(for: view, matchedPrefix: route.match.matchedPrefix))
+            return reply(HTTPResponseStatus(statusCode: r.status), nil, "", extra: h)
+        case let .forward(f):
+            forward = f
+        }
+        if let fault = route.fault, applyFault(fault, view: view) { return }
+        proceed(view)
+    }
+
+    /// Returns true when the request was answered (abort) or deferred (delay).
+    func applyFault(_ f: FaultPolicy, view: RequestView) -> Bool {
+        if f.abortPerMillion > 0, worker.random(below: 1_000_000) < f.abortPerMillion {
+            if let g = f.abortGRPCStatus {
+                var h = HTTPHeaders()
+                h.add(name: "grpc-status", value: String(g))
+                h.add(name: "content-type", value: "application/grpc")
+                reply(.ok, .faultAbort, "", extra: h)
+            } else {
+                reply(HTTPResponseStatus(statusCode: f.abortStatus ?? 503), .faultAbort, "fault filter abort\n")
+            }
+            return true
+        }
+        if let d = f.delayNanos, f.delayPerMillion > 0, worker.random(below: 1_000_000) < f.delayPerMillion {
+            loop.scheduleTask(in: .nanoseconds(d)) { [self] in
+                if !finished { proceed(view) }
+            }
+            return true
+        }
+        return false
+    }
+
+    func proceed(_ view: RequestView) {
+        guard let f = forward, let wc = f.pick(random: worker.random(below: max(1, f.totalWeight))) else {
+            return reply(.serviceUnavailable, .noCluster, "route has no cluster\n")
+        }
+        picked = wc
+        guard let c = snapshot.clusters[wc.name] else {
+            return reply(.serviceUnavailable, .noCluster, "no cluster '\(wc.name)'\n")
+        }
+        cluster = c
+        upstreamHead = buildUpstreamHead(view, f, wc)
+        if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            downstream.writeInformational(HTTPResponseHead(version: head.version, status: .continue))
+        }
+        worker.stats.update(c.name) { $0.requests += 1 }
+        worker.activeRequests += 1
+        if let t = f.timeout, t > 0 {
+            timeoutTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in timedOut() }
+        }
+        attempt()
+    }
+
+    func buildUpstreamHead(_ view: RequestView, _ f: ForwardAction, _ wc: WeightedCluster) -> HTTPRequestHead {
+        var h = head.headers
+        HeaderRules.stripHopByHop(&h)
+        h.remove(name: "expect")
+        h.replaceOrAdd(name: "host", value: f.hostRewrite ?? view.authority)
+        if !h.contains(name: "x-forwarded-proto") { h.add(name: "x-forwarded-proto", value: "http") }
+        route?.requestHeaders.apply(to: &h)
+        virtualHost?.requestHeaders.apply(to: &h)
+        wc.requestHeaders.apply(to: &h)
+        let uri = f.rewrittenURI(view.uri, matchedPrefix: route?.match.matchedPrefix)
+        var up = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: h)
+        if head.version == .http1_0 && !h.contains(name: "content-length") && !h.contains(name: "transfer-encoding") {
+            up.headers.add(name: "content-length", value: "0")
+        }
+        return up
+    }
+
+    // MARK: attempts
+
+    func attempt() {
+        guard !finished, let c = cluster else { return }
+        guard let ep = LoadBalancer.pick(c, worker: worker, hash: hashKey(), exclude: tried) else {
+            return fail(.serviceUnavailable, .noHealthyUpstream)
+        }
+        attempts += 1
+        endpoint = ep
+        tried.insert(ep)
+        let pool = worker.pool(cluster: c, endpoint: ep)
+        self.pool = pool
+        pool.acquire { [self] result in
+            switch result {
+            case let .success(conn): attach(conn)
+            case .failure(.overflow):
+                worker.stats.update(c.name) { $0.overflows += 1 }
+                fail(.serviceUnavailable, .upstreamOverflow)
+            case .failure(.connectFailed):
+                retryOr(.serviceUnavailable, .upstreamConnectFailure, allowed: forward?.retry?.onConnectFailure ?? false)
+            }
+        }
+    }
+
+    func attach(_ conn: UpstreamConnection) {
+        if finished {
+            pool?.release(conn, reusable: true)
+            return
+        }
+        connection = conn
+        conn.handler.delegate = self
+        conn.write(.head(upstreamHead!), flush: false)
+        if attempts > 1, let retained {
+            for b in retained { conn.write(.body(.byteBuffer(b)), flush: false) }
+            if requestComplete { conn.write(.end(nil), flush: false) }
+        } else {
+            for p in pending { conn.write(p, flush: false) }
+        }
+        pending.removeAll()
+        conn.channel.flush()
+    }
+
+    func retryOr(_ status: HTTPResponseStatus, _ flag: ResponseFlag, allowed: Bool) {
+        if let r = forward?.retry, allowed, attempts <= r.attempts, retained != nil, !responseStarted,
+           attempts <= (cluster?.limits.maxRetries ?? 3) {
+            worker.stats.update(cluster!.name) { $0.retries += 1 }
+            let backoff = min(r.maxInterval, r.baseInterval << Int64(min(attempts - 1, 10)))
+            let jittered = Int64(worker.random(below: Int(max(1, backoff))))
+            loop.scheduleTask(in: .nanoseconds(jittered)) { [self] in attempt() }
+            return
+        }
+        fail(status, flag)
+    }
+
+    func hashKey() -> UInt64? {
+        guard let policies = forward?.hashPolicies, !policies.isEmpty else { return nil }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        for p in policies {
+            switch p {
+            case let .header(n): mix(head.headers.first(name: n) ?? "")
+            case let .cookie(n):
+                let cookies = head.headers["cookie"].flatMap { $0.split(separator: ";") }
+                mix(cookies.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(n + "=") }.map(String.init) ?? "")
+            case .sourceIP: mix(downstream.sourceAddress)
+            case let .queryParameter(n): mix(head.uri.split(separator: "?").dropFirst().first.map(String.init).flatMap { q in
+                    q.split(separator: "&").first { $0.hasPrefix(n + "=") }.map(String.init) } ?? "")
+            }
+        }
+        return h
+    }
+}

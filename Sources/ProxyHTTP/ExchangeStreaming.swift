@@ -1,0 +1,129 @@
+import NIOCore
+import NIOHTTP1
+import ProxyRouting
+
+extension Exchange {
+    // MARK: request parts from downstream
+
+    func requestBody(_ b: ByteBuffer) {
+        if var kept = retained {
+            retainedBytes += b.readableBytes
+            if retainedBytes <= Self.retainLimit { kept.append(b); retained = kept } else { retained = nil }
+        }
+        if let connection { connection.write(.body(.byteBuffer(b)), flush: false) } else { pending.append(.body(.byteBuffer(b))) }
+    }
+
+    func requestEnd(_ trailers: HTTPHeaders?) {
+        requestComplete = true
+        if let connection { connection.write(.end(trailers), flush: true) } else { pending.append(.end(trailers)) }
+    }
+
+    func flushUpstream() { connection?.channel.flush() }
+
+    func downstreamWritabilityChanged(_ writable: Bool) {
+        connection?.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+    }
+
+    func downstreamClosed() {
+        guard !finished else { return }
+        finished = true
+        timeoutTask?.cancel()
+        if let c = connection, let pool {
+            connection = nil
+            pool.release(c, reusable: false)
+        }
+        done(status: 0)
+    }
+
+    // MARK: UpstreamDelegate
+
+    func upstreamHead(_ h: HTTPResponseHead) {
+        let status = Int(h.status.code)
+        if status == 100 { return }
+        if let r = forward?.retry, r.retriable(status: status), attempts <= r.attempts, retained != nil, requestComplete {
+            // Drop this answer and try again: the connection is not reused, as its response is unread.
+            discarding = true
+            if let c = connection, let pool { connection = nil; pool.release(c, reusable: false) }
+            retryOr(h.status, .upstreamRetryLimit, allowed: true)
+            return
+        }
+        responseStarted = true
+        var out = HTTPResponseHead(version: head.version, status: h.status, headers: h.headers)
+        HeaderRules.stripHopByHop(&out.headers)
+        route?.responseHeaders.apply(to: &out.headers)
+        virtualHost?.responseHeaders.apply(to: &out.headers)
+        picked?.responseHeaders.apply(to: &out.headers)
+        upstreamKeepAlive = h.isKeepAlive
+        downstream.writeHead(out)
+    }
+
+    func upstreamBody(_ b: ByteBuffer) {
+        guard responseStarted else { return }
+        downstream.writeBody(b)
+        downstream.flush()
+    }
+
+    func upstreamEnd(_ trailers: HTTPHeaders?) {
+        guard responseStarted, !finished else { return }
+        finished = true
+        timeoutTask?.cancel()
+        if let c = connection, let pool {
+            connection = nil
+            pool.release(c, reusable: requestComplete && upstreamKeepAlive)
+        }
+        downstream.writeEnd(trailers, from: self)
+        done(status: 1)
+    }
+
+    func upstreamClosed(_ error: (any Error)?) {
+        guard !finished, connection != nil else { return }
+        let reused = connection?.reused ?? false
+        connection = nil
+        pool?.activeRequests -= 1
+        if responseStarted {
+            finished = true
+            timeoutTask?.cancel()
+            downstream.abort()
+            done(status: 0)
+            return
+        }
+        // A reused keep-alive connection the peer had closed: safe to send again on a fresh one.
+        retryOr(.serviceUnavailable, .upstreamReset, allowed: reused || (forward?.retry?.onReset ?? false))
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        downstream.setReading(writable)
+    }
+
+    // MARK: endings
+
+    func timedOut() {
+        guard !finished, !responseStarted else { return }
+        worker.stats.update(cluster?.name ?? "") { $0.timeouts += 1 }
+        if let c = connection, let pool { connection = nil; pool.release(c, reusable: false) }
+        fail(.gatewayTimeout, .upstreamTimeout)
+    }
+
+    func fail(_ status: HTTPResponseStatus, _ flag: ResponseFlag) {
+        guard !finished else { return }
+        let text = flag == .upstreamRetryLimit ? "upstream answered \(status.code) after \(attempts) attempts" : flag.explanation
+        reply(status, flag, text + "\n")
+    }
+
+    func reply(_ status: HTTPResponseStatus, _ flag: ResponseFlag?, _ body: String, extra: HTTPHeaders = [:]) {
+        guard !finished else { return }
+        finished = true
+        timeoutTask?.cancel()
+        downstream.localReply(status, flag: flag, body: body, extra: extra, from: self)
+        done(status: Int(status.code))
+    }
+
+    func done(status: Int) {
+        guard let c = cluster else { return }
+        worker.activeRequests -= 1
+        let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)
+        worker.stats.recordDuration(c.name, micros: micros)
+        worker.stats.update(c.name) { $0.responses[status / 100, default: 0] += 1 }
+        cluster = nil
+    }
+}

@@ -1,0 +1,23 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ProxyRouting
+
+/// Sets up an accepted connection for its listener's kind, on the worker of the connection's loop.
+public enum ListenerPipelines {
+    /// Largest request head accepted before answering 431 (Envoy's default is 60 KiB).
+    static let maxHeaderBytes = 60 * 1024
+
+    public static func configure(_ channel: any Channel, listener: ListenerConfig, worker: Worker) throws {
+        let sync = channel.pipeline.syncOperations
+        switch listener.kind {
+        case let .http(routeTable, _):
+            let source = channel.remoteAddress?.ipAddress ?? ""
+            try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: false)
+            try sync.addHandler(ProtocolErrorReplier())
+            try sync.addHandler(DownstreamHandler(worker: worker, routeTable: routeTable, sourceAddress: source))
+        case let .tcp(clusters, _):
+            try sync.addHandler(TCPProxyHandler(worker: worker, clusters: clusters))
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import NIOCore
+import NIOPosix
+import ProxyRouting
+
+/// Plain TCP proxying: each accepted connection is glued to a new connection to an endpoint of the
+/// listener's (weighted) cluster; bytes flow both ways with backpressure.
+final class TCPProxyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let worker: Worker
+    let clusters: [WeightedCluster]
+    var peer: (any Channel)?
+    var pending: [ByteBuffer] = []
+    var context: ChannelHandlerContext?
+
+    init(worker: Worker, clusters: [WeightedCluster]) {
+        self.worker = worker
+        self.clusters = clusters
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
+        let action = ForwardAction(clusters: clusters)
+        guard let wc = action.pick(random: worker.random(below: max(1, total))), let c = worker.snapshot.clusters[wc.name],
+              let ep = LoadBalancer.pick(c, worker: worker, hash: nil) else {
+            context.close(promise: nil)
+            return
+        }
+        worker.stats.update(c.name) { $0.requests += 1 }
+        let inbound = context.channel
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.nanoseconds(c.connectTimeout))
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound)) }
+            }
+            .connect(host: ep.host, port: ep.port)
+            .whenComplete { [self] result in
+                switch result {
+                case let .success(ch):
+                    peer = ch
+                    for b in pending { ch.write(b, promise: nil) }
+                    pending.removeAll()
+                    ch.flush()
+                case .failure:
+                    worker.stats.update(c.name) { $0.connectFailures += 1 }
+                    self.context?.close(promise: nil)
+                }
+            }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let b = unwrapInboundIn(data)
+        if let peer { peer.write(b, promise: nil) } else { pending.append(b) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) { peer?.flush() }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        peer?.close(promise: nil)
+        self.context = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        peer?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+    }
+}
+
+/// The upstream side of a TCP proxy connection: writes what it reads to the downstream channel.
+final class TCPPeerHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let peer: any Channel
+
+    init(peer: any Channel) { self.peer = peer }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { peer.write(unwrapInboundIn(data), promise: nil) }
+    func channelReadComplete(context: ChannelHandlerContext) { peer.flush() }
+    func channelInactive(context: ChannelHandlerContext) { peer.close(promise: nil) }
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+    }
+}

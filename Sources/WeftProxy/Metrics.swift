@@ -1,0 +1,89 @@
+import NIOCore
+import ProxyHTTP
+
+/// Adds up the workers' counters (each read on its own loop) and renders them for Prometheus.
+enum Metrics {
+    struct Totals {
+        var clusters: [String: WorkerStats.Cluster] = [:]
+        var downstreamRequests = 0
+        var downstreamConnections = 0
+        var activeConnections = 0
+        var localReplies: [String: Int] = [:]
+    }
+
+    static func collect(_ runtime: ProxyRuntime) async -> Totals {
+        var t = Totals()
+        for w in runtime.allWorkers {
+            let part = try? await w.loop.submit { () -> Totals in
+                Totals(clusters: w.stats.clusters, downstreamRequests: w.stats.downstreamRequests,
+                       downstreamConnections: w.stats.downstreamConnections, activeConnections: w.activeConnections,
+                       localReplies: w.stats.localReplies)
+            }.get()
+            guard let part else { continue }
+            t.downstreamRequests += part.downstreamRequests
+            t.downstreamConnections += part.downstreamConnections
+            t.activeConnections += part.activeConnections
+            t.localReplies.merge(part.localReplies, uniquingKeysWith: +)
+            for (name, c) in part.clusters {
+                var sum = t.clusters[name] ?? WorkerStats.Cluster()
+                sum.requests += c.requests
+                sum.responses.merge(c.responses, uniquingKeysWith: +)
+                sum.connectFailures += c.connectFailures
+                sum.timeouts += c.timeouts
+                sum.overflows += c.overflows
+                sum.retries += c.retries
+                sum.connectionsOpened += c.connectionsOpened
+                sum.connectionsActive += c.connectionsActive
+                sum.durationMicrosSum += c.durationMicrosSum
+                sum.durationBuckets = zip(sum.durationBuckets, c.durationBuckets).map(+)
+                t.clusters[name] = sum
+            }
+        }
+        return t
+    }
+
+    static func prometheus(_ runtime: ProxyRuntime) async -> String {
+        let t = await collect(runtime)
+        var out = ""
+        func line(_ name: String, _ labels: String, _ v: Int) { out += "\(name){\(labels)} \(v)\n" }
+        out += "# TYPE weft_http_downstream_rq_total counter\nweft_http_downstream_rq_total \(t.downstreamRequests)\n"
+        out += "# TYPE weft_http_downstream_cx_total counter\nweft_http_downstream_cx_total \(t.downstreamConnections)\n"
+        out += "# TYPE weft_http_downstream_cx_active gauge\nweft_http_downstream_cx_active \(t.activeConnections)\n"
+        out += "# TYPE weft_local_replies_total counter\n"
+        for (flag, n) in t.localReplies.sorted(by: { $0.key < $1.key }) { line("weft_local_replies_total", "response_flags=\"\(flag)\"", n) }
+        let series: [(String, String, (WorkerStats.Cluster) -> Int)] = [
+            ("weft_cluster_upstream_rq_total", "counter", { $0.requests }),
+            ("weft_cluster_upstream_cx_total", "counter", { $0.connectionsOpened }),
+            ("weft_cluster_upstream_cx_active", "gauge", { $0.connectionsActive }),
+            ("weft_cluster_upstream_cx_connect_fail", "counter", { $0.connectFailures }),
+            ("weft_cluster_upstream_rq_timeout", "counter", { $0.timeouts }),
+            ("weft_cluster_upstream_rq_retry", "counter", { $0.retries }),
+            ("weft_cluster_upstream_rq_pending_overflow", "counter", { $0.overflows }),
+        ]
+        let names = t.clusters.keys.sorted()
+        for (metric, type, value) in series {
+            out += "# TYPE \(metric) \(type)\n"
+            for n in names { line(metric, "cluster=\"\(n)\"", value(t.clusters[n]!)) }
+        }
+        out += "# TYPE weft_cluster_upstream_rq counter\n"
+        for n in names {
+            for (cls, v) in t.clusters[n]!.responses.sorted(by: { $0.key < $1.key }) where cls > 0 {
+                line("weft_cluster_upstream_rq", "cluster=\"\(n)\",response_code_class=\"\(cls)xx\"", v)
+            }
+        }
+        out += "# TYPE weft_cluster_upstream_rq_time histogram\n"
+        for n in names {
+            let c = t.clusters[n]!
+            var cumulative = 0
+            for (i, bound) in WorkerStats.bucketBoundsMs.enumerated() {
+                cumulative += c.durationBuckets[i]
+                line("weft_cluster_upstream_rq_time_bucket", "cluster=\"\(n)\",le=\"\(bound)\"", cumulative)
+            }
+            cumulative += c.durationBuckets.last ?? 0
+            line("weft_cluster_upstream_rq_time_bucket", "cluster=\"\(n)\",le=\"+Inf\"", cumulative)
+            out += "weft_cluster_upstream_rq_time_sum{cluster=\"\(n)\"} \(Double(c.durationMicrosSum) / 1000)\n"
+            line("weft_cluster_upstream_rq_time_count", "cluster=\"\(n)\"", cumulative)
+        }
+        return out
+    }
+}

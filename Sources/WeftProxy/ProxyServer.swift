@@ -1,0 +1,77 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ProxyRouting
+import WeftCore
+import WeftHTTPServer
+import XDSClient
+
+/// Settings of `weft proxy`, validated by the CLI.
+public struct ProxySettings: Sendable {
+    public var node: String
+    public var namespace: String
+    public var labels: [String: String]
+    public var controlPlane: HostPort
+    public var outbound: HostPort?
+    public var inbound: [String]
+    public var admin: HostPort
+    public var concurrency: Int
+    public var drainSeconds: Double
+    public var addresses: [String]
+
+    public init(node: String, namespace: String, labels: [String: String], controlPlane: HostPort, outbound: HostPort?,
+                inbound: [String], admin: HostPort, concurrency: Int, drainSeconds: Double, addresses: [String]) {
+        self.node = node
+        self.namespace = namespace
+        self.labels = labels
+        self.controlPlane = controlPlane
+        self.outbound = outbound
+        self.inbound = inbound
+        self.admin = admin
+        self.concurrency = concurrency
+        self.drainSeconds = drainSeconds
+        self.addresses = addresses
+    }
+}
+
+/// `weft proxy`: runs until its task is cancelled, then drains.
+public struct ProxyServer: Sendable {
+    let settings: ProxySettings
+    let logger: Logger
+
+    public init(settings: ProxySettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let runtime = ProxyRuntime(concurrency: settings.concurrency, logger: logger)
+        let (snapshots, feed) = AsyncStream.makeStream(of: ProxySnapshot.self, bufferingPolicy: .bufferingNewest(1))
+        let client = ADSClient(
+            config: ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
+                                    labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
+                                    instanceIPs: settings.addresses),
+            logger: logger,
+            onSnapshot: { feed.yield($0) }
+        )
+        let admin = AdminPage(runtime: runtime, xdsStatus: { let s = client.status; return (s.connected, s.lastNACK) })
+        let adminChannel = try await HTTPAPIServer(group: runtime.group) { await admin.handle($0) }.bind(settings.admin)
+        logger.info("weft proxy started", metadata: ["node": "\(settings.node)", "admin": "\(settings.admin)",
+                                                     "control_plane": "\(settings.controlPlane)", "concurrency": "\(settings.concurrency)"])
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await client.run() }
+            tasks.addTask {
+                for await s in snapshots { await runtime.apply(s) }
+            }
+            tasks.addTask {
+                // Runs until cancelled (SIGTERM), then the group ends.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            await tasks.next()
+            tasks.cancelAll()
+        }
+        logger.info("draining", metadata: ["seconds": "\(settings.drainSeconds)"])
+        try? await adminChannel.close()
+        await runtime.drain(seconds: settings.drainSeconds)
+    }
+}

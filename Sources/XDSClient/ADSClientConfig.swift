@@ -1,0 +1,70 @@
+import EnvoyAPI
+import SwiftProtobuf
+import WeftCore
+
+/// Who the proxy is and where its control plane is; sent as the xDS node, as `weft bootstrap envoy` writes it.
+public struct ADSClientConfig: Sendable {
+    /// The control plane's ADS address (`weft control --xds`).
+    public var controlPlane: HostPort
+    public var nodeID: String
+    public var cluster: String
+    public var namespace: String
+    public var labels: [String: String]
+    /// The explicit-proxy listener address, if the proxy serves outbound traffic.
+    public var outbound: HostPort?
+    /// Inbound specs, `LISTEN=APP` or `LISTEN=APP=tcp` (sent as one comma list).
+    public var inbound: [String]
+    public var instanceIPs: [String]
+    /// Reconnect backoff: doubles from `initialBackoff` up to `maxBackoff`, with jitter.
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+
+    public init(controlPlane: HostPort, nodeID: String, cluster: String = "weft-proxy", namespace: String = "default",
+                labels: [String: String] = [:], outbound: HostPort? = nil, inbound: [String] = [], instanceIPs: [String] = [],
+                initialBackoff: Duration = .milliseconds(250), maxBackoff: Duration = .seconds(2)) {
+        self.controlPlane = controlPlane
+        self.nodeID = nodeID
+        self.cluster = cluster
+        self.namespace = namespace
+        self.labels = labels
+        self.outbound = outbound
+        self.inbound = inbound
+        self.instanceIPs = instanceIPs
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+
+    /// The xDS node with Weft's metadata keys (see NodeMetadataKey).
+    public var node: Envoy_Config_Core_V3_Node {
+        var meta = Google_Protobuf_Struct()
+        meta.fields[NodeMetadataKey.namespace] = Google_Protobuf_Value(stringValue: namespace)
+        var labelStruct = Google_Protobuf_Struct()
+        for (k, v) in labels { labelStruct.fields[k] = Google_Protobuf_Value(stringValue: v) }
+        meta.fields[NodeMetadataKey.labels] = Google_Protobuf_Value(structValue: labelStruct)
+        meta.fields[NodeMetadataKey.instanceIPs] = Google_Protobuf_Value(stringValue: instanceIPs.joined(separator: ","))
+        if let outbound { meta.fields[NodeMetadataKey.outbound] = Google_Protobuf_Value(stringValue: outbound.description) }
+        if !inbound.isEmpty { meta.fields[NodeMetadataKey.inbound] = Google_Protobuf_Value(stringValue: inbound.joined(separator: ",")) }
+        var n = Envoy_Config_Core_V3_Node()
+        n.id = nodeID
+        n.cluster = cluster
+        n.metadata = meta
+        n.userAgentName = "weft-proxy"
+        return n
+    }
+}
+
+/// The xDS connection as the proxy's admin page shows it.
+public struct ADSClientStatus: Sendable, Equatable {
+    /// True while a stream is open and has delivered at least one response.
+    public var connected = false
+    /// The last refusal (NACK text), cleared when a later response of the same type is accepted.
+    public var lastNACK: String?
+    /// The type URL of the refused response behind `lastNACK`.
+    public var lastNACKTypeURL: String?
+    /// The last connection or stream error.
+    public var lastError: String?
+    /// Accepted versions by type URL.
+    public var versions: [String: String] = [:]
+
+    public init() {}
+}

@@ -1,0 +1,117 @@
+import EnvoyAPI
+import ProxyRouting
+import SwiftProtobuf
+
+/// A converted LDS listener, plus the route table it uses: an RDS name to subscribe to, or an inline table.
+public struct ConvertedListener: Sendable {
+    public var config: ListenerConfig
+    /// The RDS route configuration this listener needs (nil for TCP and inline routes).
+    public var rdsName: String?
+    /// An inline route configuration, registered in the snapshot under `XDSConversion.inlineRouteName(listener:)`.
+    public var inlineRoutes: RouteTable?
+}
+
+extension XDSConversion {
+    typealias HCM = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
+    typealias TcpProxy = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy
+
+    /// The snapshot key of a listener's inline route configuration.
+    public static func inlineRouteName(listener: String) -> String { "inline:" + listener }
+
+    /// Converts an LDS Listener with one filter chain holding one HTTP connection manager or TCP proxy.
+    public static func listener(_ l: Envoy_Config_Listener_V3_Listener) throws(XDSConversionError) -> ConvertedListener {
+        try converting("Listener \(l.name)") { try listenerFields(l) }
+    }
+
+    static func listenerFields(_ l: Envoy_Config_Listener_V3_Listener) throws -> ConvertedListener {
+        guard !l.name.isEmpty else { throw FieldError("name is empty", at: ["name"]) }
+        let (host, port) = try field("address") { try socketAddress(l.address) }
+        if !l.listenerFilters.isEmpty { throw FieldError("listener filters are not supported", at: ["listener_filters"]) }
+        if l.hasDefaultFilterChain { throw FieldError("default_filter_chain is not supported", at: ["default_filter_chain"]) }
+        if l.useOriginalDst.value { throw FieldError("use_original_dst is not supported", at: ["use_original_dst"]) }
+        if l.hasBindToPort && !l.bindToPort.value { throw FieldError("bind_to_port: false is not supported", at: ["bind_to_port"]) }
+        guard l.filterChains.count == 1 else {
+            throw FieldError("exactly one filter chain is supported, got \(l.filterChains.count)", at: ["filter_chains"])
+        }
+        return try field("filter_chains[0]") {
+            let chain = l.filterChains[0]
+            if chain.hasFilterChainMatch { throw FieldError("filter_chain_match is not supported", at: ["filter_chain_match"]) }
+            if chain.hasTransportSocket { throw FieldError("downstream TLS is not supported yet", at: ["transport_socket"]) }
+            guard chain.filters.count == 1 else {
+                throw FieldError("exactly one network filter is supported, got \(chain.filters.count)", at: ["filters"])
+            }
+            return try field("filters[0]") {
+                guard case let .typedConfig(any)? = chain.filters[0].configType else { throw FieldError("typed_config is missing") }
+                return try field("typed_config") {
+                    switch Convert.typeName(any) {
+                    case HCM.protoMessageName: return try httpListener(l.name, host, port, try Convert.unpack(any, as: HCM.self))
+                    case TcpProxy.protoMessageName: return try tcpListener(l.name, host, port, try Convert.unpack(any, as: TcpProxy.self))
+                    default: throw FieldError("unsupported network filter '\(Convert.typeName(any))' (need an HTTP connection manager or tcp_proxy)")
+                    }
+                }
+            }
+        }
+    }
+
+    static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM) throws -> ConvertedListener {
+        if case .http3 = hcm.codecType { throw FieldError("HTTP/3 is not supported", at: ["codec_type"]) }
+        try checkHTTPFilters(hcm.httpFilters)
+        switch hcm.routeSpecifier {
+        case let .rds(rds)?:
+            guard !rds.routeConfigName.isEmpty else { throw FieldError("route_config_name is empty", at: ["rds", "route_config_name"]) }
+            guard !rds.hasConfigSource || isADS(rds.configSource) else {
+                throw FieldError("only ADS is supported as the RDS config source", at: ["rds", "config_source"])
+            }
+            return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
+                                                            kind: .http(routeTable: rds.routeConfigName, statPrefix: hcm.statPrefix)),
+                                     rdsName: rds.routeConfigName)
+        case let .routeConfig(rc)?:
+            let table = try field("route_config") { try routeTableFields(rc) }
+            return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
+                                                            kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
+                                     inlineRoutes: table)
+        case nil: throw FieldError("an HTTP connection manager needs rds or route_config")
+        }
+    }
+
+    /// The HTTP filters the proxy runs itself: fault (per route), CORS (ignored for now) and the router, last.
+    static func checkHTTPFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter]) throws {
+        guard filters.last?.name == FilterName.router else {
+            throw FieldError("the last HTTP filter must be \(FilterName.router)", at: ["http_filters"])
+        }
+        for (i, f) in filters.enumerated() where !f.disabled {
+            try field("http_filters[\(i)]") {
+                switch f.name {
+                case FilterName.router, FilterName.cors: break
+                case FilterName.fault:
+                    if case let .typedConfig(any)? = f.configType, !(try field("typed_config") { try faultIsEmpty(any) }) {
+                        throw FieldError("a listener-wide fault is not supported (use per-route typed_per_filter_config)", at: ["typed_config"])
+                    }
+                default:
+                    if !f.isOptional { throw FieldError("unsupported HTTP filter '\(f.name)'", at: ["name"]) }
+                }
+            }
+        }
+    }
+
+    static func tcpListener(_ name: String, _ host: String, _ port: Int, _ tcp: TcpProxy) throws -> ConvertedListener {
+        if tcp.hasMetadataMatch { throw FieldError("metadata_match is not supported", at: ["metadata_match"]) }
+        let clusters: [WeightedCluster]
+        switch tcp.clusterSpecifier {
+        case let .cluster(c)?:
+            guard !c.isEmpty else { throw FieldError("cluster name is empty", at: ["cluster"]) }
+            clusters = [WeightedCluster(name: c)]
+        case let .weightedClusters(wc)?:
+            clusters = try each("weighted_clusters.clusters", wc.clusters) { cw -> WeightedCluster in
+                guard !cw.name.isEmpty else { throw FieldError("cluster name is empty", at: ["name"]) }
+                if cw.hasMetadataMatch { throw FieldError("metadata_match is not supported", at: ["metadata_match"]) }
+                return WeightedCluster(name: cw.name, weight: Int(cw.weight))
+            }
+            guard clusters.reduce(0, { $0 + $1.weight }) > 0 else { throw FieldError("weights sum to 0", at: ["weighted_clusters"]) }
+        case nil: throw FieldError("tcp_proxy needs cluster or weighted_clusters")
+        }
+        // idle_timeout and max_connect_attempts are left to the data path's defaults.
+        return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
+                                                        kind: .tcp(clusters: clusters, statPrefix: tcp.statPrefix)))
+    }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Benchmark: weft proxy vs Envoy on loopback, one worker each, both fed the same routes by weft control.
+# Upstream: nginx serving a 1 KiB body. Measures max requests/s (wrk -c32, HTTP/1.1 keep-alive), latency at a
+# fixed 1000 requests/s (hey), HTTP/2 throughput (h2load, prior knowledge), and resident memory idle and under
+# load. Prints the ratios Weft/Envoy and, with --record, appends them to docs/BENCHMARKS.md.
+# Needs (Debian): nginx wrk hey nghttp2-client; Envoy from .venv (scripts/test.sh --setup-only).
+# Usage: bench/run.sh [seconds] [--record]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+D=${1:-8}
+RECORD=${2:-}
+for t in nginx wrk hey h2load; do command -v $t >/dev/null || { echo "bench needs $t (apt-get install nginx wrk hey nghttp2-client)"; exit 1; }; done
+bash scripts/test.sh --setup-only >/dev/null
+swift build -c release --product weft >/dev/null 2>&1 || swift build -c release --product weft
+WEFT="$ROOT/$(swift build -c release --show-bin-path | sed "s|$ROOT/||")/weft"
+ENVOY="$ROOT/.venv/bin/envoy"
+W=$(mktemp -d); chmod 755 "$W"
+PIDS=()
+trap 'kill ${PIDS[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+head -c 1024 /dev/zero | tr '\0' 'x' > "$W/body"
+cat > "$W/up.conf" <<NG
+worker_processes 1; daemon off; pid $W/up.pid; error_log $W/up.err;
+events { worker_connections 4096; }
+http { access_log off; server { listen 127.0.0.1:18080 reuseport; keepalive_requests 1000000;
+  location / { root $W; try_files /body =404; } } }
+NG
+mkdir -p "$W/config"
+cat > "$W/config/bench.yaml" <<YAML
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: bench}
+spec:
+  hosts: [bench.default.svc.cluster.local]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 127.0.0.1, ports: {http: 18080}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: bench}
+spec:
+  hosts: [bench]
+  http: [{route: [{destination: {host: bench}}]}]
+YAML
+nginx -c "$W/up.conf" & PIDS+=($!)
+"$WEFT" control --config "$W/config" --data "$W/data" --xds 127.0.0.1:18010 --api 127.0.0.1:18014 2>"$W/control.log" & PIDS+=($!)
+sleep 1
+"$WEFT" bootstrap envoy --node bench-envoy --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18081 --admin 127.0.0.1:18901 > "$W/envoy.yaml"
+"$ENVOY" -c "$W/envoy.yaml" --concurrency 1 -l error --disable-hot-restart > "$W/envoy.log" 2>&1 & EPID=$!; PIDS+=($EPID)
+"$WEFT" proxy --node bench-weft --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18084 --admin 127.0.0.1:18904 --concurrency 1 2>"$W/weft.log" & WPID=$!; PIDS+=($WPID)
+for p in 18081 18084; do
+  for _ in $(seq 100); do curl -sf -o /dev/null -H 'Host: bench' "http://127.0.0.1:$p/" && break; sleep 0.1; done
+done
+rss() { awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "-"; }
+declare -A RPS P50 P99 IDLE LOAD H2
+measure() { # name port pid
+  local n=$1 p=$2 pid=${3:-}
+  curl -sf -o /dev/null -H 'Host: bench' "http://127.0.0.1:$p/" || { echo "$n: not answering"; return; }
+  [ -n "$pid" ] && IDLE[$n]=$(rss "$pid") || IDLE[$n]="-"
+  wrk -t1 -c32 -d${D}s -H 'Host: bench' "http://127.0.0.1:$p/" > "$W/wrk-$n.txt" 2>&1 &
+  local wk=$!
+  sleep $((D / 2)); [ -n "$pid" ] && LOAD[$n]=$(rss "$pid") || LOAD[$n]="-"
+  wait $wk
+  RPS[$n]=$(awk '/Requests\/sec/{print $2}' "$W/wrk-$n.txt")
+  local lat
+  lat=$(hey -z ${D}s -c 10 -q 100 -host bench "http://127.0.0.1:$p/" 2>/dev/null | awk '/50%? in/{p50=$3} /99%? in/{p99=$3} END{printf "%.3f %.3f", p50*1000, p99*1000}')
+  P50[$n]=${lat% *}; P99[$n]=${lat#* }
+  H2[$n]=$(h2load -n 200000 -c 8 -m 16 -t 1 -H ':authority: bench' "http://127.0.0.1:$p/" 2>/dev/null | awk '/^finished in/{print $4}' | tr -d ',' || true)
+  [ -n "${H2[$n]}" ] || H2[$n]="-"
+  printf "%-7s max_rps=%-10s p50_ms@1k=%-7s p99_ms@1k=%-7s h2_rps=%-10s rss_idle_mib=%-6s rss_load_mib=%s\n" \
+    "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${H2[$n]}" "${IDLE[$n]}" "${LOAD[$n]}"
+}
+measure direct 18080
+measure envoy 18081 $EPID
+measure weft 18084 $WPID
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "-" }'; }
+added() { awk -v a="$1" -v d="$2" 'BEGIN{ if (a+0>0) printf "%.3f", a-d; else print "-" }'; }
+echo
+echo "weft/envoy: max_rps $(ratio "${RPS[weft]}" "${RPS[envoy]}")  h2_rps $(ratio "${H2[weft]}" "${H2[envoy]}")  added p50 ms weft $(added "${P50[weft]}" "${P50[direct]}") vs envoy $(added "${P50[envoy]}" "${P50[direct]}")  added p99 ms weft $(added "${P99[weft]}" "${P99[direct]}") vs envoy $(added "${P99[envoy]}" "${P99[direct]}")"
+if [ "$RECORD" = --record ]; then
+  {
+    echo
+    echo "## $(date -u +%Y-%m-%d) — $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), ${D}s per run"
+    echo
+    echo "| target | max rps (wrk -c32) | HTTP/2 rps (h2load -c8 -m16) | p50 ms @1k rps | p99 ms @1k rps | RSS idle MiB | RSS under load MiB |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    for n in direct envoy weft; do
+      echo "| $n | ${RPS[$n]:--} | ${H2[$n]:--} | ${P50[$n]:--} | ${P99[$n]:--} | ${IDLE[$n]:--} | ${LOAD[$n]:--} |"
+    done
+    echo
+    echo "Ratios weft/envoy: max rps $(ratio "${RPS[weft]}" "${RPS[envoy]}"), HTTP/2 rps $(ratio "${H2[weft]}" "${H2[envoy]}"). Added latency over direct: p50 weft $(added "${P50[weft]}" "${P50[direct]}") ms vs envoy $(added "${P50[envoy]}" "${P50[direct]}") ms; p99 weft $(added "${P99[weft]}" "${P99[direct]}") ms vs envoy $(added "${P99[envoy]}" "${P99[direct]}") ms."
+  } >> docs/BENCHMARKS.md
+  echo "recorded in docs/BENCHMARKS.md"
+fi
