@@ -4,7 +4,7 @@ import ProxyRouting
 
 /// The downstream side of one HTTP/1.x connection (or one HTTP/2 stream through NIO's HTTP/1 codec):
 /// hands each request to an Exchange and writes what the Exchange answers.
-final class DownstreamHandler: ChannelDuplexHandler {
+final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart

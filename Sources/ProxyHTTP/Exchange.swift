@@ -37,6 +37,8 @@ final class Exchange: UpstreamDelegate {
     var timeoutTask: Scheduled<Void>?
     var started = NIODeadline.now()
     var upstreamKeepAlive = true
+    /// A WebSocket (or other) upgrade: after the 101 both sides exchange raw bytes.
+    var isUpgrade: Bool { head.headers.first(name: "upgrade") != nil && head.headers["connection"].contains { $0.lowercased().contains("upgrade") } }
 
     init(downstream: DownstreamHandler, head: HTTPRequestHead) {
         self.downstream = downstream
@@ -116,7 +118,7 @@ final class Exchange: UpstreamDelegate {
 
     func buildUpstreamHead(_ view: RequestView, _ f: ForwardAction, _ wc: WeightedCluster) -> HTTPRequestHead {
         var h = head.headers
-        HeaderRules.stripHopByHop(&h)
+        HeaderRules.stripHopByHop(&h, keepUpgrade: isUpgrade)
         h.remove(name: "expect")
         h.replaceOrAdd(name: "host", value: f.hostRewrite ?? view.authority)
         if !h.contains(name: "x-forwarded-proto") { h.add(name: "x-forwarded-proto", value: "http") }
@@ -125,8 +127,12 @@ final class Exchange: UpstreamDelegate {
         wc.requestHeaders.apply(to: &h)
         let uri = f.rewrittenURI(view.uri, matchedPrefix: route?.match.matchedPrefix)
         var up = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: h)
-        if head.version == .http1_0 && !h.contains(name: "content-length") && !h.contains(name: "transfer-encoding") {
-            up.headers.add(name: "content-length", value: "0")
+        if cluster?.http2 == true {
+            // HTTP/2 frames the body itself; it has no Transfer-Encoding.
+            up.headers.remove(name: "transfer-encoding")
+        } else if head.version.major == 2, !h.contains(name: "content-length"), ![.GET, .HEAD, .OPTIONS, .DELETE].contains(head.method) {
+            // An HTTP/2 caller's body has no length up front: stream it chunked to an HTTP/1.1 upstream.
+            up.headers.add(name: "transfer-encoding", value: "chunked")
         }
         return up
     }

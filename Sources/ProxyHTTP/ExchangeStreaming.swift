@@ -40,6 +40,7 @@ extension Exchange {
     func upstreamHead(_ h: HTTPResponseHead) {
         let status = Int(h.status.code)
         if status == 100 { return }
+        if status == 101 && isUpgrade { return switchToTunnel(h) }
         if let r = forward?.retry, r.retriable(status: status), attempts <= r.attempts, retained != nil, requestComplete {
             // Drop this answer and try again: the connection is not reused, as its response is unread.
             discarding = true

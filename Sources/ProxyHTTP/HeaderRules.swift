@@ -3,14 +3,24 @@ import ProxyRouting
 
 /// Header handling shared by both directions: hop-by-hop headers are the connection's own and never cross.
 enum HeaderRules {
-    static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "proxy-authenticate", "proxy-authorization"]
+    static let hopByHop = ["connection", "keep-alive", "proxy-connection", "upgrade", "proxy-authenticate", "proxy-authorization"]
 
-    static func stripHopByHop(_ h: inout HTTPHeaders) {
-        // Headers named in Connection are hop-by-hop too.
+    /// Removes hop-by-hop headers. `te: trailers` survives (gRPC needs it); an upgrade (WebSocket) keeps
+    /// `connection: upgrade` and `upgrade` when `keepUpgrade` is set.
+    static func stripHopByHop(_ h: inout HTTPHeaders, keepUpgrade: Bool = false) {
+        let upgrade = h.first(name: "upgrade")
         for v in h["connection"] {
-            for name in v.split(separator: ",") { h.remove(name: name.trimmingCharacters(in: .whitespaces)) }
+            for name in v.split(separator: ",") {
+                let n = name.trimmingCharacters(in: .whitespaces).lowercased()
+                if n != "upgrade" && n != "te" { h.remove(name: n) }
+            }
         }
         for name in hopByHop { h.remove(name: name) }
+        if h["te"].contains(where: { $0.lowercased() != "trailers" }) { h.remove(name: "te") }
+        if keepUpgrade, let upgrade {
+            h.add(name: "connection", value: "upgrade")
+            h.add(name: "upgrade", value: upgrade)
+        }
     }
 
     /// The authority and origin-form URI of a request, accepting absolute-form (`GET http://host:port/path`),

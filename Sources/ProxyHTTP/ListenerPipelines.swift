@@ -12,10 +12,7 @@ public enum ListenerPipelines {
         let sync = channel.pipeline.syncOperations
         switch listener.kind {
         case let .http(routeTable, _):
-            let source = channel.remoteAddress?.ipAddress ?? ""
-            try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: false)
-            try sync.addHandler(ProtocolErrorReplier())
-            try sync.addHandler(DownstreamHandler(worker: worker, routeTable: routeTable, sourceAddress: source))
+            try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable))
         case let .tcp(clusters, _):
             try sync.addHandler(TCPProxyHandler(worker: worker, clusters: clusters))
         }

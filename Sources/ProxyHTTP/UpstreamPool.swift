@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import ProxyRouting
 
@@ -16,6 +17,8 @@ protocol UpstreamDelegate: AnyObject {
 final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamHandler
+    /// An HTTP/2 stream (closed after one exchange) rather than an HTTP/1.1 connection.
+    var isStream = false
     var served = 0
     /// Whether it has carried a request before (a reused connection may have been closed by the peer).
     var reused: Bool { served > 0 }
@@ -30,7 +33,7 @@ final class UpstreamConnection {
     }
 }
 
-final class UpstreamHandler: ChannelInboundHandler {
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     weak var delegate: (any UpstreamDelegate)?
     var onClose: (() -> Void)?
@@ -80,6 +83,9 @@ final class UpstreamPool {
     var activeRequests = 0
     var waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
     var retired = false
+    /// The HTTP/2 connection for clusters that speak HTTP/2 (gRPC): one per endpoint per worker, multiplexed.
+    var h2: (channel: any Channel, mux: NIOHTTP2Handler.StreamMultiplexer)?
+    var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
 
     init(key: EndpointKey, cluster: ClusterConfig, loop: any EventLoop, stats: WorkerStats) {
         self.key = key
@@ -89,6 +95,7 @@ final class UpstreamPool {
     }
 
     func acquire(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+        if cluster.http2 { return acquireStream(done) }
         while let c = idle.popLast() {
             if c.channel.isActive {
                 activeRequests += 1
@@ -114,7 +121,7 @@ final class UpstreamPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHTTPClientHandlers()
+                    try ch.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try ch.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -139,6 +146,10 @@ final class UpstreamPool {
     func release(_ c: UpstreamConnection, reusable: Bool) {
         activeRequests -= 1
         c.handler.delegate = nil
+        if c.isStream {
+            if !reusable { c.channel.close(promise: nil) }
+            return
+        }
         c.served += 1
         let limit = cluster.maxRequestsPerConnection ?? Int.max
         if reusable && !retired && c.channel.isActive && c.served < limit {
@@ -169,10 +180,83 @@ final class UpstreamPool {
     /// The endpoint left the cluster: close idle connections now, busy ones when their exchange ends.
     func retire() {
         retired = true
+        h2?.channel.close(promise: nil)
         for c in idle { c.channel.close(promise: nil) }
         idle.removeAll()
         let w = waiters
         waiters.removeAll()
         for done in w { done(.failure(.overflow)) }
+    }
+}
+
+extension UpstreamPool {
+    func acquireStream(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+        guard activeRequests < cluster.limits.maxRequests else { return done(.failure(.overflow)) }
+        if let h2, h2.channel.isActive { return openStream(h2.mux, done) }
+        h2Waiters.append(done)
+        guard h2Waiters.count == 1 else { return }
+        open += 1
+        stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
+        ClientBootstrap(group: loop)
+            .connectTimeout(.nanoseconds(cluster.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    var stream = NIOHTTP2Handler.StreamConfiguration()
+                    stream.targetWindowSize = 1 << 20
+                    _ = try ch.pipeline.syncOperations.configureHTTP2Pipeline(
+                        mode: .client, connectionConfiguration: .init(), streamConfiguration: stream) { $0.eventLoop.makeSucceededVoidFuture() }
+                }
+            }
+            .connect(host: key.host, port: key.port)
+            .whenComplete { [self] result in
+                let waiting = h2Waiters
+                h2Waiters.removeAll()
+                switch result {
+                case let .success(ch):
+                    do {
+                        let mux = try ch.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
+                        h2 = (ch, mux)
+                        ch.closeFuture.whenComplete { [weak self] _ in
+                            guard let self else { return }
+                            open -= 1
+                            stats.update(key.cluster) { $0.connectionsActive -= 1 }
+                            if let h = h2, h.channel === ch { h2 = nil }
+                        }
+                        for w in waiting { openStream(mux, w) }
+                    } catch {
+                        ch.close(promise: nil)
+                        for w in waiting { w(.failure(.connectFailed(error))) }
+                    }
+                case let .failure(error):
+                    open -= 1
+                    stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
+                    for w in waiting { w(.failure(.connectFailed(error))) }
+                }
+            }
+    }
+
+    func openStream(_ mux: NIOHTTP2Handler.StreamMultiplexer, _ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+        activeRequests += 1
+        mux.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
+                try stream.pipeline.syncOperations.addHandler(UpstreamHandler())
+            }
+        }.whenComplete { result in
+            switch result {
+            case let .success(stream):
+                guard let handler = try? stream.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                    self.activeRequests -= 1
+                    return done(.failure(.connectFailed(ChannelError.ioOnClosedChannel)))
+                }
+                let c = UpstreamConnection(channel: stream, handler: handler)
+                c.isStream = true
+                done(.success(c))
+            case let .failure(error):
+                self.activeRequests -= 1
+                done(.failure(.connectFailed(error)))
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ struct EnvoyBootstrapCommand: ParsableCommand {
     @Option(help: "The proxy's labels, k=v,k2=v2.") var labels: String = ""
     @Option(help: "weft control's xDS address.") var controlPlane: String = "127.0.0.1:15010"
     @Option(help: "Address of the outbound (explicit HTTP proxy) listener.") var outbound: String?
-    @Option(help: "Inbound listener LISTEN=APP[=tcp], repeatable.") var inbound: [String] = []
+    @Option(help: "Inbound listener LISTEN=APP[=http|http2|grpc|tcp], repeatable.") var inbound: [String] = []
     @Option(help: "Envoy admin address.") var admin: String = "127.0.0.1:15000"
 
     func run() throws {

@@ -16,7 +16,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "The proxy's labels, k=v,k2=v2.") var labels: String = ""
     @Option(help: "weft control's xDS address.") var controlPlane: String = "127.0.0.1:15010"
     @Option(help: "Address of the outbound (explicit HTTP proxy) listener.") var outbound: String?
-    @Option(help: "Inbound listener LISTEN=APP[=tcp], repeatable.") var inbound: [String] = []
+    @Option(help: "Inbound listener LISTEN=APP[=http|http2|grpc|tcp], repeatable.") var inbound: [String] = []
     @Option(help: "Admin address (/ready, /config_dump, /stats/prometheus, /clusters).") var admin: String = "127.0.0.1:15000"
     @Option(help: "Worker event loops (like Envoy's --concurrency).") var concurrency: Int = System.coreCount
     @Option(help: "Seconds to let requests in flight finish after SIGTERM.") var drainSeconds: Double = 5

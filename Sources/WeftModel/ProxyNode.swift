@@ -7,11 +7,14 @@ public struct ProxyNode: Hashable, Sendable {
         public var listen: HostPort
         public var app: HostPort
         public var tcp: Bool
+        /// The app speaks HTTP/2 (gRPC): the inbound cluster uses HTTP/2 upstream.
+        public var http2: Bool
 
-        public init(listen: HostPort, app: HostPort, tcp: Bool = false) {
+        public init(listen: HostPort, app: HostPort, tcp: Bool = false, http2: Bool = false) {
             self.listen = listen
             self.app = app
             self.tcp = tcp
+            self.http2 = http2
         }
     }
 

@@ -25,13 +25,16 @@ public enum NodeDecoder {
                          outbound: outbound, inbound: inbound, addresses: ips)
     }
 
-    /// `LISTEN=APP` or `LISTEN=APP=tcp`, for example `127.0.0.1:15006=127.0.0.1:8080`.
+    /// `LISTEN=APP[=PROTOCOL]`, for example `127.0.0.1:15006=127.0.0.1:8080` or `...=grpc`; the protocol is
+    /// http (default), http2, grpc or tcp.
     public static func parseInbound(_ text: String) throws(Diagnostic) -> ProxyNode.Inbound {
         let parts = text.split(separator: "=").map(String.init)
-        guard parts.count == 2 || (parts.count == 3 && ["tcp", "http"].contains(parts[2])) else {
-            throw Diagnostic(path: "inbound", message: "'\(text)' must be LISTEN_HOST:PORT=APP_HOST:PORT[=tcp]")
+        let proto = parts.count == 3 ? parts[2].lowercased() : "http"
+        guard parts.count == 2 || (parts.count == 3 && ["tcp", "http", "http2", "grpc"].contains(proto)) else {
+            throw Diagnostic(path: "inbound", message: "'\(text)' must be LISTEN_HOST:PORT=APP_HOST:PORT[=http|http2|grpc|tcp]")
         }
         return ProxyNode.Inbound(listen: try HostPort(parsing: parts[0], field: "inbound"),
-                                 app: try HostPort(parsing: parts[1], field: "inbound"), tcp: parts.count == 3 && parts[2] == "tcp")
+                                 app: try HostPort(parsing: parts[1], field: "inbound"), tcp: proto == "tcp",
+                                 http2: proto == "http2" || proto == "grpc")
     }
 }

@@ -75,6 +75,9 @@ struct ListenerBuilder {
             c.type = .static
             c.connectTimeout = Proto.duration(nanos: ClusterBuilder.defaultConnectTimeout)
             c.loadAssignment = EndpointBuilder.assignment(cluster: name, endpoints: [Endpoint(address: ib.app.host, port: ib.app.port)])
+            if ib.http2, let options = ClusterBuilder.protocolOptions(port: ServicePort(number: ib.listen.port, name: "grpc", protocol: .GRPC), pool: nil) {
+                c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options)
+            }
             clusters.append(c)
             let filter: Envoy_Config_Listener_V3_Filter
             if ib.tcp {

@@ -232,3 +232,199 @@ def route_split(weights: dict[str, int], host: str = "reviews", name: str = "rev
         f"  - destination:\n      host: {host}\n      subset: {s}\n    weight: {w}\n"
         for s, w in weights.items())
     return virtual_service("- route:\n" + dests, name=name, hosts=(host,))
+
+
+def service_entry_ports(name: str, ports: Iterable[tuple[int, str, str]], ns: str = "default",
+                        app: str | None = None) -> str:
+    """A MESH_INTERNAL STATIC ServiceEntry with ports given as (number, name, protocol)."""
+    port_lines = "".join(f"  - number: {n}\n    name: {pn}\n    protocol: {proto}\n"
+                         for n, pn, proto in ports)
+    return (
+        f"apiVersion: {API}\n"
+        f"kind: ServiceEntry\n"
+        f"metadata:\n  name: {name}\n  namespace: {ns}\n"
+        f"spec:\n"
+        f"  hosts:\n  - {name}.{ns}.svc.cluster.local\n"
+        f"  location: MESH_INTERNAL\n"
+        f"  ports:\n{port_lines}"
+        f"  resolution: STATIC\n"
+        f"  workloadSelector:\n    labels:\n      app: {app or name}\n"
+    )
+
+
+def workload_entry_ports(name: str, address: str, ports: dict[str, int], labels: dict[str, str],
+                         ns: str = "default") -> str:
+    """A WorkloadEntry with named ports ({"tcp": 1234, "grpc": 5678})."""
+    label_lines = "\n".join(f"    {k}: {v}" for k, v in labels.items())
+    port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
+    return (
+        f"apiVersion: {API}\n"
+        f"kind: WorkloadEntry\n"
+        f"metadata:\n  name: {name}\n  namespace: {ns}\n"
+        f"spec:\n"
+        f"  address: {_yaml_addr(address)}\n"
+        f"  ports:\n{port_lines}\n"
+        f"  labels:\n{label_lines}\n"
+    )
+
+
+# ---------------------------------------------------------------- raw sockets
+
+class RawResponse:
+    """One HTTP/1.x response read off a raw socket."""
+
+    def __init__(self, status_line: str, headers: list[tuple[str, str]], body: bytes):
+        self.status_line = status_line
+        parts = status_line.split(" ", 2)
+        self.version = parts[0]
+        self.status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+        self.headers = headers
+        self.body = body
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return default
+
+    def __repr__(self) -> str:
+        return f"<{self.status_line!r} {dict(self.headers)} body={self.body[:200]!r}>"
+
+
+class RawConn:
+    """A blocking socket with a read buffer and an overall deadline, for hand-written HTTP."""
+
+    def __init__(self, host: str, port: int, timeout: float = 5.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self.timeout = timeout
+        self.eof = False
+
+    def __enter__(self) -> "RawConn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _fill(self, deadline: float) -> bool:
+        """Read more into buf; False on EOF. Raises socket.timeout past the deadline."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("deadline passed")
+        self.sock.settimeout(left)
+        data = self.sock.recv(65536)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def read_exact(self, n: int, timeout: float | None = None) -> bytes:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                raise ConnectionError(f"EOF after {len(self.buf)} of {n} bytes")
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_until(self, sep: bytes, timeout: float | None = None, limit: int = 1 << 20) -> bytes:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while sep not in self.buf:
+            if len(self.buf) > limit:
+                raise ValueError(f"no {sep!r} in the first {limit} bytes")
+            if not self._fill(deadline):
+                raise ConnectionError(f"EOF before {sep!r}; got {self.buf[:300]!r}")
+        out, _, self.buf = self.buf.partition(sep)
+        return out + sep
+
+    def read_to_eof(self, timeout: float | None = None) -> bytes:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while self._fill(deadline):
+            pass
+        out, self.buf = self.buf, b""
+        return out
+
+    def closed_by_peer(self, timeout: float = 2.0) -> bool:
+        """True if the peer closes (EOF or reset) within timeout and sends nothing more."""
+        try:
+            return self.read_to_eof(timeout) == b""
+        except ConnectionResetError:
+            return True
+        except (socket.timeout, TimeoutError):
+            return False
+
+    def response(self, timeout: float | None = None, head_request: bool = False) -> RawResponse:
+        """Read one response (status line, headers, body by Content-Length / chunked / EOF)."""
+        t = timeout or self.timeout
+        head = self.read_until(b"\r\n\r\n", t).decode("latin-1")
+        lines = head.split("\r\n")
+        headers = [tuple(x.strip() for x in ln.split(":", 1)) for ln in lines[1:] if ":" in ln]
+        r = RawResponse(lines[0], headers, b"")  # type: ignore[arg-type]
+        if head_request or r.status in (204, 304) or 100 <= r.status < 200:
+            return r
+        if "chunked" in (r.header("transfer-encoding") or "").lower():
+            body = b""
+            while True:
+                size = int(self.read_until(b"\r\n", t).split(b";")[0].strip(), 16)
+                if size == 0:
+                    self.read_until(b"\r\n", t)  # (no trailers expected) final CRLF
+                    break
+                body += self.read_exact(size, t)
+                self.read_exact(2, t)
+            r.body = body
+        elif r.header("content-length") is not None:
+            r.body = self.read_exact(int(r.header("content-length")), t)
+        else:
+            r.body = self.read_to_eof(t)
+        return r
+
+
+def raw_exchange(host: str, port: int, data: bytes, timeout: float = 5.0) -> RawResponse | str:
+    """Send data (from a thread, so a proxy that answers early and closes is seen) and read one
+    response. Returns the response, or a string saying how the connection ended without one."""
+    import threading
+    with RawConn(host, port, timeout) as c:
+        send_error: list[BaseException] = []
+
+        def send():
+            try:
+                c.sock.sendall(data)
+            except OSError as e:
+                send_error.append(e)
+
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        try:
+            r = c.response(timeout)
+        except (ConnectionError, OSError) as e:
+            r = f"no response: {type(e).__name__}: {e}; send error: {send_error}"
+        t.join(timeout)
+        return r
+
+
+# ---------------------------------------------------------------- proxy stats
+
+def downstream_cx_active(e) -> int:
+    """Open downstream connections on e's outbound HTTP listener (Envoy stats or weft's prometheus)."""
+    if e.dataplane == "weft":
+        r = e.admin("/stats/prometheus")
+        r.raise_for_status()
+        for line in r.text.splitlines():
+            if line.startswith("weft_http_downstream_cx_active"):
+                return int(float(line.split()[-1]))
+        raise AssertionError(f"no weft_http_downstream_cx_active in /stats/prometheus:\n{r.text[:2000]}")
+    r = e.admin("/stats?format=json&filter=^http\\.outbound_http\\.downstream_cx_active$")
+    r.raise_for_status()
+    for st in r.json().get("stats", []):
+        if st.get("name") == "http.outbound_http.downstream_cx_active":
+            return int(st["value"])
+    raise AssertionError(f"no http.outbound_http.downstream_cx_active in /stats: {r.text[:2000]}")

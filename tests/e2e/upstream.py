@@ -6,6 +6,16 @@ Special paths:
     /status/NNN         answer with status NNN (same JSON body)
     /delay/MS           sleep MS milliseconds, then answer 200
     /flaky/KEY/N        answer 503 to the first N requests for KEY, then 200
+    /echo-sha           read the whole body (Content-Length or chunked), answer
+                        {"sha256": hex, "length": n}
+    /echo-body          answer 200 with the request body itself (application/octet-stream)
+    /bytes/N            answer N bytes of pattern(N) in 64 KiB writes; Content-Length,
+                        or Transfer-Encoding: chunked with ?chunked=1
+Any request with `Upgrade: websocket` is answered 101 and then echoes text and
+binary frames (server frames unmasked) until a close frame or EOF.
+Request bodies are always read whole (Content-Length or chunked) so keep-alive works.
+
+TcpEcho(host).start(): a TCP echo server (echoes until the client half-closes, then closes).
 
 Use in-process (``Upstream(...).start()``) or as a subprocess:
     python upstream.py --port P --name reviews --version v1 [--host ::1]
@@ -14,11 +24,62 @@ Use in-process (``Upstream(...).start()``) or as a subprocess:
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import socket
+import struct
 import threading
 import time
+from typing import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_PATTERN = bytes(range(256)) * 256  # 64 KiB
+
+
+def pattern(n: int) -> bytes:
+    """The n bytes /bytes/N sends: 0,1,...,255 repeated."""
+    reps = n // len(_PATTERN) + 1
+    return (_PATTERN * reps)[:n]
+
+
+def ws_accept(key: str) -> str:
+    """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 4.2.2)."""
+    return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+
+
+def ws_frame(opcode: int, payload: bytes, mask: bytes | None = None, fin: bool = True) -> bytes:
+    """One WebSocket frame; clients must pass a 4-byte mask, servers must not."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        head += bytes([mbit | n])
+    elif n < 65536:
+        head += bytes([mbit | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([mbit | 127]) + struct.pack("!Q", n)
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        head += mask
+    return head + payload
+
+
+def ws_read_frame(read_exact: Callable[[int], bytes]) -> tuple[bool, int, bool, bytes]:
+    """(fin, opcode, was_masked, unmasked payload) of the next frame; read_exact(n) returns n bytes."""
+    b0, b1 = read_exact(2)
+    fin, opcode, masked, n = bool(b0 & 0x80), b0 & 0x0F, bool(b1 & 0x80), b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(8))[0]
+    mask = read_exact(4) if masked else b""
+    payload = read_exact(n) if n else b""
+    if masked:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return fin, opcode, masked, payload
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -28,16 +89,96 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # keep test output quiet
         pass
 
+    def _iter_body(self) -> Iterator[bytes]:
+        """The request body in pieces: chunked (with trailers skipped) or Content-Length."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("EOF in chunked body")
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return
+                left = size
+                while left:
+                    piece = self.rfile.read(min(left, 65536))
+                    if not piece:
+                        raise ConnectionError("EOF in chunk")
+                    left -= len(piece)
+                    yield piece
+                self.rfile.readline(3)  # CRLF after the chunk
+        left = int(self.headers.get("Content-Length") or 0)
+        while left > 0:
+            piece = self.rfile.read(min(left, 65536))
+            if not piece:
+                raise ConnectionError("EOF in body")
+            left -= len(piece)
+            yield piece
+
+    def _send_bytes(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Upstream", f"{self.server.service}-{self.server.version}")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _websocket(self) -> None:
+        self.close_connection = True
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", ws_accept(self.headers.get("Sec-WebSocket-Key", "")))
+        self.end_headers()
+        self.wfile.flush()
+
+        def read_exact(n: int) -> bytes:
+            data = self.rfile.read(n)
+            if len(data) != n:
+                raise ConnectionError("EOF in websocket frame")
+            return data
+
+        try:
+            while True:
+                fin, opcode, _, payload = ws_read_frame(read_exact)
+                if opcode == 0x8:  # close: echo it and stop
+                    self.wfile.write(ws_frame(0x8, payload[:125]))
+                    return
+                if opcode == 0x9:  # ping
+                    self.wfile.write(ws_frame(0xA, payload))
+                elif opcode in (0x0, 0x1, 0x2):
+                    self.wfile.write(ws_frame(opcode, payload, fin=fin))
+        except (ConnectionError, OSError, ValueError):
+            return
+
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        if (self.headers.get("Upgrade") or "").lower() == "websocket":
+            self._websocket()
+            return
         path = self.path
         # Absolute-form request line (should not happen behind Envoy, but be lenient).
         if path.startswith("http://") or path.startswith("https://"):
             path = "/" + path.split("://", 1)[1].partition("/")[2]
         plain = path.split("?", 1)[0]
         parts = [p for p in plain.split("/") if p]
+        if parts == ["echo-sha"]:
+            h, n = hashlib.sha256(), 0
+            for piece in self._iter_body():
+                h.update(piece)
+                n += len(piece)
+            self._send_bytes(200, json.dumps({"sha256": h.hexdigest(), "length": n}).encode())
+            return
+        if parts == ["echo-body"]:
+            self._send_bytes(200, b"".join(self._iter_body()), "application/octet-stream")
+            return
+        for _ in self._iter_body():
+            pass
+        if len(parts) == 2 and parts[0] == "bytes" and parts[1].isdigit():
+            self._send_pattern(int(parts[1]), "chunked=1" in path.partition("?")[2])
+            return
         status = 200
         if len(parts) >= 2 and parts[0] == "status" and parts[1].isdigit():
             status = int(parts[1])
@@ -67,6 +208,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _send_pattern(self, n: int, chunked: bool) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        sent = 0
+        while sent < n:
+            piece = _PATTERN[: min(len(_PATTERN), n - sent)]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            sent += len(piece)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
 
@@ -119,6 +278,59 @@ class Upstream:
 
     def __repr__(self) -> str:
         return f"Upstream({self.service} {self.version} @ {self.host}:{self.port})"
+
+
+class TcpEcho:
+    """A TCP echo server on HOST (port picked by the OS); counts the connections it accepted."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.host = host
+        self._sock = socket.socket(family, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, 0))
+        self._sock.listen(128)
+        self._sock.settimeout(0.1)
+        self.port = self._sock.getsockname()[1]
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=f"tcp-echo-{self.port}", daemon=True)
+
+    def start(self) -> "TcpEcho":
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn: socket.socket) -> None:
+        conn.settimeout(30)
+        try:
+            with conn:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    conn.sendall(data)
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def __repr__(self) -> str:
+        return f"TcpEcho({self.host}:{self.port})"
 
 
 def main() -> None:

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import ProxyRouting
+
+/// Looks at the first bytes of a cleartext connection: the HTTP/2 connection preface (prior knowledge,
+/// as gRPC clients send it) gets an HTTP/2 pipeline with one DownstreamHandler per stream; anything else
+/// gets the HTTP/1.x pipeline. Then it steps out of the way and replays what it read.
+final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    let worker: Worker
+    let routeTable: String
+    var buffered: ByteBuffer?
+
+    init(worker: Worker, routeTable: String) {
+        self.worker = worker
+        self.routeTable = routeTable
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffered == nil { buffered = incoming } else { buffered!.writeBuffer(&incoming) }
+        let bytes = buffered!.readableBytesView
+        let n = min(bytes.count, Self.preface.count)
+        let isH2Prefix = bytes.prefix(n).elementsEqual(Self.preface.prefix(n))
+        if isH2Prefix && n < Self.preface.count { return }  // need more bytes to decide
+        do {
+            try configure(context: context, http2: isH2Prefix)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        let data = buffered!
+        buffered = nil
+        context.fireChannelRead(wrapInboundOut(data))
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    func configure(context: ChannelHandlerContext, http2: Bool) throws {
+        let sync = context.pipeline.syncOperations
+        let source = context.channel.remoteAddress?.ipAddress ?? ""
+        let worker = self.worker, table = self.routeTable
+        if http2 {
+            var conn = NIOHTTP2Handler.ConnectionConfiguration()
+            conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1024),
+                                    HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20)]
+            var stream = NIOHTTP2Handler.StreamConfiguration()
+            stream.targetWindowSize = 1 << 20
+            _ = try sync.configureHTTP2Pipeline(mode: .server, connectionConfiguration: conn, streamConfiguration: stream,
+                                                position: .last) { streamChannel in
+                streamChannel.eventLoop.makeCompletedFuture {
+                    let s = streamChannel.pipeline.syncOperations
+                    try s.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                    try s.addHandler(DownstreamHandler(worker: worker, routeTable: table, sourceAddress: source))
+                }
+            }
+        } else {
+            // Added right after this handler, last one first: decoder, encoder, pipelining, errors, proxy.
+            let here = ChannelPipeline.SynchronousOperations.Position.after(context.handler)
+            try sync.addHandler(DownstreamHandler(worker: worker, routeTable: table, sourceAddress: source), position: here)
+            try sync.addHandler(ProtocolErrorReplier(), position: here)
+            try sync.addHandler(HTTPServerPipelineHandler(), position: here)
+            try sync.addHandler(HTTPResponseEncoder(), position: here)
+            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), position: here)
+        }
+    }
+}

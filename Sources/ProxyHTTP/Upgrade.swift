@@ -1,0 +1,51 @@
+import NIOCore
+import NIOHTTP1
+
+extension Exchange {
+    /// After the upstream answered 101 to an Upgrade (WebSocket), both connections stop speaking HTTP and
+    /// become one byte tunnel: HTTP handlers are removed on both sides and bytes are glued through.
+    func switchToTunnel(_ response: HTTPResponseHead) {
+        guard let conn = connection, let downContext = downstream.context else { return }
+        finished = true
+        timeoutTask?.cancel()
+        connection = nil
+        pool?.activeRequests -= 1
+        var out = HTTPResponseHead(version: head.version, status: response.status, headers: response.headers)
+        HeaderRules.stripHopByHop(&out.headers, keepUpgrade: true)
+        downstream.writeHead(out)
+        let down = downContext.channel
+        let up = conn.channel
+        downstream.writeEnd(nil, from: self)
+        done(status: 101)
+        conn.handler.delegate = nil
+        conn.handler.onClose = nil
+        pool?.open -= 1
+        if let name = cluster?.name ?? picked?.name { worker.stats.update(name) { $0.connectionsActive -= 1 } }
+        do {
+            // Removing the decoders forwards any bytes they hold past the handshake to the glue handlers.
+            let d = down.pipeline.syncOperations
+            try removeHTTPServerHandlers(d)
+            try d.addHandler(TCPPeerHandler(peer: up))
+            let u = up.pipeline.syncOperations
+            try removeHTTPClientHandlers(u)
+            try u.addHandler(TCPPeerHandler(peer: down))
+        } catch {
+            down.close(promise: nil)
+            up.close(promise: nil)
+        }
+    }
+
+    func removeHTTPServerHandlers(_ s: ChannelPipeline.SynchronousOperations) throws {
+        s.removeHandler(try s.handler(type: DownstreamHandler.self), promise: nil)
+        s.removeHandler(try s.handler(type: ProtocolErrorReplier.self), promise: nil)
+        s.removeHandler(try s.handler(type: HTTPServerPipelineHandler.self), promise: nil)
+        s.removeHandler(try s.handler(type: HTTPResponseEncoder.self), promise: nil)
+        s.removeHandler(try s.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+    }
+
+    func removeHTTPClientHandlers(_ s: ChannelPipeline.SynchronousOperations) throws {
+        s.removeHandler(try s.handler(type: UpstreamHandler.self), promise: nil)
+        s.removeHandler(try s.handler(type: HTTPRequestEncoder.self), promise: nil)
+        s.removeHandler(try s.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+    }
+}
