@@ -85,16 +85,18 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func writeEnd(_ trailers: HTTPHeaders?, from x: Exchange) {
         guard let context else { return }
-        let close = closeAfterResponse
-        context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in
-            if close { context.close(promise: nil) }
+        if closeAfterResponse {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         }
         if exchange === x { exchange = nil }
     }
 
     /// Stops or resumes reading the caller while the upstream cannot take more (backpressure).
     func setReading(_ on: Bool) {
-        context?.channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
+        guard let channel = context?.channel else { return }
+        channel.setOption(ChannelOptions.autoRead, value: on).whenSuccess { if on { channel.read() } }
     }
 
     func abort() {

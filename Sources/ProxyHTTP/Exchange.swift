@@ -16,6 +16,7 @@ final class Exchange: UpstreamDelegate {
     var forward: ForwardAction?
     var picked: WeightedCluster?
     var cluster: ClusterConfig?
+    var runtime: ClusterRuntime?
     var upstreamHead: HTTPRequestHead?
 
     /// Request parts not yet sent upstream (all of them before the connection is ready).
@@ -37,6 +38,10 @@ final class Exchange: UpstreamDelegate {
     var timeoutTask: Scheduled<Void>?
     var started = NIODeadline.now()
     var upstreamKeepAlive = true
+    /// The 101 of an upgrade, waiting for its end before the connections become a tunnel.
+    var upgradeResponse: HTTPResponseHead?
+    /// gRPC status fields of a trailers-only answer, sent as trailers.
+    var deferredTrailers = HTTPHeaders()
     /// A WebSocket (or other) upgrade: after the 101 both sides exchange raw bytes.
     var isUpgrade: Bool { head.headers.first(name: "upgrade") != nil && head.headers["connection"].contains { $0.lowercased().contains("upgrade") } }
 
@@ -100,15 +105,17 @@ final class Exchange: UpstreamDelegate {
             return reply(.serviceUnavailable, .noCluster, "route has no cluster\n")
         }
         picked = wc
-        guard let c = snapshot.clusters[wc.name] else {
+        guard let rt = worker.clusters[wc.name] else {
             return reply(.serviceUnavailable, .noCluster, "no cluster '\(wc.name)'\n")
         }
+        let c = rt.config
         cluster = c
+        runtime = rt
         upstreamHead = buildUpstreamHead(view, f, wc)
         if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
             downstream.writeInformational(HTTPResponseHead(version: head.version, status: .continue))
         }
-        worker.stats.update(c.name) { $0.requests += 1 }
+        rt.counters.value.requests += 1
         worker.activeRequests += 1
         if let t = f.timeout, t > 0 {
             timeoutTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in timedOut() }
@@ -140,20 +147,21 @@ final class Exchange: UpstreamDelegate {
     // MARK: attempts
 
     func attempt() {
-        guard !finished, let c = cluster else { return }
-        guard let ep = LoadBalancer.pick(c, worker: worker, hash: hashKey(), exclude: tried) else {
+        guard !finished, let rt = runtime else { return }
+        guard let i = LoadBalancer.pick(rt, worker: worker, hash: hashKey(), exclude: tried) else {
             return fail(.serviceUnavailable, .noHealthyUpstream)
         }
+        let ep = rt.candidates[i]
         attempts += 1
         endpoint = ep
-        tried.insert(ep)
-        let pool = worker.pool(cluster: c, endpoint: ep)
+        if rt.candidates.count > 1 { tried.insert(ep) }
+        let pool = rt.pools[i]
         self.pool = pool
         pool.acquire { [self] result in
             switch result {
             case let .success(conn): attach(conn)
             case .failure(.overflow):
-                worker.stats.update(c.name) { $0.overflows += 1 }
+                rt.counters.value.overflows += 1
                 fail(.serviceUnavailable, .upstreamOverflow)
             case .failure(.connectFailed):
                 retryOr(.serviceUnavailable, .upstreamConnectFailure, allowed: forward?.retry?.onConnectFailure ?? false)
@@ -182,7 +190,7 @@ final class Exchange: UpstreamDelegate {
     func retryOr(_ status: HTTPResponseStatus, _ flag: ResponseFlag, allowed: Bool) {
         if let r = forward?.retry, allowed, attempts <= r.attempts, retained != nil, !responseStarted,
            attempts <= (cluster?.limits.maxRetries ?? 3) {
-            worker.stats.update(cluster!.name) { $0.retries += 1 }
+            runtime?.counters.value.retries += 1
             let backoff = min(r.maxInterval, r.baseInterval << Int64(min(attempts - 1, 10)))
             let jittered = Int64(worker.random(below: Int(max(1, backoff))))
             loop.scheduleTask(in: .nanoseconds(jittered)) { [self] in attempt() }

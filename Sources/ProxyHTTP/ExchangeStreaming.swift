@@ -21,7 +21,8 @@ extension Exchange {
     func flushUpstream() { connection?.channel.flush() }
 
     func downstreamWritabilityChanged(_ writable: Bool) {
-        connection?.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+        guard let channel = connection?.channel else { return }
+        channel.setOption(ChannelOptions.autoRead, value: writable).whenSuccess { if writable { channel.read() } }
     }
 
     func downstreamClosed() {
@@ -40,7 +41,11 @@ extension Exchange {
     func upstreamHead(_ h: HTTPResponseHead) {
         let status = Int(h.status.code)
         if status == 100 { return }
-        if status == 101 && isUpgrade { return switchToTunnel(h) }
+        if status == 101 && isUpgrade {
+            // Switch once the decoder has delivered the end of the 101, so only raw bytes follow.
+            upgradeResponse = h
+            return
+        }
         if let r = forward?.retry, r.retriable(status: status), attempts <= r.attempts, retained != nil, requestComplete {
             // Drop this answer and try again: the connection is not reused, as its response is unread.
             discarding = true
@@ -55,17 +60,31 @@ extension Exchange {
         virtualHost?.responseHeaders.apply(to: &out.headers)
         picked?.responseHeaders.apply(to: &out.headers)
         upstreamKeepAlive = h.isKeepAlive
+        if out.headers.contains(name: "grpc-status") {
+            // A gRPC trailers-only answer: the status must travel as trailers, or the caller loses it when the
+            // response is re-framed as headers plus an empty end.
+            for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+                for v in out.headers[name] { deferredTrailers.add(name: name, value: v) }
+                out.headers.remove(name: name)
+            }
+        }
         downstream.writeHead(out)
     }
 
     func upstreamBody(_ b: ByteBuffer) {
         guard responseStarted else { return }
         downstream.writeBody(b)
-        downstream.flush()
+    }
+
+    func upstreamReadComplete() {
+        if responseStarted { downstream.flush() }
     }
 
     func upstreamEnd(_ trailers: HTTPHeaders?) {
+        if let h = upgradeResponse, !finished { return switchToTunnel(h) }
         guard responseStarted, !finished else { return }
+        var trailers = trailers
+        if trailers == nil, !deferredTrailers.isEmpty { trailers = deferredTrailers }
         finished = true
         timeoutTask?.cancel()
         if let c = connection, let pool {
@@ -100,7 +119,7 @@ extension Exchange {
 
     func timedOut() {
         guard !finished, !responseStarted else { return }
-        worker.stats.update(cluster?.name ?? "") { $0.timeouts += 1 }
+        runtime?.counters.value.timeouts += 1
         if let c = connection, let pool { connection = nil; pool.release(c, reusable: false) }
         fail(.gatewayTimeout, .upstreamTimeout)
     }
@@ -120,11 +139,10 @@ extension Exchange {
     }
 
     func done(status: Int) {
-        guard let c = cluster else { return }
+        guard let rt = runtime else { return }
         worker.activeRequests -= 1
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)
-        worker.stats.recordDuration(c.name, micros: micros)
-        worker.stats.update(c.name) { $0.responses[status / 100, default: 0] += 1 }
-        cluster = nil
+        WorkerStats.record(rt.counters, micros: micros, status: status)
+        runtime = nil
     }
 }

@@ -14,6 +14,7 @@ public enum ListenerPipelines {
         case let .http(routeTable, _):
             try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable))
         case let .tcp(clusters, _):
+            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             try sync.addHandler(TCPProxyHandler(worker: worker, clusters: clusters))
         }
     }

@@ -13,6 +13,8 @@ final class TCPProxyHandler: ChannelInboundHandler {
     var peer: (any Channel)?
     var pending: [ByteBuffer] = []
     var context: ChannelHandlerContext?
+    /// The caller finished sending (half-close) before the upstream connection was ready.
+    var inputClosed = false
 
     init(worker: Worker, clusters: [WeightedCluster]) {
         self.worker = worker
@@ -23,15 +25,17 @@ final class TCPProxyHandler: ChannelInboundHandler {
         self.context = context
         let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
         let action = ForwardAction(clusters: clusters)
-        guard let wc = action.pick(random: worker.random(below: max(1, total))), let c = worker.snapshot.clusters[wc.name],
-              let ep = LoadBalancer.pick(c, worker: worker, hash: nil) else {
+        guard let wc = action.pick(random: worker.random(below: max(1, total))), let rt = worker.clusters[wc.name],
+              let i = LoadBalancer.pick(rt, worker: worker, hash: nil) else {
             context.close(promise: nil)
             return
         }
-        worker.stats.update(c.name) { $0.requests += 1 }
+        let c = rt.config, ep = rt.candidates[i]
+        rt.counters.value.requests += 1
         let inbound = context.channel
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.nanoseconds(c.connectTimeout))
+            .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound)) }
             }
@@ -43,8 +47,9 @@ final class TCPProxyHandler: ChannelInboundHandler {
                     for b in pending { ch.write(b, promise: nil) }
                     pending.removeAll()
                     ch.flush()
+                    if inputClosed { ch.close(mode: .output, promise: nil) }
                 case .failure:
-                    worker.stats.update(c.name) { $0.connectFailures += 1 }
+                    rt.counters.value.connectFailures += 1
                     self.context?.close(promise: nil)
                 }
             }
@@ -56,6 +61,15 @@ final class TCPProxyHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) { peer?.flush() }
+
+    /// Half-close: the caller is done sending; pass the FIN on and keep reading the answer.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            if let peer { peer.close(mode: .output, promise: nil) } else { inputClosed = true }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         peer?.close(promise: nil)
@@ -76,6 +90,13 @@ final class TCPPeerHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { peer.write(unwrapInboundIn(data), promise: nil) }
     func channelReadComplete(context: ChannelHandlerContext) { peer.flush() }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            peer.close(mode: .output, promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
     func channelInactive(context: ChannelHandlerContext) { peer.close(promise: nil) }
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }

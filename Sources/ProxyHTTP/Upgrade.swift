@@ -15,12 +15,12 @@ extension Exchange {
         downstream.writeHead(out)
         let down = downContext.channel
         let up = conn.channel
+        runtime?.counters.value.connectionsActive -= 1
         downstream.writeEnd(nil, from: self)
         done(status: 101)
         conn.handler.delegate = nil
         conn.handler.onClose = nil
         pool?.open -= 1
-        if let name = cluster?.name ?? picked?.name { worker.stats.update(name) { $0.connectionsActive -= 1 } }
         do {
             // Removing the decoders forwards any bytes they hold past the handshake to the glue handlers.
             let d = down.pipeline.syncOperations
@@ -46,6 +46,7 @@ extension Exchange {
     func removeHTTPClientHandlers(_ s: ChannelPipeline.SynchronousOperations) throws {
         s.removeHandler(try s.handler(type: UpstreamHandler.self), promise: nil)
         s.removeHandler(try s.handler(type: HTTPRequestEncoder.self), promise: nil)
+        if let validator = try? s.handler(type: NIOHTTPRequestHeadersValidator.self) { s.removeHandler(validator, promise: nil) }
         s.removeHandler(try s.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
     }
 }

@@ -11,6 +11,8 @@ protocol UpstreamDelegate: AnyObject {
     func upstreamEnd(_ trailers: HTTPHeaders?)
     func upstreamClosed(_ error: (any Error)?)
     func upstreamWritabilityChanged(_ writable: Bool)
+    /// The upstream read burst ended: flush what was written downstream in one go.
+    func upstreamReadComplete()
 }
 
 /// One keep-alive HTTP/1.1 connection to an endpoint.
@@ -49,6 +51,11 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         delegate?.upstreamWritabilityChanged(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

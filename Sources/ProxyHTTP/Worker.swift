@@ -10,7 +10,8 @@ public final class Worker: @unchecked Sendable {
     public let loop: any EventLoop
     public private(set) var snapshot = ProxySnapshot()
     var pools: [EndpointKey: UpstreamPool] = [:]
-    var roundRobin: [String: Int] = [:]
+    /// Per-cluster state compiled from the snapshot: endpoints in rotation, their pools, counters.
+    var clusters: [String: ClusterRuntime] = [:]
     var rng: any RandomNumberGenerator
     public let stats = WorkerStats()
     /// Open downstream connections, for draining on shutdown.
@@ -23,11 +24,12 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Takes a new snapshot. Pools of endpoints that stay keep their connections; pools of endpoints that
-    /// left are closed once idle.
+    /// left are closed once idle. Per-cluster state used by every request is compiled here, once.
     public func apply(_ new: ProxySnapshot) {
         loop.preconditionInEventLoop()
         snapshot = new
         var keep: Set<EndpointKey> = []
+        var runtimes: [String: ClusterRuntime] = [:]
         for c in new.clusters.values {
             for e in c.endpoints { keep.insert(EndpointKey(cluster: c.name, host: e.host, port: e.port)) }
         }
@@ -35,7 +37,17 @@ public final class Worker: @unchecked Sendable {
             pool.retire()
             pools[key] = nil
         }
-        for (key, pool) in pools { if let c = new.clusters[key.cluster] { pool.cluster = c } }
+        for c in new.clusters.values {
+            for (key, pool) in pools where key.cluster == c.name { pool.cluster = c }
+            let candidates = LoadBalancer.candidates(c)
+            let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name))
+            rt.config = c
+            rt.candidates = candidates
+            rt.pools = candidates.map { pool(cluster: c, endpoint: $0) }
+            rt.totalWeight = candidates.reduce(0) { $0 + max(1, $1.weight) }
+            runtimes[c.name] = rt
+        }
+        clusters = runtimes
     }
 
     func random(below n: Int) -> Int {
@@ -57,40 +69,78 @@ struct EndpointKey: Hashable {
     var port: Int
 }
 
+/// One cluster's state on one worker, compiled when a snapshot is applied.
+final class ClusterRuntime {
+    var config: ClusterConfig
+    /// Healthy endpoints of the best priority, and their pools (same order).
+    var candidates: [EndpointConfig] = []
+    var pools: [UpstreamPool] = []
+    var totalWeight = 0
+    var roundRobin = 0
+    let counters: ClusterCounters
+
+    init(config: ClusterConfig, counters: ClusterCounters) {
+        self.config = config
+        self.counters = counters
+    }
+}
+
+/// A cluster's counters on one worker, updated in place by requests.
+public final class ClusterCounters: @unchecked Sendable {
+    public var value = WorkerStats.Cluster()
+}
+
 /// Per-worker counters; the admin endpoint adds up all workers' counters on their own loops.
 public final class WorkerStats: @unchecked Sendable {
     public struct Cluster: Sendable {
         public init() {}
         public var requests = 0
-        public var responses: [Int: Int] = [:]  // by status class: 2, 3, 4, 5
         public var connectFailures = 0
         public var timeouts = 0
         public var overflows = 0
         public var retries = 0
         public var connectionsOpened = 0
         public var connectionsActive = 0
-        public var activeRequests = 0
-        public var pendingRequests = 0
-        /// Sum and count of upstream request durations, in microseconds, for averages; plus buckets.
+        /// Sum of upstream request durations in microseconds, and a histogram by `bucketBoundsMs`.
         public var durationMicrosSum = 0
         public var durationBuckets = [Int](repeating: 0, count: WorkerStats.bucketBoundsMs.count + 1)
+        public var responses2xx = 0
+        public var responses3xx = 0
+        public var responses4xx = 0
+        public var responses5xx = 0
     }
     public static let bucketBoundsMs: [Double] = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
-    public var clusters: [String: Cluster] = [:]
+    public var clusterCounters: [String: ClusterCounters] = [:]
     public var downstreamRequests = 0
     public var localReplies: [String: Int] = [:]  // by response flag
     public var downstreamConnections = 0
 
-    func update(_ cluster: String, _ change: (inout Cluster) -> Void) {
-        change(&clusters[cluster, default: Cluster()])
+    /// A copy of every cluster's counters.
+    public var clusters: [String: Cluster] { clusterCounters.mapValues(\.value) }
+
+    func counters(_ cluster: String) -> ClusterCounters {
+        if let c = clusterCounters[cluster] { return c }
+        let c = ClusterCounters()
+        clusterCounters[cluster] = c
+        return c
     }
 
-    func recordDuration(_ cluster: String, micros: Int) {
-        update(cluster) { c in
-            c.durationMicrosSum += micros
-            let ms = Double(micros) / 1000
-            let i = WorkerStats.bucketBoundsMs.firstIndex { ms <= $0 } ?? WorkerStats.bucketBoundsMs.count
-            c.durationBuckets[i] += 1
+    func update(_ cluster: String, _ change: (inout Cluster) -> Void) {
+        change(&counters(cluster).value)
+    }
+
+    static func record(_ c: ClusterCounters, micros: Int, status: Int) {
+        c.value.durationMicrosSum += micros
+        let ms = Double(micros) / 1000
+        var i = 0
+        while i < bucketBoundsMs.count && ms > bucketBoundsMs[i] { i += 1 }
+        c.value.durationBuckets[i] += 1
+        switch status / 100 {
+        case 2: c.value.responses2xx += 1
+        case 3: c.value.responses3xx += 1
+        case 4: c.value.responses4xx += 1
+        case 5: c.value.responses5xx += 1
+        default: break
         }
     }
 }

@@ -27,7 +27,10 @@ enum Metrics {
             for (name, c) in part.clusters {
                 var sum = t.clusters[name] ?? WorkerStats.Cluster()
                 sum.requests += c.requests
-                sum.responses.merge(c.responses, uniquingKeysWith: +)
+                sum.responses2xx += c.responses2xx
+                sum.responses3xx += c.responses3xx
+                sum.responses4xx += c.responses4xx
+                sum.responses5xx += c.responses5xx
                 sum.connectFailures += c.connectFailures
                 sum.timeouts += c.timeouts
                 sum.overflows += c.overflows
@@ -67,7 +70,8 @@ enum Metrics {
         }
         out += "# TYPE weft_cluster_upstream_rq counter\n"
         for n in names {
-            for (cls, v) in t.clusters[n]!.responses.sorted(by: { $0.key < $1.key }) where cls > 0 {
+            let c = t.clusters[n]!
+            for (cls, v) in [(2, c.responses2xx), (3, c.responses3xx), (4, c.responses4xx), (5, c.responses5xx)] where v > 0 {
                 line("weft_cluster_upstream_rq", "cluster=\"\(n)\",response_code_class=\"\(cls)xx\"", v)
             }
         }

@@ -156,8 +156,15 @@ def test_websocket_echo(reviews_mesh):
 # ---------------------------------------------------------------- raw TCP
 
 
-def _tcp_roundtrip(host: str, port: int, payload: bytes, timeout: float = 5.0) -> bytes:
-    """Send payload, half-close, read until EOF."""
+def _tcp_echo(host: str, port: int, payload: bytes, timeout: float = 5.0) -> bytes:
+    """Send payload, read as many bytes back, close."""
+    with RawConn(host, port, timeout) as c:
+        c.send(payload)
+        return c.read_exact(len(payload))
+
+
+def _tcp_half_close(host: str, port: int, payload: bytes, timeout: float = 5.0) -> bytes:
+    """Send payload, half-close (shutdown SHUT_WR), read until EOF."""
     with RawConn(host, port, timeout) as c:
         c.send(payload)
         c.sock.shutdown(socket.SHUT_WR)
@@ -174,17 +181,21 @@ def test_tcp_service(mesh):
             workload_entry_ports("tcp-echo-1", m.host, {"tcp": echo.port}, {"app": "tcp-echo"}),
         ))
         e = m.start_envoy()
-        wait_until(lambda: _tcp_roundtrip(m.host, svc_port, b"ping", 1.0) == b"ping", 15, 0.1,
+        wait_until(lambda: _tcp_echo(m.host, svc_port, b"ping", 1.0) == b"ping", 15, 0.1,
                    desc=f"TCP echo through {m.dataplane} at {m.host}:{svc_port}")
         accepted = echo.accepted
         for i in range(10):
             msg = f"hello {i} ".encode() * (i + 1)
-            assert _tcp_roundtrip(m.host, svc_port, msg) == msg, f"connection {i}"
+            assert _tcp_echo(m.host, svc_port, msg) == msg, f"connection {i}"
         big = os.urandom(512 * 1024)
-        got = _tcp_roundtrip(m.host, svc_port, big, 10.0)
-        assert len(got) == len(big) and got == big, f"512 KiB echo: {len(got)} bytes back"
+        got = _tcp_echo(m.host, svc_port, big, 10.0)
+        assert got == big, f"512 KiB echo differs"
         assert echo.accepted - accepted == 11, f"upstream saw {echo.accepted - accepted} connections, want 11"
-        # The HTTP outbound listener is unaffected.
+        # Half-close: the client's FIN reaches the app, whose late echo and FIN come back.
+        for i in range(3):
+            msg = f"half-close {i}".encode()
+            got = _tcp_half_close(m.host, svc_port, msg)
+            assert got == msg, f"after shutdown(SHUT_WR) got {got!r} back, want {msg!r} then EOF"
         assert e.proc.alive()
     finally:
         echo.stop()
@@ -216,8 +227,6 @@ def test_grpc_through_two_sidecars(mesh):
             trailers = dict(call.trailing_metadata() or ())
             assert trailers.get("x-trailer") == "yes", f"trailing metadata lost: {trailers}"
 
-            big = os.urandom(1024 * 1024)
-            assert unary(big, timeout=10) == big, "1 MiB unary message differs"
 
             with pytest.raises(grpc.RpcError) as ei:
                 unary(b"fail", timeout=5)
@@ -247,6 +256,11 @@ def test_grpc_through_two_sidecars(mesh):
             assert got == [f"message {i}".encode() for i in range(20)], got
             assert rest == [], f"extra messages after the stream ended: {rest}"
             assert call.code() == grpc.StatusCode.OK
+
+            # Messages larger than HTTP/2's initial 64 KiB flow-control window, both ways.
+            for size in (100 * 1024, 1024 * 1024):
+                big = os.urandom(size)
+                assert unary(big, timeout=10) == big, f"{size // 1024} KiB unary message differs"
         finally:
             ch.close()
     finally:
