@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "XDSClient",
             dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "WeftCore", "EnvoyAPI", "ProxyRouting",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

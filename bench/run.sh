@@ -12,8 +12,10 @@ D=${1:-8}
 RECORD=${2:-}
 for t in nginx wrk hey h2load; do command -v $t >/dev/null || { echo "bench needs $t (apt-get install nginx wrk hey nghttp2-client)"; exit 1; }; done
 bash scripts/test.sh --setup-only >/dev/null
-swift build -c release --product weft >/dev/null 2>&1 || swift build -c release --product weft
-WEFT="$ROOT/$(swift build -c release --show-bin-path | sed "s|$ROOT/||")/weft"
+# Built as a sidecar ships: release, with the Swift runtime and Foundation linked statically (Envoy is static too).
+BUILD=(swift build -c release --product weft --static-swift-stdlib --scratch-path .build-static)
+"${BUILD[@]}" >/dev/null 2>&1 || "${BUILD[@]}"
+WEFT="$ROOT/.build-static/release/weft"
 ENVOY="$ROOT/.venv/bin/envoy"
 W=$(mktemp -d); chmod 755 "$W"
 PIDS=()

@@ -52,6 +52,7 @@ public struct ProxyServer: Sendable {
                                     labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
                                     instanceIPs: settings.addresses),
             logger: logger,
+            group: runtime.group,
             onSnapshot: { feed.yield($0) }
         )
         let admin = AdminPage(runtime: runtime, xdsStatus: { let s = client.status; return (s.connected, s.lastNACK) })

@@ -2,6 +2,7 @@ import EnvoyAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOPosix
 import ProxyRouting
 import Synchronization
 import WeftCore
@@ -14,9 +15,13 @@ public final class ADSClient: Sendable {
     let onSnapshot: @Sendable (ProxySnapshot) -> Void
     let session: Mutex<ADSSession>
     let state = Mutex(ADSClientStatus())
+    let group: MultiThreadedEventLoopGroup
 
     /// `onSnapshot` is called with each newly accepted snapshot (never with an empty one on disconnect).
-    public init(config: ADSClientConfig, logger: Logger, onSnapshot: @escaping @Sendable (ProxySnapshot) -> Void) {
+    /// `group` carries the gRPC connection; the proxy passes its own loops so no extra threads are started.
+    public init(config: ADSClientConfig, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton,
+                onSnapshot: @escaping @Sendable (ProxySnapshot) -> Void) {
+        self.group = group
         self.config = config
         self.logger = logger
         self.onSnapshot = onSnapshot
@@ -60,7 +65,7 @@ public final class ADSClient: Sendable {
 
     /// One stream; returns whether any response arrived (to reset the backoff), throws on failure.
     func stream() async throws -> Bool {
-        let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext)
+        let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext, eventLoopGroup: group)
         return try await withGRPCClient(transport: transport) { grpc in
             let client = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: grpc)
             let (requests, outbox) = AsyncStream.makeStream(of: ADSSession.Request.self)
