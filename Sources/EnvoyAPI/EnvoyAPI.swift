@@ -18,3 +18,14 @@ public enum EnvoyTypeURL {
     /// EDS: `envoy.config.endpoint.v3.ClusterLoadAssignment`.
     public static let clusterLoadAssignment = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 }
+
+/// Envoy's names for the filters and extensions Weft configures and understands (shared by both sides).
+public enum EnvoyFilterName {
+    public static let hcm = "envoy.filters.network.http_connection_manager"
+    public static let tcpProxy = "envoy.filters.network.tcp_proxy"
+    public static let router = "envoy.filters.http.router"
+    public static let fault = "envoy.filters.http.fault"
+    public static let cors = "envoy.filters.http.cors"
+    public static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    public static let tls = "envoy.transport_sockets.tls"
+}

@@ -117,6 +117,7 @@ final class Exchange: UpstreamDelegate {
         }
         rt.counters.value.requests += 1
         worker.activeRequests += 1
+        if requestComplete { mirrorIfConfigured() }
         if let t = f.timeout, t > 0 {
             timeoutTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in timedOut() }
         }

@@ -15,6 +15,7 @@ extension Exchange {
 
     func requestEnd(_ trailers: HTTPHeaders?) {
         requestComplete = true
+        if upstreamHead != nil { mirrorIfConfigured() }
         if let connection { connection.write(.end(trailers), flush: true) } else { pending.append(.end(trailers)) }
     }
 

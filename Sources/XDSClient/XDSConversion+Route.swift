@@ -108,12 +108,4 @@ extension XDSConversion {
     }
 }
 
-/// Envoy's names for the filters the proxy understands.
-enum FilterName {
-    static let hcm = "envoy.filters.network.http_connection_manager"
-    static let tcpProxy = "envoy.filters.network.tcp_proxy"
-    static let router = "envoy.filters.http.router"
-    static let fault = "envoy.filters.http.fault"
-    static let cors = "envoy.filters.http.cors"
-    static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-}
+typealias FilterName = EnvoyFilterName

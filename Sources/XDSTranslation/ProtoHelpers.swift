@@ -101,16 +101,7 @@ enum Proto {
     }
 }
 
-/// Envoy's and Istio's names for the filters Weft configures.
-enum FilterName {
-    static let hcm = "envoy.filters.network.http_connection_manager"
-    static let tcpProxy = "envoy.filters.network.tcp_proxy"
-    static let router = "envoy.filters.http.router"
-    static let fault = "envoy.filters.http.fault"
-    static let cors = "envoy.filters.http.cors"
-    static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-    static let tls = "envoy.transport_sockets.tls"
-}
+typealias FilterName = EnvoyFilterName
 
 /// Istio's cluster naming: `outbound|PORT|SUBSET|HOST` and `inbound|PORT||`.
 public enum ClusterName {
