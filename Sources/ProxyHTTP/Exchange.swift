@@ -149,6 +149,7 @@ final class Exchange: UpstreamDelegate {
 
     func attempt() {
         guard !finished, let rt = runtime else { return }
+        if rt.nextUnejection != nil { rt.uneject(now: .now()) }
         guard let i = LoadBalancer.pick(rt, worker: worker, hash: hashKey(), exclude: tried) else {
             return fail(.serviceUnavailable, .noHealthyUpstream)
         }
@@ -165,6 +166,7 @@ final class Exchange: UpstreamDelegate {
                 rt.counters.value.overflows += 1
                 fail(.serviceUnavailable, .upstreamOverflow)
             case .failure(.connectFailed):
+                rt.record(pool, status: 0, now: .now())
                 retryOr(.serviceUnavailable, .upstreamConnectFailure, allowed: forward?.retry?.onConnectFailure ?? false)
             }
         }

@@ -47,6 +47,7 @@ extension Exchange {
             upgradeResponse = h
             return
         }
+        if let rt = runtime, let pool { rt.record(pool, status: status, now: .now()) }
         if let r = forward?.retry, r.retriable(status: status), attempts <= r.attempts, retained != nil, requestComplete {
             // Drop this answer and try again: the connection is not reused, as its response is unread.
             discarding = true
@@ -108,6 +109,7 @@ extension Exchange {
             done(status: 0)
             return
         }
+        if !reused, let rt = runtime, let pool { rt.record(pool, status: 0, now: .now()) }
         // A reused keep-alive connection the peer had closed: safe to send again on a fresh one.
         retryOr(.serviceUnavailable, .upstreamReset, allowed: reused || (forward?.retry?.onReset ?? false))
     }

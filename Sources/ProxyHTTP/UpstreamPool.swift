@@ -90,6 +90,11 @@ final class UpstreamPool {
     var activeRequests = 0
     var waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
     var retired = false
+    /// Outlier detection state of this endpoint on this worker.
+    var consecutive5xx = 0
+    var consecutiveGateway = 0
+    var ejections = 0
+    var ejectedUntil: NIODeadline?
     /// The HTTP/2 connection for clusters that speak HTTP/2 (gRPC): one per endpoint per worker, multiplexed.
     var h2: (channel: any Channel, mux: NIOHTTP2Handler.StreamMultiplexer)?
     var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []

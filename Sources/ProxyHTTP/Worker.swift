@@ -42,12 +42,23 @@ public final class Worker: @unchecked Sendable {
             let candidates = LoadBalancer.candidates(c)
             let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name))
             rt.config = c
-            rt.candidates = candidates
-            rt.pools = candidates.map { pool(cluster: c, endpoint: $0) }
-            rt.totalWeight = candidates.reduce(0) { $0 + max(1, $1.weight) }
+            rt.all = candidates
+            rt.allPools = candidates.map { pool(cluster: c, endpoint: $0) }
+            rt.recompute()
             runtimes[c.name] = rt
         }
         clusters = runtimes
+    }
+
+    /// Endpoints that outlier detection took out of rotation on this worker, as `cluster` -> `host:port`.
+    public func ejectedEndpoints() -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (name, rt) in clusters {
+            for (e, p) in zip(rt.all, rt.allPools) where p.ejectedUntil != nil {
+                out[name, default: []].insert(e.host.contains(":") ? "[\(e.host)]:\(e.port)" : "\(e.host):\(e.port)")
+            }
+        }
+        return out
     }
 
     func random(below n: Int) -> Int {
@@ -72,11 +83,16 @@ struct EndpointKey: Hashable {
 /// One cluster's state on one worker, compiled when a snapshot is applied.
 final class ClusterRuntime {
     var config: ClusterConfig
-    /// Healthy endpoints of the best priority, and their pools (same order).
+    /// Endpoints healthy by EDS at the best priority, and their pools (same order).
+    var all: [EndpointConfig] = []
+    var allPools: [UpstreamPool] = []
+    /// The ones in rotation now: `all` less those ejected by outlier detection (or all of them in panic mode).
     var candidates: [EndpointConfig] = []
     var pools: [UpstreamPool] = []
     var totalWeight = 0
     var roundRobin = 0
+    /// When the next ejected endpoint comes back.
+    var nextUnejection: NIODeadline?
     let counters: ClusterCounters
 
     init(config: ClusterConfig, counters: ClusterCounters) {
@@ -108,6 +124,8 @@ public final class WorkerStats: @unchecked Sendable {
         public var responses3xx = 0
         public var responses4xx = 0
         public var responses5xx = 0
+        public var ejectionsTotal = 0
+        public var ejectionsActive = 0
     }
     public static let bucketBoundsMs: [Double] = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
     public var clusterCounters: [String: ClusterCounters] = [:]

@@ -58,6 +58,10 @@ public struct ClusterConfig: Sendable, Equatable {
     public var maxRequestsPerConnection: Int?
     /// Nanoseconds; nil keeps idle upstream connections until the peer closes them.
     public var idleTimeout: Int64?
+    /// Passive health checking: endpoints that keep failing leave rotation for a while.
+    public var outlier: OutlierConfig?
+    /// Below this share of endpoints in rotation (percent), all endpoints are used anyway (Envoy's panic mode).
+    public var panicThresholdPercent: Double = 50
 
     public init(name: String, discovery: Discovery = .staticEndpoints, lbPolicy: LBPolicy = .roundRobin,
                 endpoints: [EndpointConfig] = [], connectTimeout: Int64 = 10_000_000_000, http2: Bool = false,
@@ -105,5 +109,33 @@ public struct EndpointConfig: Sendable, Hashable {
         self.locality = locality
         self.priority = priority
         self.healthy = healthy
+    }
+}
+
+/// Envoy's outlier detection, as far as Weft uses it (consecutive errors and time-based ejection).
+public struct OutlierConfig: Sendable, Equatable {
+    /// Consecutive 5xx (and local connection failures) that eject an endpoint; nil or enforcement 0 disables.
+    public var consecutive5xx: Int?
+    public var enforcing5xx: Int
+    /// Consecutive gateway errors (502, 503, 504, connection failures) that eject an endpoint.
+    public var consecutiveGatewayFailure: Int?
+    public var enforcingGatewayFailure: Int
+    /// Nanoseconds.
+    public var interval: Int64
+    public var baseEjectionTime: Int64
+    public var maxEjectionTime: Int64
+    public var maxEjectionPercent: Int
+
+    public init(consecutive5xx: Int? = 5, enforcing5xx: Int = 100, consecutiveGatewayFailure: Int? = nil,
+                enforcingGatewayFailure: Int = 0, interval: Int64 = 10_000_000_000, baseEjectionTime: Int64 = 30_000_000_000,
+                maxEjectionTime: Int64 = 300_000_000_000, maxEjectionPercent: Int = 10) {
+        self.consecutive5xx = consecutive5xx
+        self.enforcing5xx = enforcing5xx
+        self.consecutiveGatewayFailure = consecutiveGatewayFailure
+        self.enforcingGatewayFailure = enforcingGatewayFailure
+        self.interval = interval
+        self.baseEjectionTime = baseEjectionTime
+        self.maxEjectionTime = maxEjectionTime
+        self.maxEjectionPercent = maxEjectionPercent
     }
 }

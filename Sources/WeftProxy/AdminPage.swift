@@ -79,7 +79,9 @@ struct AdminPage: Sendable {
             out += "\(name)::cx_active::\(cs?.connectionsActive ?? 0)\n"
             for e in c.endpoints {
                 let a = HostPort(host: e.host, port: e.port).description
-                out += "\(name)::\(a)::health_flags::\(e.healthy ? "healthy" : "/failed_eds_health")\n"
+                let ejected = stats.ejected[name]?.contains(a) ?? false
+                let flags = !e.healthy ? "/failed_eds_health" : (ejected ? "/failed_outlier_check" : "healthy")
+                out += "\(name)::\(a)::health_flags::\(flags)\n"
                 out += "\(name)::\(a)::weight::\(e.weight)\n"
                 out += "\(name)::\(a)::locality::\(e.locality)\n"
             }

@@ -9,6 +9,7 @@ enum Metrics {
         var downstreamConnections = 0
         var activeConnections = 0
         var localReplies: [String: Int] = [:]
+        var ejected: [String: Set<String>] = [:]
     }
 
     static func collect(_ runtime: ProxyRuntime) async -> Totals {
@@ -17,13 +18,14 @@ enum Metrics {
             let part = try? await w.loop.submit { () -> Totals in
                 Totals(clusters: w.stats.clusters, downstreamRequests: w.stats.downstreamRequests,
                        downstreamConnections: w.stats.downstreamConnections, activeConnections: w.activeConnections,
-                       localReplies: w.stats.localReplies)
+                       localReplies: w.stats.localReplies, ejected: w.ejectedEndpoints())
             }.get()
             guard let part else { continue }
             t.downstreamRequests += part.downstreamRequests
             t.downstreamConnections += part.downstreamConnections
             t.activeConnections += part.activeConnections
             t.localReplies.merge(part.localReplies, uniquingKeysWith: +)
+            t.ejected.merge(part.ejected) { $0.union($1) }
             for (name, c) in part.clusters {
                 var sum = t.clusters[name] ?? WorkerStats.Cluster()
                 sum.requests += c.requests
@@ -35,6 +37,8 @@ enum Metrics {
                 sum.timeouts += c.timeouts
                 sum.overflows += c.overflows
                 sum.retries += c.retries
+                sum.ejectionsTotal += c.ejectionsTotal
+                sum.ejectionsActive += c.ejectionsActive
                 sum.connectionsOpened += c.connectionsOpened
                 sum.connectionsActive += c.connectionsActive
                 sum.durationMicrosSum += c.durationMicrosSum
@@ -62,6 +66,8 @@ enum Metrics {
             ("weft_cluster_upstream_rq_timeout", "counter", { $0.timeouts }),
             ("weft_cluster_upstream_rq_retry", "counter", { $0.retries }),
             ("weft_cluster_upstream_rq_pending_overflow", "counter", { $0.overflows }),
+            ("weft_cluster_outlier_detection_ejections_total", "counter", { $0.ejectionsTotal }),
+            ("weft_cluster_outlier_detection_ejections_active", "gauge", { $0.ejectionsActive }),
         ]
         let names = t.clusters.keys.sorted()
         for (metric, type, value) in series {

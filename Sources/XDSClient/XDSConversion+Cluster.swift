@@ -81,9 +81,29 @@ extension XDSConversion {
         if c.hasLoadAssignment && c.type != .eds {
             out.endpoints = try field("load_assignment") { try endpointFields(c.loadAssignment) }
         }
-        // Accepted but not represented in ClusterConfig yet: outlier_detection, common_lb_config (panic threshold),
-        // ring hash / maglev table sizes, least-request choice count, dns_lookup_family and dns refresh settings.
+        if c.hasOutlierDetection { out.outlier = try field("outlier_detection") { try outlier(c.outlierDetection) } }
+        if c.hasCommonLbConfig && c.commonLbConfig.hasHealthyPanicThreshold {
+            out.panicThresholdPercent = c.commonLbConfig.healthyPanicThreshold.value
+        }
+        // Accepted but not represented in ClusterConfig yet: ring hash / maglev table sizes, least-request choice
+        // count, dns_lookup_family and dns refresh settings.
         return ConvertedCluster(config: out, edsServiceName: eds)
+    }
+
+    /// Envoy's defaults where a field is unset: 5 consecutive 5xx enforced at 100%, gateway failures not
+    /// enforced, 10 s interval, 30 s base ejection, 300 s max ejection, 10% max ejected.
+    static func outlier(_ o: Envoy_Config_Cluster_V3_OutlierDetection) throws -> OutlierConfig {
+        var out = OutlierConfig()
+        if o.hasConsecutive5Xx { out.consecutive5xx = Int(o.consecutive5Xx.value) }
+        if o.hasEnforcingConsecutive5Xx { out.enforcing5xx = Int(o.enforcingConsecutive5Xx.value) }
+        if o.hasConsecutiveGatewayFailure { out.consecutiveGatewayFailure = Int(o.consecutiveGatewayFailure.value) }
+        if o.hasEnforcingConsecutiveGatewayFailure { out.enforcingGatewayFailure = Int(o.enforcingConsecutiveGatewayFailure.value) }
+        if o.hasInterval { out.interval = try Convert.nanos(o.interval) }
+        if o.hasBaseEjectionTime { out.baseEjectionTime = try Convert.nanos(o.baseEjectionTime) }
+        if o.hasMaxEjectionTime { out.maxEjectionTime = try Convert.nanos(o.maxEjectionTime) }
+        if o.hasMaxEjectionPercent { out.maxEjectionPercent = Int(o.maxEjectionPercent.value) }
+        guard out.baseEjectionTime > 0 else { throw FieldError("must be positive", at: ["base_ejection_time"]) }
+        return out
     }
 
     /// The DEFAULT-priority thresholds (HIGH priority is not used by the proxy's routes).
