@@ -38,6 +38,8 @@ final class Exchange: UpstreamDelegate {
     var timeoutTask: Scheduled<Void>?
     var started = NIODeadline.now()
     var upstreamKeepAlive = true
+    /// This request counts against the cluster's retries in flight.
+    var retrying = false
     /// The 101 of an upgrade, waiting for its end before the connections become a tunnel.
     var upgradeResponse: HTTPResponseHead?
     /// gRPC status fields of a trailers-only answer, sent as trailers.
@@ -116,6 +118,7 @@ final class Exchange: UpstreamDelegate {
             downstream.writeInformational(HTTPResponseHead(version: head.version, status: .continue))
         }
         rt.counters.value.requests += 1
+        rt.activeRequests += 1
         worker.activeRequests += 1
         if requestComplete { mirrorIfConfigured() }
         if let t = f.timeout, t > 0 {
@@ -191,9 +194,17 @@ final class Exchange: UpstreamDelegate {
     }
 
     func retryOr(_ status: HTTPResponseStatus, _ flag: ResponseFlag, allowed: Bool) {
-        if let r = forward?.retry, allowed, attempts <= r.attempts, retained != nil, !responseStarted,
-           attempts <= (cluster?.limits.maxRetries ?? 3) {
-            runtime?.counters.value.retries += 1
+        if let r = forward?.retry, let rt = runtime, allowed, attempts <= r.attempts, retained != nil, !responseStarted {
+            guard rt.activeRetries < rt.config.limits.retriesAllowed(active: rt.activeRequests) else {
+                // Over the retry budget (or max_retries): answer now rather than add load.
+                rt.counters.value.retryOverflows += 1
+                return fail(status, flag)
+            }
+            if !retrying {
+                retrying = true
+                rt.activeRetries += 1
+            }
+            rt.counters.value.retries += 1
             let backoff = min(r.maxInterval, r.baseInterval << Int64(min(attempts - 1, 10)))
             let jittered = Int64(worker.random(below: Int(max(1, backoff))))
             loop.scheduleTask(in: .nanoseconds(jittered)) { [self] in attempt() }

@@ -144,6 +144,8 @@ extension Exchange {
     func done(status: Int) {
         guard let rt = runtime else { return }
         worker.activeRequests -= 1
+        rt.activeRequests -= 1
+        if retrying { rt.activeRetries -= 1 }
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)
         WorkerStats.record(rt.counters, micros: micros, status: status)
         runtime = nil

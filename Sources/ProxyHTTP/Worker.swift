@@ -93,6 +93,9 @@ final class ClusterRuntime {
     var roundRobin = 0
     /// When the next ejected endpoint comes back.
     var nextUnejection: NIODeadline?
+    /// Requests in flight and, of those, the ones on a retry (for the retry budget).
+    var activeRequests = 0
+    var activeRetries = 0
     let counters: ClusterCounters
 
     init(config: ClusterConfig, counters: ClusterCounters) {
@@ -126,6 +129,7 @@ public final class WorkerStats: @unchecked Sendable {
         public var responses5xx = 0
         public var ejectionsTotal = 0
         public var ejectionsActive = 0
+        public var retryOverflows = 0
     }
     public static let bucketBoundsMs: [Double] = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
     public var clusterCounters: [String: ClusterCounters] = [:]

@@ -12,6 +12,8 @@ public struct ProxySnapshot: Sendable {
     public var clusters: [String: ClusterConfig]
     /// Version strings of what was applied, by xDS type URL (for /config_dump and ACKs).
     public var versions: [String: String]
+    /// Every cluster has its endpoints and every listener its routes (nothing is still being fetched).
+    public var warm = true
 
     public init(listeners: [String: ListenerConfig] = [:], routeTables: [String: RouteTable] = [:],
                 clusters: [String: ClusterConfig] = [:], versions: [String: String] = [:]) {
@@ -84,12 +86,25 @@ public struct CircuitLimits: Sendable, Equatable {
     public var maxPendingRequests = 1024
     public var maxRequests = 1024
     public var maxRetries = 3
+    /// Envoy's retry budget: retries in flight at most this percent of active requests (nil: use maxRetries).
+    public var retryBudgetPercent: Double?
+    public var minRetryConcurrency = 3
 
-    public init(maxConnections: Int = 1024, maxPendingRequests: Int = 1024, maxRequests: Int = 1024, maxRetries: Int = 3) {
+    public init(maxConnections: Int = 1024, maxPendingRequests: Int = 1024, maxRequests: Int = 1024, maxRetries: Int = 3,
+                retryBudgetPercent: Double? = nil, minRetryConcurrency: Int = 3) {
         self.maxConnections = maxConnections
         self.maxPendingRequests = maxPendingRequests
         self.maxRequests = maxRequests
         self.maxRetries = maxRetries
+        self.retryBudgetPercent = retryBudgetPercent
+        self.minRetryConcurrency = minRetryConcurrency
+    }
+
+    /// How many retries may be in flight while `active` requests are: the budget when there is one
+    /// (never below the minimum), else the fixed maximum.
+    public func retriesAllowed(active: Int) -> Int {
+        guard let pct = retryBudgetPercent else { return maxRetries }
+        return max(minRetryConcurrency, Int(Double(active) * pct / 100))
     }
 }
 

@@ -38,6 +38,7 @@ enum Metrics {
                 sum.overflows += c.overflows
                 sum.retries += c.retries
                 sum.ejectionsTotal += c.ejectionsTotal
+                sum.retryOverflows += c.retryOverflows
                 sum.ejectionsActive += c.ejectionsActive
                 sum.connectionsOpened += c.connectionsOpened
                 sum.connectionsActive += c.connectionsActive
@@ -66,6 +67,7 @@ enum Metrics {
             ("weft_cluster_upstream_rq_timeout", "counter", { $0.timeouts }),
             ("weft_cluster_upstream_rq_retry", "counter", { $0.retries }),
             ("weft_cluster_upstream_rq_pending_overflow", "counter", { $0.overflows }),
+            ("weft_cluster_upstream_rq_retry_overflow", "counter", { $0.retryOverflows }),
             ("weft_cluster_outlier_detection_ejections_total", "counter", { $0.ejectionsTotal }),
             ("weft_cluster_outlier_detection_ejections_active", "gauge", { $0.ejectionsActive }),
         ]

@@ -41,9 +41,16 @@ public final class ProxyRuntime: Sendable {
     public var isReady: Bool { state.withLockedValue { $0.applied } }
 
     /// Takes a new snapshot: every worker swaps it in on its own loop, then listeners are reconciled.
-    public func apply(_ snapshot: ProxySnapshot) async {
-        state.withLockedValue { $0.snapshot = snapshot }
+    /// Before the first warm snapshot, listeners are not opened (Envoy's init manager does the same), so the
+    /// first request never meets a route without its cluster's endpoints; `force` opens them anyway (after the
+    /// initial fetch timeout).
+    public func apply(_ snapshot: ProxySnapshot, force: Bool = false) async {
+        let first = state.withLockedValue { s -> Bool in
+            s.snapshot = snapshot
+            return !s.applied
+        }
         for w in workers.values { w.loop.execute { w.apply(snapshot) } }
+        if first && !snapshot.warm && !force { return }
         await reconcileListeners(snapshot.listeners)
         state.withLockedValue { $0.applied = true }
     }

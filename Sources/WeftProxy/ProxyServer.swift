@@ -65,6 +65,16 @@ public struct ProxyServer: Sendable {
                 for await s in snapshots { await runtime.apply(s) }
             }
             tasks.addTask {
+                // Envoy's initial_fetch_timeout: after 15 s, serve with whatever has arrived.
+                try? await Task.sleep(for: .seconds(15))
+                if !runtime.isReady, !Task.isCancelled {
+                    logger.warning("config still incomplete after 15 s; opening listeners anyway")
+                    await runtime.apply(runtime.snapshot, force: true)
+                }
+                // Like the other tasks, this one ends only when the proxy stops.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            tasks.addTask {
                 // Runs until cancelled (SIGTERM), then the group ends.
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             }

@@ -84,6 +84,11 @@ public struct SnapshotAssembler: Sendable {
             out.listeners[name] = l.config
             if let inline = l.inlineRoutes { out.routeTables[XDSConversion.inlineRouteName(listener: name)] = inline }
         }
+        // Warm (Envoy's init manager): clusters and listeners arrived, and every EDS cluster has its endpoints
+        // and every listener its route table.
+        let edsReady = clusters.values.allSatisfy { c in c.edsServiceName.map { assignments[$0] != nil } ?? true }
+        let routesReady = listeners.values.allSatisfy { l in l.rdsName.map { routeTables[$0] != nil } ?? true }
+        out.warm = versions[EnvoyTypeURL.cluster] != nil && versions[EnvoyTypeURL.listener] != nil && edsReady && routesReady
         return out
     }
 }

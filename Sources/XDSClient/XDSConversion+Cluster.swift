@@ -110,8 +110,12 @@ extension XDSConversion {
     static func limits(_ cb: Envoy_Config_Cluster_V3_CircuitBreakers) throws -> CircuitLimits {
         if !cb.perHostThresholds.isEmpty { throw FieldError("per_host_thresholds is not supported", at: ["per_host_thresholds"]) }
         var l = CircuitLimits()
-        for (i, t) in cb.thresholds.enumerated() where t.priority == .default {
-            if t.hasRetryBudget { throw FieldError("retry_budget is not supported", at: ["thresholds[\(i)]", "retry_budget"]) }
+        for t in cb.thresholds where t.priority == .default {
+            if t.hasRetryBudget {
+                // Envoy's defaults for an empty budget: 20% and 3.
+                l.retryBudgetPercent = t.retryBudget.hasBudgetPercent ? t.retryBudget.budgetPercent.value : 20
+                l.minRetryConcurrency = t.retryBudget.hasMinRetryConcurrency ? Int(t.retryBudget.minRetryConcurrency.value) : 3
+            }
             if t.hasMaxConnections { l.maxConnections = Int(t.maxConnections.value) }
             if t.hasMaxPendingRequests { l.maxPendingRequests = Int(t.maxPendingRequests.value) }
             if t.hasMaxRequests { l.maxRequests = Int(t.maxRequests.value) }

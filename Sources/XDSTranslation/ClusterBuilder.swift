@@ -52,7 +52,7 @@ struct ClusterBuilder {
         c.name = name
         c.connectTimeout = Proto.duration(nanos: policy.connectionPool?.connectTimeout ?? Self.defaultConnectTimeout)
         Self.apply(loadBalancer: policy.loadBalancer, to: &c)
-        if let cp = policy.connectionPool { c.circuitBreakers = Self.circuitBreakers(cp) }
+        c.circuitBreakers = Self.circuitBreakers(policy.connectionPool, budget: policy.retryBudget)
         if let od = policy.outlierDetection { Self.apply(outlier: od, to: &c) }
         let options = Self.protocolOptions(port: port, pool: policy.connectionPool)
         if let options { c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options) }
@@ -83,12 +83,21 @@ struct ClusterBuilder {
         }
     }
 
-    static func circuitBreakers(_ cp: ConnectionPool) -> Envoy_Config_Cluster_V3_CircuitBreakers {
+    /// Retry budgets are on by default (20% of active requests, at least 3 retries in flight), so a retry storm
+    /// cannot multiply load; a DestinationRule's `retryBudget` changes the numbers.
+    static let defaultRetryBudgetPercent = 20.0
+    static let defaultMinRetryConcurrency = 3
+
+    static func circuitBreakers(_ cp: ConnectionPool?, budget: RetryBudget?) -> Envoy_Config_Cluster_V3_CircuitBreakers {
         var t = Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds()
-        if let v = cp.maxConnections { t.maxConnections = Proto.u32(v) }
-        if let v = cp.http1MaxPendingRequests { t.maxPendingRequests = Proto.u32(v) }
-        if let v = cp.http2MaxRequests { t.maxRequests = Proto.u32(v) }
-        if let v = cp.maxRetries { t.maxRetries = Proto.u32(v) }
+        if let v = cp?.maxConnections { t.maxConnections = Proto.u32(v) }
+        if let v = cp?.http1MaxPendingRequests { t.maxPendingRequests = Proto.u32(v) }
+        if let v = cp?.http2MaxRequests { t.maxRequests = Proto.u32(v) }
+        if let v = cp?.maxRetries { t.maxRetries = Proto.u32(v) }
+        var rb = Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds.RetryBudget()
+        rb.budgetPercent = Proto.percent(budget?.percent ?? defaultRetryBudgetPercent)
+        rb.minRetryConcurrency = Proto.u32(budget?.minRetryConcurrency ?? defaultMinRetryConcurrency)
+        t.retryBudget = rb
         var cb = Envoy_Config_Cluster_V3_CircuitBreakers()
         cb.thresholds = [t]
         return cb

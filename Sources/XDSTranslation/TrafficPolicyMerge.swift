@@ -10,6 +10,7 @@ extension TrafficPolicy {
         if let v = other.connectionPool { p.connectionPool = v }
         if let v = other.outlierDetection { p.outlierDetection = v }
         if let v = other.tls { p.tls = v }
+        if let v = other.retryBudget { p.retryBudget = v }
         return p
     }
 

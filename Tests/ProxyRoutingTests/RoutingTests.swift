@@ -74,4 +74,11 @@ func forward(_ cluster: String) -> RouteAction { .forward(ForwardAction(clusters
         #expect(m.matches(request("/")))
         #expect(!m.matches(request("/", headers: [("x-canary", "1")])))
     }
+
+    @Test func retryBudgetScalesWithActiveRequests() {
+        let budget = CircuitLimits(retryBudgetPercent: 20, minRetryConcurrency: 3)
+        #expect(budget.retriesAllowed(active: 5) == 3)
+        #expect(budget.retriesAllowed(active: 100) == 20)
+        #expect(CircuitLimits(maxRetries: 4).retriesAllowed(active: 1000) == 4)
+    }
 }

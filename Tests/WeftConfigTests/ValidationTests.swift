@@ -74,6 +74,8 @@ struct BadCase: CustomTestStringConvertible, Sendable {
                 path: "spec.trafficPolicy.outlierDetection.baseEjectionTime", message: "duration must be at least 1ms"),
         BadCase(text: dr("  host: reviews\n  trafficPolicy:\n    outlierDetection: {maxEjectionPercent: 120}"),
                 path: "spec.trafficPolicy.outlierDetection.maxEjectionPercent", message: "percentage must be between 0 and 100, got 120.0"),
+        BadCase(text: dr("  host: reviews\n  trafficPolicy:\n    retryBudget: {percent: {value: 150}, minRetryConcurrency: -1}"),
+                path: "spec.trafficPolicy.retryBudget.percent.value", message: "percentage must be between 0 and 100, got 150.0"),
         BadCase(text: dr("  host: reviews\n  trafficPolicy:\n    connectionPool:\n      http: {http1MaxPendingRequests: 0}"),
                 path: "spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests", message: "must be greater than 0, got 0"),
         BadCase(text: dr("  host: reviews\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {httpHeaderName: x-user, useSourceIp: true}"),

@@ -86,7 +86,7 @@ import XDSClient
         #expect(s.clusters[Self.v2]?.endpoints == [EndpointConfig(host: "10.0.0.2", port: 9080, weight: 3)])
         #expect(s.clusters["outbound|9080||reviews.shop.svc.cluster.local"]?.endpoints.count == 2)
         #expect(v1.connectTimeout == 2_000_000_000)
-        #expect(v1.limits == CircuitLimits(maxConnections: 100, maxPendingRequests: 10, maxRetries: 4))
+        #expect(v1.limits == CircuitLimits(maxConnections: 100, maxPendingRequests: 10, maxRetries: 4, retryBudgetPercent: 20, minRetryConcurrency: 3))
         #expect(v1.maxRequestsPerConnection == 5)
         #expect(s.clusters[Self.v2]?.lbPolicy == .ringHash)
         #expect(s.versions[EnvoyTypeURL.clusterLoadAssignment] == "e1")

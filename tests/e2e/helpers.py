@@ -191,6 +191,13 @@ def destination_rule(service: str, versions: Iterable[str] = ("v1", "v2"), ns: s
     )
 
 
+def destination_rule_with_policy(service: str, traffic_policy_yaml: str,
+                                  versions: Iterable[str] = ("v1", "v2"), ns: str = "default") -> str:
+    """destination_rule(service, versions) plus spec.trafficPolicy (a YAML mapping, any indentation)."""
+    policy = textwrap.indent(textwrap.dedent(traffic_policy_yaml).strip("\n"), "    ")
+    return destination_rule(service, versions, ns) + f"  trafficPolicy:\n{policy}\n"
+
+
 def service_with_versions(service: str, ports: dict[str, int], address: str = LOCAL4,
                           ns: str = "default") -> str:
     """ServiceEntry + one WorkloadEntry per version + DestinationRule with those subsets."""

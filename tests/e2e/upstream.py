@@ -6,6 +6,8 @@ Special paths:
     /status/NNN         answer with status NNN (same JSON body)
     /delay/MS           sleep MS milliseconds, then answer 200
     /flaky/KEY/N        answer 503 to the first N requests for KEY, then 200
+Upstream(..., fail_status=500) (or `u.fail_status = 500` at run time, 0 to stop) answers
+every plain request (not /echo-*, /bytes/N, WebSocket) with that status instead.
     /echo-sha           read the whole body (Content-Length or chunked), answer
                         {"sha256": hex, "length": n}
     /echo-body          answer 200 with the request body itself (application/octet-stream)
@@ -190,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.flaky[parts[1]] = seen + 1
             if seen < int(parts[2]):
                 status = 503
+        if self.server.fail_status:
+            status = self.server.fail_status
         headers = {k.lower(): v for k, v in self.headers.items()}
         record = {
             "service": self.server.service,
@@ -242,17 +246,20 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.requests: list[dict] = []
         self.flaky: dict[str, int] = {}
+        self.fail_status = 0  # non-zero: answer every plain request with this status
         super().__init__(addr, _Handler)
 
 
 class Upstream:
     """An in-process upstream on HOST:PORT (PORT 0 picks a free port)."""
 
-    def __init__(self, service: str, version: str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, service: str, version: str, host: str = "127.0.0.1", port: int = 0,
+                 fail_status: int = 0):
         self.service = service
         self.version = version
         self.host = host
         self._server = _Server((host, port), service, version)
+        self._server.fail_status = fail_status
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -261,6 +268,15 @@ class Upstream:
     def start(self) -> "Upstream":
         self._thread.start()
         return self
+
+    @property
+    def fail_status(self) -> int:
+        """Non-zero: every plain request is answered with this status (switchable at run time)."""
+        return self._server.fail_status
+
+    @fail_status.setter
+    def fail_status(self, status: int) -> None:
+        self._server.fail_status = status
 
     @property
     def requests(self) -> list[dict]:

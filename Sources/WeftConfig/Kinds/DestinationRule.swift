@@ -34,6 +34,7 @@ public struct TrafficPolicy: Hashable, Sendable {
     public var connectionPool: ConnectionPool?
     public var outlierDetection: OutlierDetection?
     public var tls: ClientTLS?
+    public var retryBudget: RetryBudget?
     public var portLevelSettings: [PortPolicy] = []
 
     public init(loadBalancer: LoadBalancer? = nil, connectionPool: ConnectionPool? = nil,
@@ -61,6 +62,7 @@ public struct TrafficPolicy: Hashable, Sendable {
             outlierDetection: r.object("outlierDetection").map(OutlierDetection.decode),
             tls: r.object("tls").map(ClientTLS.decode)
         )
+        p.retryBudget = r.object("retryBudget").map(RetryBudget.decode)
         _ = r.raw("proxyProtocol")
         _ = r.raw("tunnel")
         if allowPorts {
@@ -76,6 +78,19 @@ public struct TrafficPolicy: Hashable, Sendable {
             }
         }
         return p
+    }
+}
+
+/// Istio's retry budget: retries in flight limited to a percentage of active requests, with a floor.
+public struct RetryBudget: Hashable, Sendable {
+    public var percent: Double?
+    public var minRetryConcurrency: Int?
+    public var budgetInterval: Int64?
+
+    static func decode(_ r: ObjectReader) -> RetryBudget {
+        defer { r.finish() }
+        return RetryBudget(percent: r.object("percent").flatMap(decodePercent), minRetryConcurrency: r.int("minRetryConcurrency"),
+                           budgetInterval: r.duration("budgetInterval"))
     }
 }
 

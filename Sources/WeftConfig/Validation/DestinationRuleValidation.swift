@@ -57,6 +57,10 @@ extension ResourceValidator {
                 c.error("\(t).mode", "certificates are set but mode is DISABLE")
             }
         }
+        if let rb = tp.retryBudget {
+            c.percent(rb.percent, "\(p).retryBudget.percent.value")
+            c.nonNegative(rb.minRetryConcurrency, "\(p).retryBudget.minRetryConcurrency")
+        }
         var ports: Set<Int> = []
         for (i, pl) in tp.portLevelSettings.enumerated() {
             c.port(pl.port, "\(p).portLevelSettings[\(i)].port.number")
