@@ -105,7 +105,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func localReply(_ status: HTTPResponseStatus, flag: ResponseFlag?, body: String, extra: HTTPHeaders = [:], from x: Exchange) {
         var headers = extra
-        headers.add(name: "content-type", value: "text/plain")
+        if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "text/plain") }
         headers.add(name: "content-length", value: String(body.utf8.count))
         if let flag {
             headers.add(name: "x-weft-response-flags", value: flag.rawValue)

@@ -83,11 +83,17 @@ final class Exchange: UpstreamDelegate {
     /// Returns true when the request was answered (abort) or deferred (delay).
     func applyFault(_ f: FaultPolicy, view: RequestView) -> Bool {
         if f.abortPerMillion > 0, worker.random(below: 1_000_000) < f.abortPerMillion {
-            if let g = f.abortGRPCStatus {
+            let isGRPC = head.headers.first(name: "content-type")?.hasPrefix("application/grpc") ?? false
+            if let g = f.abortGRPCStatus, isGRPC {
+                // As Envoy: a gRPC answer with the status in the headers (trailers-only), no body.
                 var h = HTTPHeaders()
-                h.add(name: "grpc-status", value: String(g))
                 h.add(name: "content-type", value: "application/grpc")
+                h.add(name: "grpc-status", value: String(g))
+                h.add(name: "grpc-message", value: "fault filter abort")
                 reply(.ok, .faultAbort, "", extra: h)
+            } else if f.abortGRPCStatus != nil {
+                // A gRPC abort met by a plain HTTP request: Envoy answers 200 with the text and no gRPC status.
+                reply(.ok, .faultAbort, "fault filter abort")
             } else {
                 reply(HTTPResponseStatus(statusCode: f.abortStatus ?? 503), .faultAbort, "fault filter abort\n")
             }

@@ -34,10 +34,15 @@ struct ADSStreamState {
         guard let node else { return ([], []) }
         resources = ResourceSet(Translator.translate(mesh: mesh, proxy: node))
         var out: ([Response], [Event]) = ([], [])
+        var clustersPushed = false
         for type in ResourceSet.pushOrder where subscriptions[type] != nil {
-            if let (r, e) = respond(type, force: false) {
+            // Envoy keeps an updated cluster warming until its endpoints arrive again, even unchanged: after a
+            // CDS push, EDS is always sent too.
+            let force = type == EnvoyTypeURL.clusterLoadAssignment && clustersPushed
+            if let (r, e) = respond(type, force: force) {
                 out.0.append(r)
                 out.1.append(e)
+                if type == EnvoyTypeURL.cluster { clustersPushed = true }
             }
         }
         return out

@@ -101,4 +101,28 @@ func request(_ type: String, names: [String] = [], version: String = "", nonce: 
         #expect(pushed.count == 1 && pushed[0].nonce == "2")
         #expect(r.isEmpty && e.isEmpty)
     }
+
+    @Test func clusterChangeAlsoResendsEndpoints() throws {
+        var s = ADSStreamState()
+        _ = s.onMesh(try mesh(version: 1, subset: "v1"))
+        let (c, _) = s.onRequest(request(cds))
+        _ = s.onRequest(request(cds, version: c[0].versionInfo, nonce: c[0].nonce))
+        let names = ["outbound|9080|v1|reviews.default.svc.cluster.local"]
+        let (e, _) = s.onRequest(request(eds, names: names))
+        _ = s.onRequest(request(eds, names: names, version: e[0].versionInfo, nonce: e[0].nonce))
+        // A DestinationRule policy change alters the clusters but not their endpoints.
+        var changed = try mesh(version: 2, subset: "v1")
+        let policy = try ResourceDecoder.decode(text: """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews}
+        spec:
+          host: reviews
+          trafficPolicy: {connectionPool: {tcp: {maxConnections: 2}}}
+          subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+        """, file: "dr.yaml")
+        changed = MeshState(version: 2, resources: changed.resources.filter { $0.key.kind != .DestinationRule } + policy, workloads: [])
+        let (pushed, _) = s.onMesh(changed)
+        #expect(pushed.map(\.typeURL) == [cds, eds], "Envoy keeps updated clusters warming until EDS is sent again")
+    }
 }
