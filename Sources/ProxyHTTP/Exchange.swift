@@ -36,6 +36,7 @@ final class Exchange: UpstreamDelegate {
     var finished = false
     var discarding = false
     var timeoutTask: Scheduled<Void>?
+    var perTryTask: Scheduled<Void>?
     var started = NIODeadline.now()
     var upstreamKeepAlive = true
     /// This request counts against the cluster's retries in flight.
@@ -197,6 +198,21 @@ final class Exchange: UpstreamDelegate {
         }
         pending.removeAll()
         conn.channel.flush()
+        if let t = forward?.retry?.perTryTimeout, t > 0 {
+            let attempt = attempts
+            perTryTask?.cancel()
+            perTryTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in perTryTimedOut(attempt: attempt) }
+        }
+    }
+
+    /// This try took longer than the per-try timeout: drop its connection and try again (the route timeout
+    /// still bounds the whole request), or answer 504 when no try is left.
+    func perTryTimedOut(attempt: Int) {
+        guard !finished, !responseStarted, attempt == attempts, let c = connection, let pool else { return }
+        connection = nil
+        pool.release(c, reusable: false)
+        runtime?.counters.value.timeouts += 1
+        retryOr(.gatewayTimeout, .upstreamTimeout, allowed: forward?.retry.map { $0.on5xx || $0.onGatewayError } ?? false)
     }
 
     func retryOr(_ status: HTTPResponseStatus, _ flag: ResponseFlag, allowed: Bool) {

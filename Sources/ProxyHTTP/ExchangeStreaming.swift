@@ -30,6 +30,7 @@ extension Exchange {
         guard !finished else { return }
         finished = true
         timeoutTask?.cancel()
+        perTryTask?.cancel()
         if let c = connection, let pool {
             connection = nil
             pool.release(c, reusable: false)
@@ -56,6 +57,7 @@ extension Exchange {
             return
         }
         responseStarted = true
+        perTryTask?.cancel()
         var out = HTTPResponseHead(version: head.version, status: h.status, headers: h.headers)
         HeaderRules.stripHopByHop(&out.headers)
         route?.responseHeaders.apply(to: &out.headers)
@@ -89,6 +91,7 @@ extension Exchange {
         if trailers == nil, !deferredTrailers.isEmpty { trailers = deferredTrailers }
         finished = true
         timeoutTask?.cancel()
+        perTryTask?.cancel()
         if let c = connection, let pool {
             connection = nil
             pool.release(c, reusable: requestComplete && upstreamKeepAlive)
@@ -105,6 +108,7 @@ extension Exchange {
         if responseStarted {
             finished = true
             timeoutTask?.cancel()
+        perTryTask?.cancel()
             downstream.abort()
             done(status: 0)
             return
@@ -137,6 +141,7 @@ extension Exchange {
         guard !finished else { return }
         finished = true
         timeoutTask?.cancel()
+        perTryTask?.cancel()
         downstream.localReply(status, flag: flag, body: body, extra: extra, from: self)
         done(status: Int(status.code))
     }

@@ -8,6 +8,7 @@ extension Exchange {
         guard let conn = connection, let downContext = downstream.context else { return }
         finished = true
         timeoutTask?.cancel()
+        perTryTask?.cancel()
         connection = nil
         pool?.activeRequests -= 1
         var out = HTTPResponseHead(version: head.version, status: response.status, headers: response.headers)

@@ -444,3 +444,33 @@ def test_retry_on_5xx_attempts(reviews_mesh, report):
     assert n1 == 2, f"upstream saw {n1} attempts, want 2"
     # the caller gets the upstream's own last 503 (Envoy passes it through)
     assert r.json().get("version") == "v1", f"the 503 should be the upstream's answer: {r.text[:200]}"
+
+
+def test_per_try_timeout_retries_a_slow_try(reviews_mesh, report):
+    """A try slower than perTryTimeout is abandoned and retried; the route timeout bounds the whole request."""
+    m = reviews_mesh
+    m.apply(virtual_service("""
+        - route:
+          - destination:
+              host: reviews
+              subset: v1
+          timeout: 5s
+          retries:
+            attempts: 1
+            perTryTimeout: 300ms
+            retryOn: 5xx
+        """))
+    m.wait_routing("reviews", "v1")
+    before = sum(1 for q in m.ups["v1"].requests if q["path"].startswith("/slow-once/pt/"))
+    t0 = time.monotonic()
+    r = m.request("reviews", "/slow-once/pt/3000", timeout=10)
+    took = time.monotonic() - t0
+    assert r.status_code == 200 and version_of(r) == "v1", f"{r.status_code} {r.text[:200]}"
+    assert took < 2.0, f"the slow try should have been abandoned after 300 ms, took {took:.2f}s"
+
+    # The upstream records a request when it answers, so the abandoned slow try shows up after its 3 s.
+    def hits():
+        return sum(1 for q in m.ups["v1"].requests if q["path"].startswith("/slow-once/pt/")) - before
+    wait_until(lambda: hits() >= 2, 6, desc="the slow try and the retry both reached the upstream")
+    report("per-try timeout 300 ms, first try 3 s: answer after (s), upstream tries", f"{took:.2f}, {hits()}")
+    assert hits() == 2, f"want the slow try and one retry, upstream saw {hits()}"

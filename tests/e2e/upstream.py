@@ -186,6 +186,13 @@ class _Handler(BaseHTTPRequestHandler):
             status = int(parts[1])
         elif len(parts) >= 2 and parts[0] == "delay" and parts[1].isdigit():
             time.sleep(int(parts[1]) / 1000.0)
+        elif len(parts) >= 3 and parts[0] == "slow-once" and parts[2].isdigit():
+            # The first request for KEY waits MS milliseconds; later ones answer at once.
+            with self.server.lock:
+                seen = self.server.flaky.get("slow:" + parts[1], 0)
+                self.server.flaky["slow:" + parts[1]] = seen + 1
+            if seen == 0:
+                time.sleep(int(parts[2]) / 1000.0)
         elif len(parts) >= 3 and parts[0] == "flaky" and parts[2].isdigit():
             with self.server.lock:
                 seen = self.server.flaky.get(parts[1], 0)
