@@ -46,12 +46,14 @@ final class Exchange: UpstreamDelegate {
     /// gRPC status fields of a trailers-only answer, sent as trailers.
     var deferredTrailers = HTTPHeaders()
     /// A WebSocket (or other) upgrade: after the 101 both sides exchange raw bytes.
-    var isUpgrade: Bool { head.headers.first(name: "upgrade") != nil && head.headers["connection"].contains { $0.lowercased().contains("upgrade") } }
+    let isUpgrade: Bool
 
     init(downstream: DownstreamHandler, head: HTTPRequestHead) {
         self.downstream = downstream
         self.head = head
         self.snapshot = downstream.worker.snapshot
+        self.isUpgrade = head.headers.contains(name: "upgrade")
+            && head.headers["connection"].contains { $0.lowercased().contains("upgrade") }
     }
 
     // MARK: start
