@@ -4,7 +4,7 @@ import ProxyRouting
 
 /// The downstream side of one HTTP/1.x connection (or one HTTP/2 stream through NIO's HTTP/1 codec):
 /// hands each request to an Exchange and writes what the Exchange answers.
-final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, DownstreamSink {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -104,15 +104,8 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func localReply(_ status: HTTPResponseStatus, flag: ResponseFlag?, body: String, extra: HTTPHeaders = [:], from x: Exchange) {
-        var headers = extra
-        if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "text/plain") }
-        headers.add(name: "content-length", value: String(body.utf8.count))
-        if let flag {
-            headers.add(name: "x-weft-response-flags", value: flag.rawValue)
-            worker.stats.localReplies[flag.rawValue, default: 0] += 1
-        }
-        writeHead(HTTPResponseHead(version: x.head.version, status: status, headers: headers))
-        if x.head.method != .HEAD { writeBody(ByteBuffer(string: body)) }
-        writeEnd(nil, from: x)
+        writeLocalReply(status, flag: flag, body: body, extra: extra, from: x)
     }
+
+    var upgradeContext: ChannelHandlerContext? { context }
 }

@@ -5,7 +5,7 @@ import ProxyRouting
 /// One request's life on the proxy: route, fault, pick cluster and endpoint, stream the request up and the
 /// response down, retry and time out by the route's policy. Runs on the worker's loop only.
 final class Exchange: UpstreamDelegate {
-    let downstream: DownstreamHandler
+    let downstream: any DownstreamSink
     let head: HTTPRequestHead
     var worker: Worker { downstream.worker }
     var loop: any EventLoop { worker.loop }
@@ -48,7 +48,7 @@ final class Exchange: UpstreamDelegate {
     /// A WebSocket (or other) upgrade: after the 101 both sides exchange raw bytes.
     let isUpgrade: Bool
 
-    init(downstream: DownstreamHandler, head: HTTPRequestHead) {
+    init(downstream: any DownstreamSink, head: HTTPRequestHead) {
         self.downstream = downstream
         self.head = head
         self.snapshot = downstream.worker.snapshot

@@ -47,16 +47,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1024),
                                     HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20)]
-            var stream = NIOHTTP2Handler.StreamConfiguration()
-            stream.targetWindowSize = 1 << 20
-            _ = try sync.configureHTTP2Pipeline(mode: .server, connectionConfiguration: conn, streamConfiguration: stream,
-                                                position: .last) { streamChannel in
-                streamChannel.eventLoop.makeCompletedFuture {
-                    let s = streamChannel.pipeline.syncOperations
-                    try s.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                    try s.addHandler(DownstreamHandler(worker: worker, routeTable: table, sourceAddress: source))
-                }
-            }
+            try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: conn, streamConfiguration: .init()))
+            try sync.addHandler(H2ServerHandler(worker: worker, routeTable: table, sourceAddress: source))
         } else {
             // Added right after this handler, last one first: decoder, encoder, pipelining, errors, proxy.
             let here = ChannelPipeline.SynchronousOperations.Position.after(context.handler)

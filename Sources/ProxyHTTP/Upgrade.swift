@@ -5,7 +5,7 @@ extension Exchange {
     /// After the upstream answered 101 to an Upgrade (WebSocket), both connections stop speaking HTTP and
     /// become one byte tunnel: HTTP handlers are removed on both sides and bytes are glued through.
     func switchToTunnel(_ response: HTTPResponseHead) {
-        guard let conn = connection, let downContext = downstream.context else { return }
+        guard let conn = connection, let downContext = downstream.upgradeContext else { return }
         finished = true
         timeoutTask?.cancel()
         perTryTask?.cancel()

@@ -1,0 +1,214 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP1
+import NIOHTTP2
+
+/// HTTP/2 downstream at the frame level: one handler per connection keeps its streams as plain objects
+/// (no child channel per stream), turns HEADERS/DATA into the same Exchange as HTTP/1, and returns flow-control
+/// credit as data is handed on.
+final class H2ServerHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    let worker: Worker
+    let routeTable: String
+    let sourceAddress: String
+    var context: ChannelHandlerContext?
+    var streams: [HTTP2StreamID: H2StreamSink] = [:]
+    /// Bytes received and handed on, not yet returned to the peer as WINDOW_UPDATE.
+    var connectionCredit = 0
+    var streamCredit: [HTTP2StreamID: Int] = [:]
+
+    init(worker: Worker, routeTable: String, sourceAddress: String) {
+        self.worker = worker
+        self.routeTable = routeTable
+        self.sourceAddress = sourceAddress
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        worker.activeConnections += 1
+        worker.stats.downstreamConnections += 1
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        worker.activeConnections -= 1
+        closeAll()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let id = frame.streamID
+        switch frame.payload {
+        case let .headers(h):
+            if let sink = streams[id] {
+                sink.exchange?.requestEnd(Self.http1Headers(h.headers))  // trailers
+            } else {
+                startStream(id, h)
+            }
+        case let .data(d):
+            guard let sink = streams[id], case let .byteBuffer(b) = d.data else { return }
+            connectionCredit += d.paddingBytes.map { b.readableBytes + $0 + 1 } ?? b.readableBytes
+            streamCredit[id, default: 0] += b.readableBytes
+            if b.readableBytes > 0 { sink.exchange?.requestBody(b) }
+            if d.endStream {
+                streamCredit[id] = nil
+                sink.exchange?.requestEnd(nil)
+            }
+        case .rstStream:
+            streams.removeValue(forKey: id)?.reset()
+            streamCredit[id] = nil
+        case .goAway:
+            break
+        default:
+            break
+        }
+    }
+
+    func startStream(_ id: HTTP2StreamID, _ h: HTTP2Frame.FramePayload.Headers) {
+        var method = "GET", path = "/", authority = ""
+        var headers = HTTPHeaders()
+        for (name, value, _) in h.headers {
+            switch name {
+            case ":method": method = value
+            case ":path": path = value
+            case ":authority": authority = value
+            case ":scheme": break
+            default: headers.add(name: name, value: value)
+            }
+        }
+        if !authority.isEmpty { headers.replaceOrAdd(name: "host", value: authority) }
+        worker.stats.downstreamRequests += 1
+        let head = HTTPRequestHead(version: HTTPVersion(major: 2, minor: 0), method: HTTPMethod(rawValue: method), uri: path, headers: headers)
+        let sink = H2StreamSink(connection: self, id: id)
+        streams[id] = sink
+        let x = Exchange(downstream: sink, head: head)
+        sink.exchange = x
+        x.start()
+        if h.endStream { sink.exchange?.requestEnd(nil) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if connectionCredit > 0 {
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: connectionCredit))), promise: nil)
+            connectionCredit = 0
+        }
+        for (id, credit) in streamCredit where credit > 0 && streams[id] != nil {
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .windowUpdate(windowSizeIncrement: credit))), promise: nil)
+            streamCredit[id] = 0
+        }
+        for sink in streams.values { sink.exchange?.flushUpstream() }
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closeAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Stream-level protocol errors are answered by NIOHTTP2Handler; anything reaching here ends the connection.
+        context.close(promise: nil)
+    }
+
+    func closeAll() {
+        let all = streams.values
+        streams.removeAll()
+        for s in all { s.reset() }
+    }
+
+    func write(_ frame: HTTP2Frame) {
+        context?.write(wrapOutboundOut(frame), promise: nil)
+    }
+
+    static func http1Headers(_ h: HPACKHeaders) -> HTTPHeaders {
+        var out = HTTPHeaders()
+        for (name, value, _) in h where !name.hasPrefix(":") { out.add(name: name, value: value) }
+        return out
+    }
+}
+
+/// One HTTP/2 stream seen as a DownstreamSink by its Exchange.
+final class H2StreamSink: DownstreamSink {
+    unowned let connection: H2ServerHandler
+    let id: HTTP2StreamID
+    var exchange: Exchange?
+    var ended = false
+
+    init(connection: H2ServerHandler, id: HTTP2StreamID) {
+        self.connection = connection
+        self.id = id
+    }
+
+    var worker: Worker { connection.worker }
+    var routeTable: String { connection.routeTable }
+    var sourceAddress: String { connection.sourceAddress }
+    var upgradeContext: ChannelHandlerContext? { nil }
+
+    /// Headers that belong to one HTTP/1 connection and are not allowed in HTTP/2.
+    static let connectionSpecific: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
+
+    func writeHead(_ head: HTTPResponseHead) {
+        guard !ended else { return }
+        var h = HPACKHeaders()
+        h.add(name: ":status", value: String(head.status.code))
+        for (name, value) in head.headers {
+            let lower = name.lowercased()
+            if !Self.connectionSpecific.contains(lower) { h.add(name: lower, value: value) }
+        }
+        connection.write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: h))))
+    }
+
+    func writeInformational(_ head: HTTPResponseHead) {
+        guard !ended else { return }
+        var h = HPACKHeaders()
+        h.add(name: ":status", value: String(head.status.code))
+        connection.write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: h))))
+        flush()
+    }
+
+    func writeBody(_ b: ByteBuffer) {
+        guard !ended else { return }
+        connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(b)))))
+    }
+
+    func flush() { connection.context?.flush() }
+
+    func writeEnd(_ trailers: HTTPHeaders?, from x: Exchange) {
+        guard !ended else { return }
+        ended = true
+        if let trailers, !trailers.isEmpty {
+            var h = HPACKHeaders()
+            for (name, value) in trailers { h.add(name: name.lowercased(), value: value) }
+            connection.write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: h, endStream: true))))
+        } else {
+            connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))))
+        }
+        flush()
+        if exchange === x { exchange = nil }
+        if connection.streams[id] === self { connection.streams[id] = nil }
+    }
+
+    func setReading(_ on: Bool) {}
+
+    func abort() {
+        guard !ended else { return }
+        ended = true
+        connection.write(HTTP2Frame(streamID: id, payload: .rstStream(.internalError)))
+        flush()
+        connection.streams[id] = nil
+    }
+
+    func localReply(_ status: HTTPResponseStatus, flag: ResponseFlag?, body: String, extra: HTTPHeaders, from x: Exchange) {
+        writeLocalReply(status, flag: flag, body: body, extra: extra, from: x)
+    }
+
+    /// The peer reset the stream or the connection went away.
+    func reset() {
+        ended = true
+        exchange?.downstreamClosed()
+        exchange = nil
+    }
+}
