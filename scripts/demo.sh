@@ -34,10 +34,15 @@ cp examples/demo/*.yaml "$WORK/config/"
 "$WEFT" bootstrap envoy --node productpage-1 --namespace default --labels app=productpage,version=v1 \
   --control-plane "$XDS" --outbound "$OUT" --admin "$ADMIN" >"$WORK/envoy.yaml"
 "$ENVOY" -c "$WORK/envoy.yaml" --concurrency 1 -l warning --disable-hot-restart >"$WORK/envoy.log" 2>&1 & PIDS+=($!)
+# A second sidecar: Weft's own data plane, fed the same config.
+WOUT=127.0.0.1:15002 WADMIN=127.0.0.1:15003
+"$WEFT" proxy --node reviews-client-2 --namespace default --labels app=productpage,version=v2 \
+  --control-plane "$XDS" --outbound "$WOUT" --admin "$WADMIN" --concurrency 1 2>"$WORK/weft-proxy.log" & PIDS+=($!)
 
 wait_for() { for _ in $(seq 1 100); do if eval "$1" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "timed out: $1" >&2; exit 1; }
 wait_for "curl -sf http://$ADMIN/ready"
 wait_for "curl -sf -H 'Host: reviews' http://$OUT/"
+wait_for "curl -sf http://$WADMIN/ready"
 
 tally() { # N [curl args...]: count answers by version
   local n=$1; shift
@@ -49,10 +54,14 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Weft demo mesh is up"
 echo "control plane: xDS $XDS, API http://$API   sidecar (Envoy): outbound http://$OUT, admin http://$ADMIN"
+echo "second sidecar (weft proxy): outbound http://$WOUT, admin http://$WADMIN"
 echo "try: curl -H 'Host: reviews' http://$OUT/      logs: $WORK"
 step "All traffic on v1; the tester 'jason' is pinned to v2 by a header route"
 echo "anonymous: $(tally 20)"
 echo "jason:     $(tally 10 -H 'end-user: jason')"
+step "The same routes through weft proxy, Weft's own sidecar (http://$WOUT)"
+echo "anonymous: $(OUT=$WOUT tally 20)"
+echo "jason:     $(OUT=$WOUT tally 10 -H 'end-user: jason')"
 step "Canary: weft apply -f examples/recipes/canary-10.yaml"
 "$WEFT" apply -f examples/recipes/canary-10.yaml --server "$API"
 sleep 0.5
