@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import ProxyRouting
@@ -39,6 +40,9 @@ final class Exchange: UpstreamDelegate {
     var perTryTask: Scheduled<Void>?
     var started = NIODeadline.now()
     var upstreamKeepAlive = true
+    /// A Set-Cookie value made for consistent hashing, sent with the response.
+    var generatedCookie: String?
+    var generatedCookieValue: String?
     /// This request counts against the cluster's retries in flight.
     var retrying = false
     /// The 101 of an upgrade, waiting for its end before the connections become a tunnel.
@@ -237,6 +241,17 @@ final class Exchange: UpstreamDelegate {
         fail(status, flag)
     }
 
+    /// A cookie's value from the request, without quotes.
+    static func cookie(_ name: String, in headers: HTTPHeaders) -> String? {
+        for line in headers["cookie"] {
+            for part in line.split(separator: ";") {
+                let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if kv.count == 2, kv[0] == name { return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            }
+        }
+        return nil
+    }
+
     func hashKey() -> UInt64? {
         guard let policies = forward?.hashPolicies, !policies.isEmpty else { return nil }
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -244,9 +259,20 @@ final class Exchange: UpstreamDelegate {
         for p in policies {
             switch p {
             case let .header(n): mix(head.headers.first(name: n) ?? "")
-            case let .cookie(n):
-                let cookies = head.headers["cookie"].flatMap { $0.split(separator: ";") }
-                mix(cookies.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(n + "=") }.map(String.init) ?? "")
+            case let .cookie(n, ttl, path):
+                if let value = Self.cookie(n, in: head.headers) ?? generatedCookieValue {
+                    mix(value)
+                } else if let ttl {
+                    // No cookie yet: make one, hash on it, and hand it to the caller so its next requests stick.
+                    let value = String(UInt64.random(in: 1...UInt64.max, using: &worker.rng), radix: 16)
+                    mix(value)
+                    generatedCookieValue = value
+                    var c = "\(n)=\"\(value)\"; Max-Age=\(ttl / 1_000_000_000)"
+                    if let path { c += "; Path=\(path)" }
+                    generatedCookie = c + "; HttpOnly"
+                } else {
+                    mix("")
+                }
             case .sourceIP: mix(downstream.sourceAddress)
             case let .queryParameter(n): mix(head.uri.split(separator: "?").dropFirst().first.map(String.init).flatMap { q in
                     q.split(separator: "&").first { $0.hasPrefix(n + "=") }.map(String.init) } ?? "")

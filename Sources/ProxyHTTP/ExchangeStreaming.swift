@@ -60,6 +60,7 @@ extension Exchange {
         perTryTask?.cancel()
         var out = HTTPResponseHead(version: head.version, status: h.status, headers: h.headers)
         HeaderRules.stripHopByHop(&out.headers)
+        if let c = generatedCookie { out.headers.add(name: "set-cookie", value: c) }
         route?.responseHeaders.apply(to: &out.headers)
         virtualHost?.responseHeaders.apply(to: &out.headers)
         picked?.responseHeaders.apply(to: &out.headers)

@@ -176,7 +176,8 @@ public struct MirrorPolicy: Sendable, Equatable {
 
 public enum HashPolicy: Sendable, Equatable {
     case header(String)
-    case cookie(String)
+    /// With a TTL, a request without the cookie gets one generated (and set on the response), as Envoy does.
+    case cookie(name: String, ttl: Int64? = nil, path: String? = nil)
     case sourceIP
     case queryParameter(String)
 }

@@ -113,7 +113,8 @@ extension XDSConversion {
         case let .header(x)?:
             if x.hasRegexRewrite { throw FieldError("regex_rewrite is not supported", at: ["header", "regex_rewrite"]) }
             return .header(x.headerName.lowercased())
-        case let .cookie(c)?: return .cookie(c.name)  // ttl/path (cookie generation) are left to the data path
+        case let .cookie(c)?:
+            return .cookie(name: c.name, ttl: c.hasTtl ? try Convert.nanos(c.ttl) : nil, path: c.path.isEmpty ? nil : c.path)
         case let .connectionProperties(c)?:
             guard c.sourceIp else { throw FieldError("connection_properties without source_ip", at: ["connection_properties"]) }
             return .sourceIP

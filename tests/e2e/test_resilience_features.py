@@ -474,3 +474,41 @@ def test_per_try_timeout_retries_a_slow_try(reviews_mesh, report):
     wait_until(lambda: hits() >= 2, 6, desc="the slow try and the retry both reached the upstream")
     report("per-try timeout 300 ms, first try 3 s: answer after (s), upstream tries", f"{took:.2f}, {hits()}")
     assert hits() == 2, f"want the slow try and one retry, upstream saw {hits()}"
+
+
+def test_cookie_affinity_generates_a_cookie_and_sticks(mesh, report):
+    """consistentHash on a cookie with a TTL: a caller without the cookie gets one, and with it always lands on
+    the same endpoint of the subset."""
+    m = mesh
+    a = m.upstream("reviews", "v1")
+    b = m.upstream("reviews", "v1")
+    m.apply(docs(
+        _reviews_entries(m, {"v1": a, "v1b": b}),
+        destination_rule_with_policy("reviews", """
+            loadBalancer:
+              consistentHash:
+                httpCookie:
+                  name: user
+                  ttl: 60s
+            """, versions=("v1",)),
+        virtual_service("""
+        - route:
+          - destination:
+              host: reviews
+              subset: v1
+        """),
+    ))
+    m.start_envoy()
+    m.wait_routing("reviews", "v1")
+    r = m.request("reviews", "/affinity/first")
+    cookie = r.headers.get("set-cookie", "")
+    assert cookie.startswith("user="), f"want a generated affinity cookie, got {r.headers!r}"
+    value = cookie.split(";", 1)[0].split("=", 1)[1].strip('"')
+    before = (len(a.requests), len(b.requests))
+    for i in range(20):
+        r = m.request("reviews", f"/affinity/{i}", headers={"cookie": f'user="{value}"'})
+        assert r.status_code == 200, r.text[:200]
+        assert "set-cookie" not in {k.lower() for k in r.headers}, "a caller with the cookie gets no new one"
+    got = (len(a.requests) - before[0], len(b.requests) - before[1])
+    report("20 requests with the affinity cookie, per endpoint", f"{got[0]} / {got[1]}")
+    assert sorted(got) == [0, 20], f"all requests with one cookie must reach one endpoint, got {got}"
