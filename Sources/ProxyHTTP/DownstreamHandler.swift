@@ -24,12 +24,11 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Do
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        worker.activeConnections += 1
-        worker.stats.downstreamConnections += 1
+        worker.connectionOpened()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        worker.activeConnections -= 1
+        worker.connectionClosed()
         exchange?.downstreamClosed()
         exchange = nil
         self.context = nil

@@ -27,12 +27,11 @@ final class H2ServerHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        worker.activeConnections += 1
-        worker.stats.downstreamConnections += 1
+        worker.connectionOpened()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        worker.activeConnections -= 1
+        worker.connectionClosed()
         closeAll()
         self.context = nil
     }

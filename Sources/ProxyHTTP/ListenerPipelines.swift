@@ -5,9 +5,6 @@ import ProxyRouting
 
 /// Sets up an accepted connection for its listener's kind, on the worker of the connection's loop.
 public enum ListenerPipelines {
-    /// Largest request head accepted before answering 431 (Envoy's default is 60 KiB).
-    static let maxHeaderBytes = 60 * 1024
-
     public static func configure(_ channel: any Channel, listener: ListenerConfig, worker: Worker) throws {
         let sync = channel.pipeline.syncOperations
         switch listener.kind {

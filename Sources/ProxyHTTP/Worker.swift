@@ -61,6 +61,14 @@ public final class Worker: @unchecked Sendable {
         return out
     }
 
+    /// Downstream connection accounting, shared by the HTTP/1 and HTTP/2 handlers.
+    func connectionOpened() {
+        activeConnections += 1
+        stats.downstreamConnections += 1
+    }
+
+    func connectionClosed() { activeConnections -= 1 }
+
     func random(below n: Int) -> Int {
         n <= 1 ? 0 : Int.random(in: 0..<n, using: &rng)
     }

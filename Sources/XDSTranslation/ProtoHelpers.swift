@@ -5,8 +5,6 @@ import SwiftProtobuf
 import WeftCore
 import WeftModel
 
-typealias Core = Envoy_Config_Core_V3_Address
-
 enum Proto {
     static func address(_ host: String, _ port: Int) -> Envoy_Config_Core_V3_Address {
         var sa = Envoy_Config_Core_V3_SocketAddress()
