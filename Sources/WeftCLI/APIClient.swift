@@ -25,7 +25,9 @@ struct APIClient {
                 }
                 .connect(host: server.host, port: server.port).get()
         } catch {
-            throw CLIError("cannot reach the control plane at \(server): \(error)")
+            let failure = CLIError("cannot reach the control plane at \(server): \(error)")
+            collector.finish(.failure(failure))
+            throw failure
         }
         var h = HTTPHeaders()
         h.add(name: "host", value: server.description)
