@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Envoy's local rate limit: a token bucket shared by all of the proxy's workers (the limit is per proxy, not
-/// per event loop). Starts full; every `fillInterval` adds `tokensPerFill`, up to `maxTokens`. The caller
-/// passes the time, so this stays free of clocks.
+/// per event loop). It starts full and refills continuously at `tokensPerFill` per `fillInterval`, up to
+/// `maxTokens`, as Envoy's token bucket does. The caller passes the time, so this stays free of clocks.
 public final class RateLimiter: Sendable, Equatable {
     public let maxTokens: Int
     public let tokensPerFill: Int
@@ -11,7 +11,7 @@ public final class RateLimiter: Sendable, Equatable {
     /// The answer when the bucket is empty (429 unless configured).
     public let status: Int
     public let responseHeaders: HeaderEdits
-    private let state: Mutex<(tokens: Int, lastFill: Int64?)>
+    private let state: Mutex<(tokens: Double, last: Int64?)>
 
     public init(maxTokens: Int, tokensPerFill: Int, fillInterval: Int64, status: Int = 429,
                 responseHeaders: HeaderEdits = HeaderEdits()) {
@@ -20,22 +20,18 @@ public final class RateLimiter: Sendable, Equatable {
         self.fillInterval = max(1, fillInterval)
         self.status = status
         self.responseHeaders = responseHeaders
-        state = Mutex((maxTokens, nil))
+        state = Mutex((Double(maxTokens), nil))
     }
 
     /// Takes one token; false when the bucket is empty (the request is limited).
     public func acquire(now: Int64) -> Bool {
-        state.withLock { s in
-            if let last = s.lastFill {
-                let fills = (now - last) / fillInterval
-                if fills > 0 {
-                    s.tokens = Int(min(Int64(maxTokens), Int64(s.tokens) + fills * Int64(tokensPerFill)))
-                    s.lastFill = last + fills * fillInterval
-                }
-            } else {
-                s.lastFill = now
+        let rate = Double(tokensPerFill) / Double(fillInterval)
+        return state.withLock { s in
+            if let last = s.last, now > last {
+                s.tokens = min(Double(maxTokens), s.tokens + Double(now - last) * rate)
             }
-            guard s.tokens > 0 else { return false }
+            s.last = max(now, s.last ?? now)
+            guard s.tokens >= 1 else { return false }
             s.tokens -= 1
             return true
         }

@@ -31,6 +31,11 @@ struct ClusterBuilder {
                     c.commonLbConfig.localityWeightedLbConfig = Cluster.CommonLbConfig.LocalityWeightedLbConfig()
                 }
                 let endpoints = mesh.endpoints(host: service.host, port: port.number, subsetLabels: labels)
+                Self.stabilizeRing(&c, endpoints: endpoints.count, configured: policy.loadBalancer?.consistentHash?.minimumRingSize)
+                if !c.healthChecks.isEmpty {
+                    // Health changes reach Envoy's load balancer at once, not batched over the default 1 s window.
+                    c.commonLbConfig.updateMergeWindow = Proto.seconds(0)
+                }
                 let la = EndpointBuilder.assignment(cluster: name, endpoints: endpoints, locality: locality)
                 switch service.resolution {
                 case .STATIC:
@@ -77,6 +82,17 @@ struct ClusterBuilder {
         if let options { c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options) }
         if let tls = policy.tls, let socket = TLSBuilder.upstream(tls, host: service.host) { c.transportSocket = socket }
         return c
+    }
+
+    /// Envoy gives each host ceil(minimum_ring_size / hosts) points, so with a fixed ring size every host's points
+    /// change when a host comes or goes and keys move between hosts that stayed. Unless the DestinationRule sets
+    /// a size, Weft sizes the ring at `ringPointsPerHost` x hosts: each host keeps the same points, and only the
+    /// keys of a host that left (or that a new host takes) move.
+    static let ringPointsPerHost = 256
+
+    static func stabilizeRing(_ c: inout Cluster, endpoints: Int, configured: Int?) {
+        guard c.lbPolicy == .ringHash, configured == nil, endpoints > 0 else { return }
+        c.ringHashLbConfig.minimumRingSize = Google_Protobuf_UInt64Value(UInt64(ringPointsPerHost * endpoints))
     }
 
     static func apply(loadBalancer lb: LoadBalancer?, to c: inout Cluster) {
