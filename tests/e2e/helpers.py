@@ -498,3 +498,17 @@ def assert_no_nack(mesh) -> None:
     """No proxy connected to mesh's control plane reports a NACK (weft status)."""
     nacks = {p.get("id"): p.get("nack") for p in mesh.status().get("proxies", []) if p.get("nack")}
     assert not nacks, f"proxies NACKed the pushed config: {nacks}"
+
+
+REVIEWS = "reviews.default.svc.cluster.local"
+CLUSTER = f"outbound|9080||{REVIEWS}"
+FAILED = "failed_active_hc"
+
+# All traffic to the host's endpoints, no retries: a request sent to a dead endpoint would show as an error.
+NO_RETRY_VS = virtual_service("""
+    - route:
+      - destination:
+          host: reviews
+      retries:
+        attempts: 0
+    """)

@@ -7,18 +7,12 @@ from __future__ import annotations
 import threading
 
 from helpers import (
-    assert_no_nack, destination_rule_annotated, docs, service_entry, session, virtual_service, wait_until, workload_entry,
+    NO_RETRY_VS, assert_no_nack, destination_rule_annotated, docs, service_entry, session, virtual_service,
+    wait_until, workload_entry,
 )
 
 KEYS = [f"user-{i}" for i in range(60)]
 
-NO_RETRY_VS = virtual_service("""
-    - route:
-      - destination:
-          host: reviews
-      retries:
-        attempts: 0
-    """)
 
 AFFINITY_DR = destination_rule_annotated("reviews", traffic_policy_yaml="""
     loadBalancer:

@@ -13,25 +13,13 @@ import pytest
 
 from grpc_echo import NOT_SERVING, SERVICE, SERVING, UNARY, GrpcEcho, channel
 from helpers import (
-    assert_no_nack,
-    cluster_lines, destination_rule_annotated, docs, free_port, health_annotations, host_health_flags,
-    service_entry, service_entry_ports, session, virtual_service, wait_until, workload_entry,
-    workload_entry_ports,
+    CLUSTER, FAILED, NO_RETRY_VS, REVIEWS, assert_no_nack, cluster_lines, destination_rule_annotated, docs,
+    free_port, health_annotations, host_health_flags, service_entry, service_entry_ports, session, wait_until,
+    workload_entry, workload_entry_ports,
 )
 from upstream import TcpEcho
 
-REVIEWS = "reviews.default.svc.cluster.local"
-CLUSTER = f"outbound|9080||{REVIEWS}"
-FAILED = "failed_active_hc"
 
-# All traffic to the host's endpoints, no retries: a request sent to a dead endpoint would show as an error.
-NO_RETRY_VS = virtual_service("""
-    - route:
-      - destination:
-          host: reviews
-      retries:
-        attempts: 0
-    """)
 
 
 def _entries(m, ports: dict[str, int]) -> str:
@@ -245,7 +233,7 @@ def test_grpc_probe_not_serving_leaves_rotation(mesh, report):
     b = GrpcEcho(m.host).start()
     ch = None
     try:
-        cluster = f"outbound|50051||echo.default.svc.cluster.local"
+        cluster = "outbound|50051||echo.default.svc.cluster.local"
         m.apply(docs(
             service_entry_ports("echo", [(50051, "grpc", "GRPC")]),
             workload_entry_ports("echo-a", m.host, {"grpc": a.port}, {"app": "echo"}),

@@ -11,8 +11,8 @@ import time
 import requests
 
 from helpers import (
-    docs, route_all, service_entry, service_with_versions, virtual_service, wait_until,
-    version_of, workload_entry,
+    docs, route_all, service_with_versions, virtual_service, wait_until,
+    version_of,
 )
 
 BAD_WEIGHT_VS = virtual_service("""

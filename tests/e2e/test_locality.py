@@ -10,23 +10,13 @@ from collections import Counter
 import pytest
 
 from helpers import (
-    assert_no_nack,
-    cluster_lines, destination_rule_annotated, destination_rule_with_policy, docs, health_annotations,
-    host_health_flags, service_entry, virtual_service, wait_until, with_locality, workload_entry,
+    CLUSTER, FAILED, NO_RETRY_VS, assert_no_nack, cluster_lines, destination_rule_annotated,
+    destination_rule_with_policy, docs, health_annotations, host_health_flags, service_entry, wait_until,
+    with_locality, workload_entry,
 )
 
-REVIEWS = "reviews.default.svc.cluster.local"
-CLUSTER = f"outbound|9080||{REVIEWS}"
-FAILED = "failed_active_hc"
 FAST_HC = health_annotations("http", interval="300ms", timeout="200ms", unhealthy=2, healthy=1)
 
-NO_RETRY_VS = virtual_service("""
-    - route:
-      - destination:
-          host: reviews
-      retries:
-        attempts: 0
-    """)
 
 
 def _we(m, name: str, port: int, locality: str) -> str:

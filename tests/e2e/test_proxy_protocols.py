@@ -189,7 +189,7 @@ def test_tcp_service(mesh):
             assert _tcp_echo(m.host, svc_port, msg) == msg, f"connection {i}"
         big = os.urandom(512 * 1024)
         got = _tcp_echo(m.host, svc_port, big, 10.0)
-        assert got == big, f"512 KiB echo differs"
+        assert got == big, "512 KiB echo differs"
         assert echo.accepted - accepted == 11, f"upstream saw {echo.accepted - accepted} connections, want 11"
         # Half-close: the client's FIN reaches the app, whose late echo and FIN come back.
         for i in range(3):

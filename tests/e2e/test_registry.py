@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from helpers import service_entry, version_of, wait_until
+from helpers import service_entry, version_of
 
 
 def _workload(name: str, port: int, ttl: int = 2, services: bool = True, version: str = "v1",
