@@ -29,6 +29,7 @@ public enum HTTPClient {
                 .channelInitializer { ch in ch.pipeline.addHTTPClientHandlers().flatMap { ch.pipeline.addHandler(collector) } }
                 .connect(host: server.host, port: server.port).get()
         } catch {
+            collector.promise.fail(error)
             throw Failure("cannot connect to \(server): \(error)")
         }
         let timer = loop.scheduleTask(in: timeout) {
@@ -100,7 +101,8 @@ struct URLParts {
     }
 }
 
-final class ResponseCollector: ChannelInboundHandler, Sendable {
+/// Collects one answer. Every call happens on the channel's loop (the timeout is scheduled there too).
+final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     struct Parts {
         var response = HTTPClient.Response(status: 0, body: "")
@@ -108,11 +110,14 @@ final class ResponseCollector: ChannelInboundHandler, Sendable {
     }
 
     let promise: EventLoopPromise<HTTPClient.Response>
-    let parts: NIOLoopBoundBox<Parts>
+    let parts = Box()
+
+    final class Box {
+        var value = Parts()
+    }
 
     init(loop: any EventLoop) {
         promise = loop.makePromise()
-        parts = NIOLoopBoundBox(Parts(), eventLoop: loop)
     }
 
     /// Completes the answer once; later results are dropped. Runs on the channel's loop.

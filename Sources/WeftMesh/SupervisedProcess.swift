@@ -7,6 +7,7 @@ public final class SupervisedProcess: Sendable {
     let launch: Launch
     let printer: LogPrinter
     let stream: Bool
+    let restartAfterSuccess: Bool
     let state: Mutex<State>
 
     struct State {
@@ -16,7 +17,9 @@ public final class SupervisedProcess: Sendable {
         var backoff: Backoff
     }
 
-    public init(name: String, launch: Launch, printer: LogPrinter, stream: Bool = true, backoff: Backoff) {
+    /// Without `restartAfterSuccess`, an exit with code 0 ends `run()` instead of restarting.
+    public init(name: String, launch: Launch, printer: LogPrinter, stream: Bool = true, backoff: Backoff, restartAfterSuccess: Bool = true) {
+        self.restartAfterSuccess = restartAfterSuccess
         self.name = name
         self.launch = launch
         self.printer = printer
@@ -26,12 +29,12 @@ public final class SupervisedProcess: Sendable {
 
     public var pid: Int32? { state.withLock { s in s.child.flatMap { $0.poll() == nil ? $0.pid : nil } } }
     public var starts: Int { state.withLock { $0.starts } }
-    var stopping: Bool { state.withLock { $0.stopping } }
+    public var isStopping: Bool { state.withLock { $0.stopping } }
 
     /// Runs until `stop()`. `started` is called with each new pid, `ended` after each exit (also the last).
     public func run(started: @escaping @Sendable (Int32) async -> Void = { _ in },
                     ended: @escaping @Sendable (ExitStatus) async -> Void = { _ in }) async {
-        while !stopping {
+        while !isStopping {
             let began = ContinuousClock.now
             let status: ExitStatus
             do {
@@ -55,12 +58,16 @@ public final class SupervisedProcess: Sendable {
                 status = .exited(127)
             }
             await ended(status)
-            if stopping { break }
+            if isStopping { break }
+            if status == .exited(0) && !restartAfterSuccess {
+                printer.say("\(name) finished")
+                break
+            }
             let ran = (ContinuousClock.now - began) / .seconds(1)
             let delay = state.withLock { $0.backoff.next(ranFor: ran) }
             printer.say("\(name) ended (\(status)); restarting in \(Self.format(delay))")
             let until = ContinuousClock.now + .milliseconds(Int(delay * 1000))
-            while !stopping && ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(50)) }
+            while !isStopping && ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(50)) }
         }
     }
 

@@ -11,7 +11,7 @@ struct LoadGenerator {
         let url = e["WEFT_LOAD_URL"] ?? "http://front:9080/api"
         let rps = max(0.1, Double(e["WEFT_LOAD_RPS"] ?? "") ?? 5)
         let users = (e["WEFT_LOAD_USERS"] ?? ",,,,jason").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        print("loadgen: \(rps) requests/s to \(url) through \(env.proxy.map { "\($0)" } ?? "no proxy")")
+        say("loadgen: \(rps) requests/s to \(url) through \(env.proxy.map { "\($0)" } ?? "no proxy")")
         var statuses: [String: Int] = [:]
         var versions: [String: Int] = [:]
         var n = 0
@@ -30,7 +30,7 @@ struct LoadGenerator {
             if ContinuousClock.now - last >= .seconds(10) {
                 last = ContinuousClock.now
                 func show(_ d: [String: Int]) -> String { d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
-                print("loadgen: last 10s: HTTP \(show(statuses)); reviews \(show(versions))")
+                say("loadgen: last 10s: HTTP \(show(statuses)); reviews \(show(versions))")
                 statuses = [:]
                 versions = [:]
             }

@@ -54,3 +54,8 @@ struct SampleEnv: Sendable {
 }
 
 typealias HTTPResponseStatusCode = Int
+
+/// One log line on stdout, unbuffered (stdout is a pipe under `weft up`).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

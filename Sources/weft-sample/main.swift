@@ -9,7 +9,6 @@ import Foundation
 import NIOPosix
 import WeftHTTPServer
 
-setvbuf(stdout, nil, _IOLBF, 0)
 let args = Array(CommandLine.arguments.dropFirst())
 guard let role = args.first, let handler = role == "loadgen" ? Roles.health : Roles.handler(for: role) else {
     FileHandle.standardError.write(Data("usage: weft-sample front|details|reviews|ratings|loadgen\n".utf8))
@@ -21,7 +20,7 @@ if role == "loadgen" {
 } else {
     do {
         let channel = try await HTTPAPIServer(group: MultiThreadedEventLoopGroup.singleton, handler: handler).bind(env.listen)
-        print("\(env.service) \(env.version) listening on \(env.listen), calls go through \(env.proxy.map { "\($0)" } ?? "no proxy")")
+        say("\(env.service) \(env.version) listening on \(env.listen), calls go through \(env.proxy.map { "\($0)" } ?? "no proxy")")
         try await channel.closeFuture.get()
     } catch {
         FileHandle.standardError.write(Data("weft-sample \(role): \(error)\n".utf8))

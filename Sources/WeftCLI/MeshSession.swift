@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import NIOPosix
+import WeftControl
+import WeftCore
+import WeftHTTPClient
+import WeftMesh
+
+/// `weft up` and `weft demo`: an embedded control plane and one supervised workload (app + sidecar) per
+/// replica, until SIGINT/SIGTERM; then everything stops in order (apps, registrations, sidecars, control plane).
+struct MeshSession {
+    var spec: MeshSpec
+    /// The config folder, resolved.
+    var configFolder: URL?
+    var stateDir: URL
+    var xds: HostPort
+    var api: HostPort
+    /// Called once every workload is ready; returning true stops the mesh (`--once`).
+    var whenReady: @Sendable (MeshSession, [WorkloadPlan]) async -> Bool = { _, _ in false }
+
+    func run() async throws {
+        let printer = LogPrinter(folder: stateDir.appendingPathComponent("logs").path)
+        let data = stateDir.appendingPathComponent("data")
+        try? FileManager.default.removeItem(at: data)
+        var plans = AddressPlan.workloads(spec, ipv6: spec.options.ipv6)
+        var aliases: [String] = []
+        if spec.options.ipv6 {
+            aliases = plans.map(\.address)
+            if !(await LoopbackAliases.add(aliases)) {
+                printer.say("cannot add IPv6 addresses to lo (needs root and iproute2): every workload shares ::1 with its own ports")
+                aliases = []
+                plans = AddressPlan.workloads(spec, ipv6: true, sharedIPv6: true)
+            }
+        }
+        printer.widen(to: (plans.map(\.name.count).max() ?? 0) + 6)
+        let control = Task {
+            try await ControlPlane(config: ControlPlaneConfig(configDirectory: configFolder, dataDirectory: data, xds: xds, api: api),
+                                   logger: PrinterLogHandler.logger(printer), clock: SystemWallClock(),
+                                   group: MultiThreadedEventLoopGroup.singleton).run()
+        }
+        let client = APIClient(server: api)
+        do {
+            try await waitForControlPlane(client, control)
+        } catch {
+            await LoopbackAliases.remove(aliases)
+            throw error
+        }
+        printer.say("control plane up: xDS \(xds), API http://\(api)\(configFolder.map { ", config \($0.path)" } ?? "")")
+        let settings = WorkloadRunner.Settings(
+            weftBinary: Self.weftBinary, controlPlane: xds, api: client, ttl: spec.options.ttlSeconds,
+            backoff: Backoff(initial: spec.options.restartInitial, max: spec.options.restartMax),
+            proxyLogs: spec.options.proxyLogs, pathPrefix: URL(fileURLWithPath: Self.weftBinary).deletingLastPathComponent().path)
+        let stateFile = StateFile(url: stateDir.appendingPathComponent("workloads.json"), controlPlane: (xds, api))
+        let runners = plans.map { plan in WorkloadRunner(plan: plan, settings: settings, printer: printer) { stateFile.changed() } }
+        stateFile.attach(runners)
+        let session = self
+        let work = Task {
+            await withTaskGroup(of: Void.self) { g in for r in runners { g.addTask { await r.run() } } }
+        }
+        let stop = Task {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !runners.allSatisfy(\.isReady) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+            FileHandle.standardOutput.write(Data(MeshTable.render(runners, xds: xds, api: api, logs: printer.folder ?? "", state: stateFile.url.path).utf8))
+            if await session.whenReady(session, plans) { return "done" }
+            return await "signal \(SignalWaiter.wait())"
+        }
+        let reason = await stop.value
+        printer.say("stopping (\(reason)): apps, then registrations and sidecars, then the control plane")
+        await withTaskGroup(of: Void.self) { g in for r in runners { g.addTask { await r.stop() } } }
+        await work.value
+        control.cancel()
+        _ = try? await control.value
+        await LoopbackAliases.remove(aliases)
+        printer.say("stopped; logs in \(printer.folder ?? "-")")
+    }
+
+    func waitForControlPlane(_ client: APIClient, _ control: Task<Void, Error>) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let r = try? await client.call("GET", "/api/v1/status"), r.status == 200 { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        control.cancel()
+        if case let .failure(e) = await control.result { throw CLIError("the control plane did not start: \(e)") }
+        throw CLIError("the control plane did not answer at \(api) within 20 s")
+    }
+
+    /// This program's own path, for the sidecars (`weft proxy`).
+    static var weftBinary: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
