@@ -77,7 +77,7 @@ step "Rollback: weft apply -f examples/recipes/rollback.yaml"
 sleep 0.5
 echo "anonymous: $(tally 20)"
 step "Proxy sync state (weft status)"
-"$WEFT" status --server "$API" | "$PY" -c 'import sys,json
+"$WEFT" status -o json --server "$API" | "$PY" -c 'import sys,json
 s=json.load(sys.stdin)
 for p in s["proxies"]:
     print(p["id"], "connected" if p["connected"] else "gone", "acked:", {k.rsplit(".",1)[-1]: v for k, v in p["acked"].items()}, "nack:", p["nack"])'
