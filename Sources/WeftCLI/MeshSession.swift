@@ -5,6 +5,7 @@ import WeftControl
 import WeftCore
 import WeftHTTPClient
 import WeftMesh
+import WeftModel
 
 /// `weft up` and `weft demo`: an embedded control plane and one supervised workload (app + sidecar) per
 /// replica, until SIGINT/SIGTERM; then everything stops in order (apps, registrations, sidecars, control plane).
@@ -33,8 +34,13 @@ struct MeshSession {
             }
         }
         printer.widen(to: (plans.map(\.name.count).max() ?? 0) + 6)
-        let control = Task {
-            try await ControlPlane(config: ControlPlaneConfig(configDirectory: configFolder, dataDirectory: data, xds: xds, api: api),
+        var declared: [RegisteredService] = []
+        for s in spec.services where !declared.contains(where: { $0.name == s.name }) {
+            declared.append(RegisteredService(name: s.name, port: s.port, protocol: s.protocol.uppercased()))
+        }
+        let control = Task { [declared] in
+            try await ControlPlane(config: ControlPlaneConfig(configDirectory: configFolder, dataDirectory: data, xds: xds, api: api,
+                                                              declared: [(spec.namespace, declared)]),
                                    logger: PrinterLogHandler.logger(printer), clock: SystemWallClock(),
                                    group: MultiThreadedEventLoopGroup.singleton).run()
         }

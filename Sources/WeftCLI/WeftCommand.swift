@@ -9,7 +9,7 @@ public struct WeftCommand: AsyncParsableCommand {
         commandName: "weft",
         abstract: "Weft: a service mesh. Istio's configuration, Envoy's xDS, no Kubernetes needed.",
         subcommands: [ControlCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self, StatusCommand.self,
-                      ValidateCommand.self, BootstrapCommand.self, ProxyCommand.self, UpCommand.self, RunCommand.self]
+                      ValidateCommand.self, BootstrapCommand.self, ProxyCommand.self, UpCommand.self, RunCommand.self, DemoCommand.self]
     )
 
     public init() {}

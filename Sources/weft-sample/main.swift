@@ -15,15 +15,13 @@ guard let role = args.first, let handler = role == "loadgen" ? Roles.health : Ro
     exit(2)
 }
 let env = SampleEnv()
-if role == "loadgen" {
-    await LoadGenerator(env: env).run()
-} else {
-    do {
-        let channel = try await HTTPAPIServer(group: MultiThreadedEventLoopGroup.singleton, handler: handler).bind(env.listen)
-        say("\(env.service) \(env.version) listening on \(env.listen), calls go through \(env.proxy.map { "\($0)" } ?? "no proxy")")
-        try await channel.closeFuture.get()
-    } catch {
-        FileHandle.standardError.write(Data("weft-sample \(role): \(error)\n".utf8))
-        exit(1)
-    }
+do {
+    // Every role listens (the load generator only for /health), so the mesh sees it start.
+    let channel = try await HTTPAPIServer(group: MultiThreadedEventLoopGroup.singleton, handler: handler).bind(env.listen)
+    say("\(env.service) \(env.version) listening on \(env.listen), calls go through \(env.proxy.map { "\($0)" } ?? "no proxy")")
+    if role == "loadgen" { await LoadGenerator(env: env).run() }
+    try await channel.closeFuture.get()
+} catch {
+    FileHandle.standardError.write(Data("weft-sample \(role): \(error)\n".utf8))
+    exit(1)
 }
