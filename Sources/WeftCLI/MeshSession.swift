@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import NIOPosix
 import WeftControl
 import WeftCore
@@ -38,11 +39,18 @@ struct MeshSession {
         for s in spec.services where !declared.contains(where: { $0.name == s.name }) {
             declared.append(RegisteredService(name: s.name, port: s.port, protocol: s.protocol.uppercased()))
         }
+        let controlEnded = Latch()
         let control = Task { [declared] in
-            try await ControlPlane(config: ControlPlaneConfig(configDirectory: configFolder, dataDirectory: data, xds: xds, api: api,
+            defer { controlEnded.set("it ended") }
+            do {
+                try await ControlPlane(config: ControlPlaneConfig(configDirectory: configFolder, dataDirectory: data, xds: xds, api: api,
                                                               declared: [(spec.namespace, declared)]),
                                    logger: PrinterLogHandler.logger(printer), clock: SystemWallClock(),
                                    group: MultiThreadedEventLoopGroup.singleton).run()
+            } catch {
+                controlEnded.set("\(error)")
+                throw error
+            }
         }
         let client = APIClient(server: api)
         do {
@@ -68,7 +76,7 @@ struct MeshSession {
             while !runners.allSatisfy(\.isReady) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
             FileHandle.standardOutput.write(Data(MeshTable.render(runners, xds: xds, api: api, logs: printer.folder ?? "", state: stateFile.url.path).utf8))
             if await session.whenReady(session, plans) { return "done" }
-            return await "signal \(SignalWaiter.wait())"
+            return await Self.waitForStop { controlEnded.value.map { "the control plane stopped: \($0)" } }
         }
         let reason = await stop.value
         printer.say("stopping (\(reason)): apps, then registrations and sidecars, then the control plane")
@@ -78,6 +86,23 @@ struct MeshSession {
         _ = try? await control.value
         await LoopbackAliases.remove(aliases)
         printer.say("stopped; logs in \(printer.folder ?? "-")")
+    }
+
+    /// A signal, or `failure()` returning a reason (checked every 100 ms): whichever comes first.
+    static func waitForStop(failure: @escaping @Sendable () -> String?) async -> String {
+        await withTaskGroup(of: String?.self) { g in
+            g.addTask { "signal \(await SignalWaiter.wait())" }
+            g.addTask {
+                while !Task.isCancelled {
+                    if let why = failure() { return why }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                return nil
+            }
+            let first = await g.next() ?? nil
+            g.cancelAll()
+            return first ?? "stopped"
+        }
     }
 
     func waitForControlPlane(_ client: APIClient, _ control: Task<Void, Error>) async throws {
@@ -95,4 +120,11 @@ struct MeshSession {
     static var weftBinary: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
+}
+
+/// The first reason given, kept.
+final class Latch: Sendable {
+    let reason = Mutex<String?>(nil)
+    var value: String? { reason.withLock { $0 } }
+    func set(_ why: String) { reason.withLock { $0 = $0 ?? why } }
 }

@@ -30,9 +30,11 @@ final class WorkloadRunner: Sendable {
         self.printer = printer
         self.onChange = onChange
         var env = ProcessInfo.processInfo.environment
+        env["WEFT_PARENT_PID"] = String(getpid())
         sidecar = SupervisedProcess(name: "\(plan.name)~proxy", launch: Launch(argv: [s.weftBinary] + plan.sidecarArguments(controlPlane: s.controlPlane),
                                                                                environment: env),
                                     printer: printer, stream: s.proxyLogs, backoff: s.backoff)
+        env["WEFT_PARENT_PID"] = nil
         env.merge(plan.appEnvironment()) { _, new in new }
         env["PATH"] = s.pathPrefix + ":" + (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         app = SupervisedProcess(name: plan.name, launch: Launch(argv: plan.command.argv, environment: env), printer: printer,
