@@ -27,6 +27,8 @@ setup_apt() {
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  # `ip` adds the per-workload IPv6 loopback addresses of `weft up --ipv6` (tests/e2e/test_up.py).
+  command -v ip >/dev/null 2>&1 || [[ -x /usr/sbin/ip || -x /sbin/ip ]] || missing+=(iproute2)
   if ((${#missing[@]})); then
     local sudo=()
     [[ $(id -u) -eq 0 ]] || sudo=(sudo)
@@ -34,7 +36,7 @@ setup_apt() {
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "curl, h2load, python3-venv present"
+    echo "curl, h2load, python3-venv, ip present"
   fi
 }
 
