@@ -35,6 +35,10 @@ struct MeshSession {
             }
         }
         printer.widen(to: (plans.map(\.name.count).max() ?? 0) + 6)
+        if let busy = await Self.taken(plans) {
+            await LoopbackAliases.remove(aliases)
+            throw CLIError("\(busy) is already in use: is another `weft up` running? Stop it first (or use --ipv6 for a second mesh)")
+        }
         var declared: [RegisteredService] = []
         for s in spec.services where !declared.contains(where: { $0.name == s.name }) {
             declared.append(RegisteredService(name: s.name, port: s.port, protocol: s.protocol.uppercased()))
@@ -86,6 +90,12 @@ struct MeshSession {
         _ = try? await control.value
         await LoopbackAliases.remove(aliases)
         printer.say("stopped; logs in \(printer.folder ?? "-")")
+    }
+
+    /// The first sidecar admin address something already answers on, if any.
+    static func taken(_ plans: [WorkloadPlan]) async -> HostPort? {
+        for p in plans where await HTTPClient.canConnect(p.admin) { return p.admin }
+        return nil
     }
 
     /// A signal, or `failure()` returning a reason (checked every 100 ms): whichever comes first.

@@ -19,23 +19,16 @@ public struct MeshSpec: Sendable, Equatable {
     }
 }
 
-/// How a process is started: a shell line (run by `/bin/sh -c`) or an argument vector.
+/// How a process is started: a shell line (run by `/bin/sh -c`, so `$PORT` and `&&` work) or an argument vector.
 public enum LaunchCommand: Sendable, Equatable {
     case shell(String)
     case argv([String])
 
-    /// The executable and arguments to spawn.
+    /// The executable and arguments to spawn; a simple shell line is `exec`ed so the app keeps the shell's pid.
     public var argv: [String] {
         switch self {
-        case let .shell(line): ["/bin/sh", "-c", "exec \(line)"]
+        case let .shell(line): ["/bin/sh", "-c", line.contains(where: { ";&|()\n".contains($0) }) ? line : "exec \(line)"]
         case let .argv(a): a
-        }
-    }
-
-    public var display: String {
-        switch self {
-        case let .shell(line): line
-        case let .argv(a): a.joined(separator: " ")
         }
     }
 }
