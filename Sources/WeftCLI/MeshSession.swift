@@ -78,6 +78,8 @@ struct MeshSession {
         let stop = Task {
             let deadline = ContinuousClock.now + .seconds(60)
             while !runners.allSatisfy(\.isReady) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+            let unrouted = await MeshProbe.waitRouted(plans)
+            if !unrouted.isEmpty { printer.say("not routed yet: \(unrouted.prefix(3).joined(separator: "; "))") }
             FileHandle.standardOutput.write(Data(MeshTable.render(runners, xds: xds, api: api, logs: printer.folder ?? "", state: stateFile.url.path).utf8))
             if await session.whenReady(session, plans) { return "done" }
             return await Self.waitForStop { controlEnded.value.map { "the control plane stopped: \($0)" } }

@@ -9,6 +9,9 @@ public enum HTTPClient {
     public struct Response: Sendable {
         public var status: Int
         public var body: String
+        public var headers: [(String, String)] = []
+
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -129,7 +132,9 @@ final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case let .head(h): parts.value.response.status = Int(h.status.code)
+        case let .head(h):
+            parts.value.response.status = Int(h.status.code)
+            parts.value.response.headers = h.headers.map { ($0.name, $0.value) }
         case let .body(b): parts.value.response.body += String(buffer: b)
         case .end:
             finish(.success(parts.value.response))
