@@ -186,6 +186,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", .product(name: "NIOHTTP1", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "WeftCLITests", dependencies: ["WeftCLI", "WeftMesh", "WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
     ]

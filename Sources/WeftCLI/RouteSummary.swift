@@ -45,14 +45,20 @@ enum RouteSummary {
         }.joined(separator: ", ")
     }
 
+    /// `50%`, `0.5%`; 100% when no percentage is given (as Istio).
+    static func percent(_ p: JSONValue?) -> String {
+        let v = p?["value"]?.numberValue ?? 100
+        return v.rounded() == v ? "\(Int(v))%" : "\(v)%"
+    }
+
     static func fault(_ f: JSONValue?) -> String {
         guard let f else { return "" }
         var parts: [String] = []
         if let a = f["abort"] {
-            parts.append("abort \(Int(a["httpStatus"]?.numberValue ?? 0)) for \(a["percentage"]?["value"]?.numberValue ?? 100)%")
+            parts.append("abort \(Int(a["httpStatus"]?.numberValue ?? 0)) for \(percent(a["percentage"]))")
         }
         if let d = f["delay"] {
-            parts.append("delay \(d["fixedDelay"]?.stringValue ?? "?") for \(d["percentage"]?["value"]?.numberValue ?? 100)%")
+            parts.append("delay \(d["fixedDelay"]?.stringValue ?? "?") for \(percent(d["percentage"]))")
         }
         return parts.isEmpty ? "" : "  [fault: \(parts.joined(separator: ", "))]"
     }
