@@ -12,6 +12,7 @@ struct LoadGenerator {
         let rps = max(0.1, Double(e["WEFT_LOAD_RPS"] ?? "") ?? 5)
         let users = (e["WEFT_LOAD_USERS"] ?? ",,,,jason").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         say("loadgen: \(rps) requests/s to \(url) through \(env.proxy.map { "\($0)" } ?? "no proxy")")
+        await waitForFirstAnswer(url)
         var statuses: [String: Int] = [:]
         var versions: [String: Int] = [:]
         var n = 0
@@ -35,6 +36,14 @@ struct LoadGenerator {
                 versions = [:]
             }
             try? await Task.sleep(for: .milliseconds(Int(1000 / rps)))
+        }
+    }
+
+    /// The mesh may still be coming up: wait (up to a minute) for a first 200 before counting.
+    func waitForFirstAnswer(_ url: String) async {
+        for _ in 0..<300 {
+            if let r = try? await HTTPClient.get(url, proxy: env.proxy, timeout: .seconds(2)), r.status == 200 { return }
+            try? await Task.sleep(for: .milliseconds(200))
         }
     }
 }
