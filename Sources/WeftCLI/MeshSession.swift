@@ -81,7 +81,8 @@ struct MeshSession: Sendable {
         let plans = AddressPlan.workloads(spec, ipv6: spec.options.ipv6)
         guard spec.options.ipv6 else { return (plans, []) }
         let aliases = plans.map(\.address)
-        if await LoopbackAliases.add(aliases) { return (plans, aliases) }
+        // WEFT_IPV6_SHARED=1 forces the fallback (tests use it to cover hosts where `ip` is not allowed).
+        if ProcessInfo.processInfo.environment["WEFT_IPV6_SHARED"] != "1", await LoopbackAliases.add(aliases) { return (plans, aliases) }
         printer.say("cannot add IPv6 addresses to lo (needs root and iproute2): every workload shares ::1 with its own ports")
         return (AddressPlan.workloads(spec, ipv6: true, sharedIPv6: true), [])
     }
