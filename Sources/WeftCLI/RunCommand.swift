@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import WeftCore
-import Synchronization
 import WeftMesh
 
 /// `weft run`: puts one process (a VM's or bare-metal host's service) on a running mesh with its own sidecar.
@@ -85,12 +84,11 @@ struct RunCommand: AsyncParsableCommand {
             weftBinary: MeshSession.weftBinary, controlPlane: try parseAddress(controlPlane, flag: "--control-plane"), api: client,
             ttl: ttl, backoff: Backoff(initial: 0.5, max: 30), proxyLogs: proxyLogs,
             pathPrefix: URL(fileURLWithPath: MeshSession.weftBinary).deletingLastPathComponent().path, restartAfterSuccess: false)
-        let announced = AnnounceOnce()
         let runner = WorkloadRunner(plan: plan, settings: settings, printer: printer)
         let work = Task { await runner.run() }
         let watch = Task {
             while !Task.isCancelled && !runner.isReady { try? await Task.sleep(for: .milliseconds(50)) }
-            if runner.isReady && announced.first() {
+            if runner.isReady {
                 printer.say("\(plan.name) joined the mesh: \(plan.services.map { "\($0.name):\($0.port)" }.joined(separator: ", ")) at "
                     + "\(plan.addresses.joined(separator: ", ")); app \(plan.app); HTTP_PROXY=http://\(plan.outbound); admin http://\(plan.admin)")
             }
@@ -103,9 +101,4 @@ struct RunCommand: AsyncParsableCommand {
         watch.cancel()
         printer.say("\(plan.name) left the mesh")
     }
-}
-
-final class AnnounceOnce: Sendable {
-    let done = Mutex(false)
-    func first() -> Bool { done.withLock { d in defer { d = true }; return !d } }
 }

@@ -4,6 +4,7 @@ with its own weft proxy sidecar on its own loopback address, in one command."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -71,6 +72,8 @@ def check_mesh(up: WeftUp, report, ipv6: bool = False):
     assert delta["reviews-v1"] == seen["v1"] and delta["reviews-v2"] == seen["v2"], (delta, seen)
     assert delta["ratings-v1"] == seen["v2"], (delta, seen)  # only reviews v2 calls ratings
     assert up.outbound_requests("front-v1", "reviews") - front_out == 20
+    rss = [int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{w['sidecarPid']}/status").read()).group(1)) for w in ws.values()]
+    report("sidecar RSS after 20 requests (MiB, min/max)", f"{min(rss) / 1024:.1f} / {max(rss) / 1024:.1f}")
     # Canary split and header route, applied to the running mesh.
     up.apply(CANARY, up.weft_bin)
     wait_until(lambda: reviews_versions(up, 5, {"end-user": "jason"}) == {"v2": 5}, 10, 0.1, desc="jason pinned to v2")
