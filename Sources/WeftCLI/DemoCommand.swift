@@ -34,11 +34,12 @@ struct DemoCommand: AsyncParsableCommand {
         let shop = session.stateDir.appendingPathComponent("shop")
         try write(to: shop)
         session.configFolder = shop.appendingPathComponent("istio")
-        let once = self.once
+        let once = self.once, noLoad = self.noLoad
         session.whenReady = { s, plans in
             let front = plans.first { $0.services.first?.name == "front" }!
             let url = "http://\(HostPort(host: front.address, port: front.services[0].inboundPort))/"
-            FileHandle.standardOutput.write(Data(DemoWalkthrough.banner(url: url, api: s.api, recipes: shop.appendingPathComponent("recipes").path).utf8))
+            FileHandle.standardOutput.write(Data(DemoWalkthrough.banner(url: url, api: s.api, recipes: shop.appendingPathComponent("recipes").path,
+                                                                         load: !(noLoad || once)).utf8))
             guard once else { return false }
             await DemoWalkthrough(url: url, api: APIClient(server: s.api), recipes: shop.appendingPathComponent("recipes")).run()
             return true

@@ -9,20 +9,24 @@ struct DemoWalkthrough {
     let api: APIClient
     let recipes: URL
 
-    static func banner(url: String, api: HostPort, recipes: String) -> String {
+    static func banner(url: String, api: HostPort, recipes: String, load: Bool) -> String {
         let apply = "weft apply --server \(api) -f \(recipes)"
         return """
 
         The Weft demo shop is up. Front page: \(url)   (as the user jason: \(url)?user=jason, JSON: \(url)api)
-        Every call between services goes through their weft proxy sidecars; loadgen sends steady traffic.
+        Every call between services goes through their weft proxy sidecars\(load ? "; loadgen sends 5 requests a second" : "").
 
         Try, in another terminal:
-          weft status --server \(api)                             services, versions, proxies' sync state, routes
-          \(apply)/canary-10.yaml       shift 10% of reviews to v3 (red stars)
-          \(apply)/header-jason.yaml    pin the user jason to reviews v2 (black stars)
-          \(apply)/fault-ratings.yaml   make half of the calls to ratings fail
-          \(apply)/rollback.yaml        everything back on reviews v1
-          weft delete vs ratings --server \(api)                 end the ratings drill
+          # services, versions, proxies' sync state, routes in effect
+          weft status --server \(api)
+          # canary: 10% of reviews to v3 (red stars)
+          \(apply)/canary-10.yaml
+          # header routing: the user jason on reviews v2 (black stars)
+          \(apply)/header-jason.yaml
+          # fault injection: half of the calls to ratings fail
+          \(apply)/fault-ratings.yaml
+          # rollback: everyone on reviews v1, and the ratings drill ended
+          \(apply)/rollback.yaml && weft delete vs ratings --server \(api)
 
         """
     }

@@ -1,5 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+let systemPipe = Glibc.pipe
+#elseif canImport(Darwin)
+import Darwin
+let systemPipe = Darwin.pipe
 #endif
 import Foundation
 import Synchronization
@@ -32,7 +36,7 @@ public final class LogPrinter: Sendable {
     /// Returns the write end for the child; the reader runs on its own thread until every writer closed it.
     public func output(for name: String, stream: Bool) throws -> Int32 {
         var fds: [Int32] = [0, 0]
-        guard Glibc.pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
+        guard systemPipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let file = folder.map { "\($0)/\(name).log" }
         if let file, !FileManager.default.fileExists(atPath: file) { _ = FileManager.default.createFile(atPath: file, contents: nil) }
