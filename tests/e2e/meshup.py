@@ -15,7 +15,17 @@ from pathlib import Path
 
 import requests
 
-from helpers import free_port, hostport, http_base, session, wait_until
+import sys
+
+from helpers import free_port, hostport, session, wait_until
+
+UPSTREAM = Path(__file__).resolve().parent / "upstream.py"
+
+
+def mesh_yaml(extra: str = "") -> str:
+    """The test mesh: the weft-sample shop's front, details, reviews v1/v2 and ratings, plus `legacy`, a
+    Python HTTP server started by a shell line (no Weft code in it)."""
+    return MESH_YAML.format(extra=extra, python=sys.executable, upstream=UPSTREAM)
 
 MESH_YAML = """\
 config: istio
@@ -26,6 +36,9 @@ services:
 - {{name: reviews, version: v1, command: weft-sample reviews, port: 9080}}
 - {{name: reviews, version: v2, command: weft-sample reviews, port: 9080}}
 - {{name: ratings, version: v1, command: weft-sample ratings, port: 9080}}
+- name: legacy
+  command: {python} {upstream} --port $PORT --host $WEFT_HOST --name legacy --version v7
+  port: 9090
 """
 
 REVIEWS_DR = """\

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from helpers import wait_until
-from meshup import MESH_YAML, REVIEWS_DR, WeftUp, alive, reviews_versions
+from meshup import REVIEWS_DR, WeftUp, alive, mesh_yaml, reviews_versions
 
 CANARY = """\
 apiVersion: networking.istio.io/v1
@@ -36,7 +36,7 @@ spec:
 def start_mesh(weft_bin, tmp_path, request, ipv6=False) -> WeftUp:
     (tmp_path / "istio").mkdir()
     (tmp_path / "istio" / "reviews-dr.yaml").write_text(REVIEWS_DR)
-    (tmp_path / "mesh.yaml").write_text(MESH_YAML.format(extra=", ipv6: true" if ipv6 else ""))
+    (tmp_path / "mesh.yaml").write_text(mesh_yaml(", ipv6: true" if ipv6 else ""))
     return WeftUp(weft_bin, tmp_path, ["up", "-f", "mesh.yaml"], ipv6=ipv6, item=request.node)
 
 
@@ -50,16 +50,19 @@ def up(weft_bin, tmp_path, request):
 
 def check_mesh(up: WeftUp, report, ipv6: bool = False):
     ws = up.wait_ready()
-    assert len(ws) == 5
+    assert len(ws) == 6
     addresses = [w["address"] for w in ws.values()]
     shared = ipv6 and set(addresses) == {"::1"}  # no address could be added to lo: ::1 with distinct ports
-    assert shared or len(set(addresses)) == 5, addresses
+    assert shared or len(set(addresses)) == 6, addresses
     assert all((":" in a) == ipv6 for a in addresses), addresses
     if ipv6:
         assert up.state()["api"].startswith("[::1]:")
     table = up.output()
     for name in ws:
         assert name in table
+    # A plain Python server, wired by the environment alone ($PORT, $WEFT_HOST), is on the mesh too.
+    legacy = up.via("front-v1", "http://legacy:9090/hello")
+    assert legacy.status_code == 200 and legacy.json()["version"] == "v7" and legacy.json()["path"] == "/hello", legacy.text
     # Every call goes through the sidecars: count them on both sides.
     before = {n: up.inbound_requests(n) for n in ws}
     front_out = up.outbound_requests("front-v1", "reviews")
@@ -108,7 +111,7 @@ def test_up_three_services(up, weft_bin, report):
     assert "reviews-v1 ended (killed by signal 9); restarting" in up.output()
     # Ctrl-C: everything stops, in order, and no process is left.
     pids = up.track()
-    assert len(pids) >= 10, pids  # 5 apps + 5 sidecars
+    assert len(pids) >= 12, pids  # 6 apps + 6 sidecars
     t0 = time.monotonic()
     rc = up.signal(signal.SIGINT)
     report("ordered stop after SIGINT (s)", f"{time.monotonic() - t0:.2f}")
