@@ -85,4 +85,7 @@ echo "WEFT_BIN=$WEFT_BIN"
 echo "ENVOY_BIN=$ENVOY_BIN"
 # pytest exits 5 when it collected no tests: that stays a failure (set -e).
 # -p no:cacheprovider keeps the tree clean; -rfE lists failures/errors in the summary.
-.venv/bin/python -m pytest -q -rfE -p no:cacheprovider tests/e2e "$@"
+# Given a file or test id under tests/, run only that; otherwise the whole folder.
+TARGET=(tests/e2e)
+for a in "$@"; do [[ $a == tests/* ]] && TARGET=(); done
+.venv/bin/python -m pytest -q -rfE -p no:cacheprovider "${TARGET[@]}" "$@"
