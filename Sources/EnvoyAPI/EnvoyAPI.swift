@@ -26,6 +26,7 @@ public enum EnvoyFilterName {
     public static let router = "envoy.filters.http.router"
     public static let fault = "envoy.filters.http.fault"
     public static let cors = "envoy.filters.http.cors"
+    public static let localRateLimit = "envoy.filters.http.local_ratelimit"
     public static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     public static let tls = "envoy.transport_sockets.tls"
 }

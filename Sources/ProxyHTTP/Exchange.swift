@@ -68,11 +68,13 @@ final class Exchange: UpstreamDelegate {
         guard let table = snapshot.routeTables[downstream.routeTable] else {
             return reply(.notFound, .noRoute, "no route configuration '\(downstream.routeTable)' yet\n")
         }
+        if let limiter = table.rateLimit, rateLimited(limiter) { return }
         guard let (vh, route) = table.route(for: view) else {
             return reply(.notFound, .noRoute, "no route for \(authority)\(view.path)\n")
         }
         self.route = route
         self.virtualHost = vh
+        if let limiter = route.rateLimit, rateLimited(limiter) { return }
         switch route.action {
         case let .direct(status, body):
             return reply(HTTPResponseStatus(statusCode: status), nil, body)
@@ -85,6 +87,15 @@ final class Exchange: UpstreamDelegate {
         }
         if let fault = route.fault, applyFault(fault, view: view) { return }
         proceed(view)
+    }
+
+    /// Envoy's local rate limit: answers (429 with the configured headers) and returns true when the bucket is empty.
+    func rateLimited(_ limiter: RateLimiter) -> Bool {
+        if limiter.acquire(now: Int64(NIODeadline.now().uptimeNanoseconds)) { return false }
+        var h = HTTPHeaders()
+        limiter.responseHeaders.apply(to: &h)
+        reply(HTTPResponseStatus(statusCode: limiter.status), .rateLimited, "local_rate_limited", extra: h)
+        return true
     }
 
     /// Returns true when the request was answered (abort) or deferred (delay).
@@ -166,14 +177,12 @@ final class Exchange: UpstreamDelegate {
     func attempt() {
         guard !finished, let rt = runtime else { return }
         if rt.nextUnejection != nil { rt.uneject(now: .now()) }
-        guard let i = LoadBalancer.pick(rt, worker: worker, hash: hashKey(), exclude: tried) else {
+        guard let (ep, pool, choices) = LoadBalancer.pick(rt, worker: worker, hash: hashKey(), exclude: tried) else {
             return fail(.serviceUnavailable, .noHealthyUpstream)
         }
-        let ep = rt.candidates[i]
         attempts += 1
         endpoint = ep
-        if rt.candidates.count > 1 { tried.insert(ep) }
-        let pool = rt.pools[i]
+        if choices > 1 { tried.insert(ep) }
         self.pool = pool
         pool.acquire { [self] result in
             switch result {

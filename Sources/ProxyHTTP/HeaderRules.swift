@@ -51,6 +51,7 @@ enum ResponseFlag: String {
     case faultAbort = "FI"
     case delayInjected = "DI"
     case upstreamRetryLimit = "URX"
+    case rateLimited = "RL"
 
     var explanation: String {
         switch self {
@@ -64,6 +65,7 @@ enum ResponseFlag: String {
         case .faultAbort: return "fault injected"
         case .delayInjected: return "delay injected"
         case .upstreamRetryLimit: return "upstream retry limit exceeded"
+        case .rateLimited: return "local rate limit"
         }
     }
 }

@@ -2,17 +2,17 @@ import ProxyRouting
 
 /// Picks an endpoint of a cluster for one request, on the worker's loop.
 enum LoadBalancer {
-    /// Healthy endpoints of the lowest priority that has any; all endpoints when none is healthy (panic mode).
-    static func candidates(_ c: ClusterConfig) -> [EndpointConfig] {
-        let healthy = c.endpoints.filter(\.healthy)
-        guard !healthy.isEmpty else { return [] }
-        let top = healthy.map(\.priority).min()!
-        return healthy.filter { $0.priority == top }
+    /// The endpoint for one request and its pool, and how many endpoints were to choose from; nil when none
+    /// is in rotation.
+    static func pick(_ rt: ClusterRuntime, worker: Worker, hash: UInt64?, exclude: Set<EndpointConfig> = [])
+        -> (endpoint: EndpointConfig, pool: UpstreamPool, choices: Int)? {
+        guard let g = rt.chooseGroup(random: { worker.random(below: $0) }) else { return nil }
+        guard let i = index(g, rt, worker: worker, hash: hash, exclude: exclude) else { return nil }
+        return (g.endpoints[i], g.pools[i], g.endpoints.count)
     }
 
-    /// The index (into `rt.candidates`) of the endpoint for one request; nil when none is in rotation.
-    static func pick(_ rt: ClusterRuntime, worker: Worker, hash: UInt64?, exclude: Set<EndpointConfig> = []) -> Int? {
-        let eps = rt.candidates
+    static func index(_ g: RotationGroup, _ rt: ClusterRuntime, worker: Worker, hash: UInt64?, exclude: Set<EndpointConfig>) -> Int? {
+        let eps = g.endpoints
         guard !eps.isEmpty else { return nil }
         if eps.count == 1 { return 0 }
         if !exclude.isEmpty {
@@ -28,12 +28,12 @@ enum LoadBalancer {
         case .leastRequest:
             // Power of two choices on active requests.
             let a = worker.random(below: eps.count), b = worker.random(below: eps.count)
-            return rt.pools[a].activeRequests <= rt.pools[b].activeRequests ? a : b
+            return g.pools[a].activeRequests <= g.pools[b].activeRequests ? a : b
         case .roundRobin:
             let n = rt.roundRobin
             rt.roundRobin = n &+ 1
-            if rt.totalWeight == eps.count { return n % eps.count }
-            var slot = n % rt.totalWeight
+            if g.totalWeight == eps.count { return n % eps.count }
+            var slot = n % g.totalWeight
             for (i, e) in eps.enumerated() {
                 slot -= max(1, e.weight)
                 if slot < 0 { return i }

@@ -12,8 +12,8 @@ final class MirrorExchange: UpstreamDelegate {
 
     /// Sends `head` and `body` to an endpoint of `runtime`; does nothing when none is in rotation.
     static func send(head: HTTPRequestHead, body: [ByteBuffer], to runtime: ClusterRuntime, worker: Worker) {
-        guard let i = LoadBalancer.pick(runtime, worker: worker, hash: nil) else { return }
-        let m = MirrorExchange(pool: runtime.pools[i])
+        guard let picked = LoadBalancer.pick(runtime, worker: worker, hash: nil) else { return }
+        let m = MirrorExchange(pool: picked.pool)
         runtime.counters.value.requests += 1
         var shadow = head
         if let host = shadow.headers.first(name: "host") {

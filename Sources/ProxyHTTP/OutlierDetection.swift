@@ -6,30 +6,6 @@ import ProxyRouting
 /// never more than max ejection percent of the cluster (at least one). Below the panic threshold the whole
 /// cluster is used anyway, as Envoy does.
 extension ClusterRuntime {
-    /// Rebuilds the rotation from `all` less the ejected endpoints.
-    func recompute() {
-        var c: [EndpointConfig] = [], p: [UpstreamPool] = []
-        var next: NIODeadline?
-        for (e, pool) in zip(all, allPools) {
-            if let until = pool.ejectedUntil {
-                next = min(next ?? until, until)
-                continue
-            }
-            c.append(e)
-            p.append(pool)
-        }
-        let healthyPercent = all.isEmpty ? 100 : Double(c.count) * 100 / Double(all.count)
-        if c.isEmpty || healthyPercent < config.panicThresholdPercent {
-            c = all
-            p = allPools
-        }
-        candidates = c
-        pools = p
-        nextUnejection = next
-        totalWeight = c.reduce(0) { $0 + max(1, $1.weight) }
-        counters.value.ejectionsActive = allPools.filter { $0.ejectedUntil != nil }.count
-    }
-
     /// Brings back endpoints whose ejection ended; cheap when none is due.
     func uneject(now: NIODeadline) {
         guard let due = nextUnejection, now >= due else { return }

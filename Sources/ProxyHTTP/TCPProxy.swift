@@ -26,11 +26,11 @@ final class TCPProxyHandler: ChannelInboundHandler {
         let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
         let action = ForwardAction(clusters: clusters)
         guard let wc = action.pick(random: worker.random(below: max(1, total))), let rt = worker.clusters[wc.name],
-              let i = LoadBalancer.pick(rt, worker: worker, hash: nil) else {
+              let picked = LoadBalancer.pick(rt, worker: worker, hash: nil) else {
             context.close(promise: nil)
             return
         }
-        let c = rt.config, ep = rt.candidates[i]
+        let c = rt.config, ep = picked.endpoint
         rt.counters.value.requests += 1
         let inbound = context.channel
         ClientBootstrap(group: context.eventLoop)

@@ -95,6 +95,8 @@ final class UpstreamPool {
     var consecutiveGateway = 0
     var ejections = 0
     var ejectedUntil: NIODeadline?
+    /// The endpoint fails its cluster's active health check.
+    var failedHealthCheck = false
     /// The HTTP/2 connection for clusters that speak HTTP/2 (gRPC): one per endpoint per worker, multiplexed.
     var h2: (channel: any Channel, mux: NIOHTTP2Handler.StreamMultiplexer)?
     var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []

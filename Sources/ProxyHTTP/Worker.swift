@@ -39,15 +39,29 @@ public final class Worker: @unchecked Sendable {
         }
         for c in new.clusters.values {
             for (key, pool) in pools where key.cluster == c.name { pool.cluster = c }
-            let candidates = LoadBalancer.candidates(c)
+            let candidates = c.endpoints.filter(\.healthy)
             let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name))
             rt.config = c
             rt.all = candidates
             rt.allPools = candidates.map { pool(cluster: c, endpoint: $0) }
+            let failed = healthCheckFailures[c.name] ?? []
+            for (e, p) in zip(rt.all, rt.allPools) { p.failedHealthCheck = c.healthCheck != nil && failed.contains(EndpointAddress(e)) }
             rt.recompute()
             runtimes[c.name] = rt
         }
         clusters = runtimes
+    }
+
+    /// Endpoints failing their active health check, by cluster, as the health checker last published them.
+    var healthCheckFailures: [String: Set<EndpointAddress>] = [:]
+
+    /// Takes the health checker's news for one cluster (on this worker's loop).
+    public func setHealthCheckFailures(cluster: String, _ failed: Set<EndpointAddress>) {
+        loop.preconditionInEventLoop()
+        healthCheckFailures[cluster] = failed
+        guard let rt = clusters[cluster] else { return }
+        for (e, p) in zip(rt.all, rt.allPools) { p.failedHealthCheck = rt.config.healthCheck != nil && failed.contains(EndpointAddress(e)) }
+        rt.recompute()
     }
 
     /// Endpoints that outlier detection took out of rotation on this worker, as `cluster` -> `host:port`.
@@ -82,6 +96,19 @@ public final class Worker: @unchecked Sendable {
     }
 }
 
+/// An endpoint's address, as the health checker names it.
+public struct EndpointAddress: Hashable, Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    init(_ e: EndpointConfig) { self.init(host: e.host, port: e.port) }
+}
+
 struct EndpointKey: Hashable {
     var cluster: String
     var host: String
@@ -91,10 +118,12 @@ struct EndpointKey: Hashable {
 /// One cluster's state on one worker, compiled when a snapshot is applied.
 final class ClusterRuntime {
     var config: ClusterConfig
-    /// Endpoints healthy by EDS at the best priority, and their pools (same order).
+    /// Endpoints healthy by EDS (every priority), and their pools (same order).
     var all: [EndpointConfig] = []
     var allPools: [UpstreamPool] = []
-    /// The ones in rotation now: `all` less those ejected by outlier detection (or all of them in panic mode).
+    /// The rotation by priority (see Rotation.swift).
+    var levels: [RotationLevel] = []
+    /// The common case, one priority and one group in rotation, kept flat for the request path (else empty).
     var candidates: [EndpointConfig] = []
     var pools: [UpstreamPool] = []
     var totalWeight = 0

@@ -64,6 +64,10 @@ public struct ClusterConfig: Sendable, Equatable {
     public var outlier: OutlierConfig?
     /// Below this share of endpoints in rotation (percent), all endpoints are used anyway (Envoy's panic mode).
     public var panicThresholdPercent: Double = 50
+    /// Active health checking; endpoints failing it leave rotation until they pass again.
+    public var healthCheck: HealthCheckConfig?
+    /// Envoy's locality-weighted load balancing: traffic splits between localities by their weights.
+    public var localityWeighted = false
 
     public init(name: String, discovery: Discovery = .staticEndpoints, lbPolicy: LBPolicy = .roundRobin,
                 endpoints: [EndpointConfig] = [], connectTimeout: Int64 = 10_000_000_000, http2: Bool = false,
@@ -116,14 +120,18 @@ public struct EndpointConfig: Sendable, Hashable {
     public var locality: String
     public var priority: Int
     public var healthy: Bool
+    /// The weight of the endpoint's locality (locality-weighted clusters only).
+    public var localityWeight: Int
 
-    public init(host: String, port: Int, weight: Int = 1, locality: String = "", priority: Int = 0, healthy: Bool = true) {
+    public init(host: String, port: Int, weight: Int = 1, locality: String = "", priority: Int = 0, healthy: Bool = true,
+                localityWeight: Int = 1) {
         self.host = host
         self.port = port
         self.weight = weight
         self.locality = locality
         self.priority = priority
         self.healthy = healthy
+        self.localityWeight = localityWeight
     }
 }
 

@@ -10,15 +10,18 @@ public struct Route: Sendable {
     public var responseHeaders: HeaderEdits
     /// Fault injection configured for this route (Envoy's per-route fault filter config).
     public var fault: FaultPolicy?
+    /// Local rate limit for this route (Envoy's per-route local_ratelimit config).
+    public var rateLimit: RateLimiter?
 
     public init(name: String = "", match: RouteMatch, action: RouteAction, requestHeaders: HeaderEdits = HeaderEdits(),
-                responseHeaders: HeaderEdits = HeaderEdits(), fault: FaultPolicy? = nil) {
+                responseHeaders: HeaderEdits = HeaderEdits(), fault: FaultPolicy? = nil, rateLimit: RateLimiter? = nil) {
         self.name = name
         self.match = match
         self.action = action
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
         self.fault = fault
+        self.rateLimit = rateLimit
     }
 }
 

@@ -4,6 +4,8 @@ import NIOHTTP1
 public struct RouteTable: Sendable {
     public var name: String
     public var virtualHosts: [VirtualHost]
+    /// A local rate limit for every request of the listener that owns this (inline) table.
+    public var rateLimit: RateLimiter?
     /// Exact domains to virtual host index, compiled once.
     var exact: [String: Int] = [:]
     /// `*.suffix` and `prefix*` domains, longest first, and the `*` catch-all.

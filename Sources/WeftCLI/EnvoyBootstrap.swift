@@ -12,6 +12,7 @@ struct EnvoyBootstrap {
     var inbound: [String]
     var admin: HostPort
     var addresses: [String]
+    var locality: String? = nil
 
     func document() -> JSONValue {
         var meta: [(String, JSONValue)] = [
@@ -23,8 +24,13 @@ struct EnvoyBootstrap {
         if !inbound.isEmpty { meta.append((NodeMetadataKey.inbound, .string(inbound.joined(separator: ",")))) }
         let ads: JSONValue = .object([("ads", .object([])), ("resource_api_version", .string("V3"))])
         let isIP = IPAddressText.isIP(controlPlane.host)
+        var nodeFields: [(String, JSONValue)] = [("id", .string(node)), ("cluster", .string(labels["app"] ?? namespace)), ("metadata", .object(meta))]
+        if let locality {
+            let parts = locality.split(separator: "/").map { JSONValue.string(String($0)) }
+            nodeFields.append(("locality", .object(zip(["region", "zone", "sub_zone"], parts).map { ($0, $1) })))
+        }
         return .object([
-            ("node", .object([("id", .string(node)), ("cluster", .string(labels["app"] ?? namespace)), ("metadata", .object(meta))])),
+            ("node", .object(nodeFields)),
             ("dynamic_resources", .object([
                 ("ads_config", .object([
                     ("api_type", .string("GRPC")), ("transport_api_version", .string("V3")),

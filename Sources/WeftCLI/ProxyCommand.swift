@@ -23,7 +23,7 @@ struct ProxyCommand: AsyncParsableCommand {
             controlPlane: try parseAddress(id.controlPlane, flag: "--control-plane"),
             outbound: try id.outbound.map { try parseAddress($0, flag: "--outbound") }, inbound: id.inbound,
             admin: try parseAddress(id.admin, flag: "--admin"), concurrency: concurrency, drainSeconds: drainSeconds,
-            addresses: EnvoyBootstrapCommand.hostAddresses()
+            addresses: EnvoyBootstrapCommand.hostAddresses(), locality: id.locality
         )
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var log = Logger(label: "weft.proxy")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WeftConfig
 import XDSServer
 
 /// The identity and listener flags shared by `weft bootstrap envoy` and `weft proxy`, so either data plane is
@@ -11,9 +12,13 @@ struct ProxyIdentityOptions: ParsableArguments {
     @Option(help: "Address of the outbound (explicit HTTP proxy) listener.") var outbound: String?
     @Option(help: "Inbound listener LISTEN=APP[=http|http2|grpc|tcp], repeatable.") var inbound: [String] = []
     @Option(help: "Admin address.") var admin: String = "127.0.0.1:15000"
+    @Option(help: "The proxy's locality, region[/zone[/subzone]], for locality-aware load balancing.") var locality: String?
 
     func validate() throws {
         _ = try parseLabels(labels)
+        if let l = locality, !LocalityLbSetting.isLocality(l, wildcards: false) {
+            throw ValidationError("--locality: '\(l)' must be region, region/zone or region/zone/subzone")
+        }
         for ib in inbound {
             do { _ = try NodeDecoder.parseInbound(ib) } catch { throw ValidationError("--inbound: \(error.message)") }
         }

@@ -2,7 +2,7 @@ import WeftCore
 
 /// The kinds of resource Weft accepts.
 public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
-    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, Sidecar, Gateway
+    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, Sidecar, Gateway, RateLimit
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
@@ -10,7 +10,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
     public init?(loose text: String) {
         let t = text.lowercased()
         let aliases: [String: ResourceKind] = ["vs": .VirtualService, "dr": .DestinationRule, "se": .ServiceEntry,
-                                               "we": .WorkloadEntry, "gw": .Gateway]
+                                               "we": .WorkloadEntry, "gw": .Gateway, "rl": .RateLimit]
         if let k = aliases[t] { self = k; return }
         guard let k = ResourceKind.allCases.first(where: { t == $0.rawValue.lowercased() || t == $0.rawValue.lowercased() + "s" }) else {
             return nil
@@ -46,6 +46,7 @@ public enum ResourceSpec: Hashable, Sendable {
     case workloadEntry(WorkloadEntry)
     case sidecar(Sidecar)
     case gateway(Gateway)
+    case rateLimit(RateLimit)
 }
 
 /// One decoded, validated resource, with the document it came from (for `get` and for storage).

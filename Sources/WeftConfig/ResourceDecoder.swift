@@ -39,7 +39,7 @@ public enum ResourceDecoder {
         let name = meta.string("name", required: true) ?? ""
         let namespace = meta.string("namespace") ?? defaultNamespace
         _ = meta.stringMap("labels")
-        _ = meta.stringMap("annotations")
+        let annotations = meta.stringMap("annotations")
         for k in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "generateName",
                   "ownerReferences", "finalizers", "selfLink", "deletionTimestamp"] { _ = meta.raw(k) }
         meta.finish()
@@ -51,7 +51,9 @@ public enum ResourceDecoder {
         }
         let key = ResourceKey(kind: kind, namespace: namespace, name: name)
         ctx.resource = key.description
-        if let apiVersion, !apiVersions.contains(apiVersion) {
+        if let apiVersion, kind == .RateLimit, apiVersion != RateLimit.apiVersion {
+            ctx.error("apiVersion", "'\(apiVersion)' is not supported for RateLimit (use \(RateLimit.apiVersion))")
+        } else if let apiVersion, kind != .RateLimit, !apiVersions.contains(apiVersion) {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported (use networking.istio.io/v1, v1beta1 or v1alpha3)")
         }
         if !name.isEmpty && !isDNSLabelish(name) {
@@ -69,13 +71,17 @@ public enum ResourceDecoder {
         let spec: ResourceSpec
         switch kind {
         case .VirtualService: spec = .virtualService(.decode(specReader))
-        case .DestinationRule: spec = .destinationRule(.decode(specReader))
+        case .DestinationRule:
+            var dr = DestinationRule.decode(specReader)
+            dr.healthCheck = ActiveHealthCheck.decode(annotations: annotations, ctx: ctx)
+            spec = .destinationRule(dr)
         case .ServiceEntry: spec = .serviceEntry(.decode(specReader))
         case .WorkloadEntry:
             guard let we = WorkloadEntry.decode(specReader) else { return nil }
             spec = .workloadEntry(we)
         case .Sidecar: spec = .sidecar(.decode(specReader))
         case .Gateway: spec = .gateway(.decode(specReader))
+        case .RateLimit: spec = .rateLimit(.decode(specReader))
         }
         return Resource(key: key, spec: spec, document: document, source: ctx.file)
     }

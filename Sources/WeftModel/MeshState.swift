@@ -11,6 +11,9 @@ public struct MeshState: Sendable {
     /// DestinationRules by host.
     public var destinationRules: [String: (namespace: String, spec: DestinationRule)]
     public var resources: [Resource]
+    /// Per-route rate limits by the service host they limit, and per-workload ones with their namespace.
+    public var routeRateLimits: [String: [RateLimit]] = [:]
+    public var workloadRateLimits: [(namespace: String, limit: RateLimit)] = []
 
     public var declaredHosts: Set<String> { Set(services.keys) }
 
@@ -61,6 +64,8 @@ public struct MeshState: Sendable {
         let declared = Set(services.keys)
         var vss: [String: (String, VirtualService)] = [:]
         var drs: [String: (String, DestinationRule)] = [:]
+        var routeRateLimits: [String: [RateLimit]] = [:]
+        var workloadRateLimits: [(namespace: String, limit: RateLimit)] = []
         for r in resources.sorted(by: { $0.key < $1.key }) {
             switch r.spec {
             case let .virtualService(vs) where vs.appliesToMesh:
@@ -69,12 +74,20 @@ public struct MeshState: Sendable {
                         vss[host] = (r.key.namespace, vs)
                     }
                 }
+            case let .rateLimit(rl):
+                if let h = rl.host {
+                    if let host = HostName.resolve(h, namespace: r.key.namespace, declared: declared) { routeRateLimits[host, default: []].append(rl) }
+                } else {
+                    workloadRateLimits.append((r.key.namespace, rl))
+                }
             case let .destinationRule(dr):
                 let host = HostName.resolve(dr.host, namespace: r.key.namespace, declared: declared) ?? HostName.qualify(dr.host, namespace: r.key.namespace)
                 if drs[host] == nil { drs[host] = (r.key.namespace, dr) }
             default: break
             }
         }
+        self.routeRateLimits = routeRateLimits
+        self.workloadRateLimits = workloadRateLimits
         self.virtualServices = vss
         self.destinationRules = drs
     }

@@ -24,6 +24,8 @@ public struct ProxyNode: Hashable, Sendable {
     public var outbound: HostPort?
     public var inbound: [Inbound]
     public var addresses: [String]
+    /// region/zone/subzone from the node, for locality-aware load balancing.
+    public var locality: String?
 
     public init(id: String, namespace: String = "default", labels: [String: String] = [:], outbound: HostPort? = nil,
                 inbound: [Inbound] = [], addresses: [String] = []) {

@@ -71,6 +71,7 @@ struct AdminPage: Sendable {
     func clusters() async -> String {
         let s = runtime.snapshot
         let stats = await Metrics.collect(runtime)
+        let failing = (try? await runtime.healthChecker.failing().get()) ?? [:]
         var out = ""
         for name in s.clusters.keys.sorted() {
             let c = s.clusters[name]!
@@ -80,7 +81,11 @@ struct AdminPage: Sendable {
             for e in c.endpoints {
                 let a = HostPort(host: e.host, port: e.port).description
                 let ejected = stats.ejected[name]?.contains(a) ?? false
-                let flags = !e.healthy ? "/failed_eds_health" : (ejected ? "/failed_outlier_check" : "healthy")
+                let hcFailed = c.healthCheck != nil && (failing[name]?.contains(EndpointAddress(host: e.host, port: e.port)) ?? false)
+                var flag = [(!e.healthy, "/failed_eds_health"), (hcFailed, "/failed_active_hc"), (ejected, "/failed_outlier_check")]
+                    .filter(\.0).map(\.1).joined()
+                if flag.isEmpty { flag = "healthy" }
+                let flags = flag
                 out += "\(name)::\(a)::health_flags::\(flags)\n"
                 out += "\(name)::\(a)::weight::\(e.weight)\n"
                 out += "\(name)::\(a)::locality::\(e.locality)\n"

@@ -15,6 +15,7 @@ public final class ProxyRuntime: Sendable {
     public var allWorkers: [Worker] { Array(workers.values) }
     let state = NIOLockedValueBox(State())
     let logger: Logger
+    public let healthChecker: HealthChecker
 
     struct State {
         var snapshot = ProxySnapshot()
@@ -35,6 +36,7 @@ public final class ProxyRuntime: Sendable {
         for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop) }
         workers = w
         self.logger = logger
+        healthChecker = HealthChecker(loop: group.next(), workers: Array(w.values))
     }
 
     public var snapshot: ProxySnapshot { state.withLockedValue { $0.snapshot } }
@@ -50,6 +52,7 @@ public final class ProxyRuntime: Sendable {
             return !s.applied
         }
         for w in workers.values { w.loop.execute { w.apply(snapshot) } }
+        healthChecker.update(snapshot)
         if first && !snapshot.warm && !force { return }
         await reconcileListeners(snapshot.listeners)
         state.withLockedValue { $0.applied = true }

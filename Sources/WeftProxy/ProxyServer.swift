@@ -18,9 +18,12 @@ public struct ProxySettings: Sendable {
     public var concurrency: Int
     public var drainSeconds: Double
     public var addresses: [String]
+    /// region/zone/subzone, sent as the xDS node's locality.
+    public var locality: String?
 
     public init(node: String, namespace: String, labels: [String: String], controlPlane: HostPort, outbound: HostPort?,
-                inbound: [String], admin: HostPort, concurrency: Int, drainSeconds: Double, addresses: [String]) {
+                inbound: [String], admin: HostPort, concurrency: Int, drainSeconds: Double, addresses: [String],
+                locality: String? = nil) {
         self.node = node
         self.namespace = namespace
         self.labels = labels
@@ -31,6 +34,7 @@ public struct ProxySettings: Sendable {
         self.concurrency = concurrency
         self.drainSeconds = drainSeconds
         self.addresses = addresses
+        self.locality = locality
     }
 }
 
@@ -50,7 +54,7 @@ public struct ProxyServer: Sendable {
         let client = ADSClient(
             config: ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
                                     labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
-                                    instanceIPs: settings.addresses),
+                                    instanceIPs: settings.addresses, locality: settings.locality),
             logger: logger,
             group: runtime.group,
             onSnapshot: { feed.yield($0) }

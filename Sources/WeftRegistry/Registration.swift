@@ -81,6 +81,10 @@ extension MeshRegistry {
             if let p = s.protocol, PortProtocol(rawValue: p.uppercased()) == nil { error("services[\(i)].protocol", "'\(p)' is not a protocol") }
         }
         if let ttl = w.ttlSeconds, ttl <= 0 { error("ttlSeconds", "must be greater than 0") }
+        if let l = w.locality, !LocalityLbSetting.isLocality(l, wildcards: false) {
+            error("locality", "'\(l)' must be region, region/zone or region/zone/subzone")
+        }
+        if let wt = w.weight, wt < 0 { error("weight", "must not be negative, got \(wt)") }
         return out
     }
 }

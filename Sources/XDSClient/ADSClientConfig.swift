@@ -15,12 +15,14 @@ public struct ADSClientConfig: Sendable {
     /// Inbound specs, `LISTEN=APP` or `LISTEN=APP=tcp` (sent as one comma list).
     public var inbound: [String]
     public var instanceIPs: [String]
+    /// region/zone/subzone.
+    public var locality: String?
     /// Reconnect backoff: doubles from `initialBackoff` up to `maxBackoff`, with jitter.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
 
     public init(controlPlane: HostPort, nodeID: String, cluster: String = "weft-proxy", namespace: String = "default",
-                labels: [String: String] = [:], outbound: HostPort? = nil, inbound: [String] = [], instanceIPs: [String] = [],
+                labels: [String: String] = [:], outbound: HostPort? = nil, inbound: [String] = [], instanceIPs: [String] = [], locality: String? = nil,
                 initialBackoff: Duration = .milliseconds(250), maxBackoff: Duration = .seconds(2)) {
         self.controlPlane = controlPlane
         self.nodeID = nodeID
@@ -30,6 +32,7 @@ public struct ADSClientConfig: Sendable {
         self.outbound = outbound
         self.inbound = inbound
         self.instanceIPs = instanceIPs
+        self.locality = locality
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
     }
@@ -49,6 +52,12 @@ public struct ADSClientConfig: Sendable {
         n.cluster = cluster
         n.metadata = meta
         n.userAgentName = "weft-proxy"
+        if let locality {
+            let parts = locality.split(separator: "/").map(String.init)
+            n.locality.region = parts[0]
+            if parts.count > 1 { n.locality.zone = parts[1] }
+            if parts.count > 2 { n.locality.subZone = parts[2] }
+        }
         return n
     }
 }

@@ -85,6 +85,8 @@ extension XDSConversion {
         if c.hasCommonLbConfig && c.commonLbConfig.hasHealthyPanicThreshold {
             out.panicThresholdPercent = c.commonLbConfig.healthyPanicThreshold.value
         }
+        out.healthCheck = try healthCheck(c.healthChecks)
+        if case .localityWeightedLbConfig? = c.commonLbConfig.localityConfigSpecifier { out.localityWeighted = true }
         // Accepted but not represented in ClusterConfig yet: ring hash / maglev table sizes, least-request choice
         // count, dns_lookup_family and dns refresh settings.
         return ConvertedCluster(config: out, edsServiceName: eds)

@@ -9,10 +9,11 @@ extension XDSConversion {
     }
 
     static func endpointFields(_ la: Envoy_Config_Endpoint_V3_ClusterLoadAssignment) throws -> [EndpointConfig] {
-        // Locality weights and the overprovisioning policy are not represented; endpoints keep their own weights.
+        // The overprovisioning policy is Envoy's default (1.4); locality weights are kept on each endpoint.
         try each("endpoints", la.endpoints) { group -> [EndpointConfig] in
             let l = group.locality
             let locality = [l.region, l.zone, l.subZone].reversed().drop { $0.isEmpty }.reversed().joined(separator: "/")
+            let localityWeight = group.hasLoadBalancingWeight ? Int(group.loadBalancingWeight.value) : 1
             return try each("lb_endpoints", group.lbEndpoints) { lb -> EndpointConfig in
                 guard case let .endpoint(e)? = lb.hostIdentifier else {
                     throw FieldError("only endpoint addresses are supported (not endpoint_name)", at: ["endpoint"])
@@ -27,7 +28,7 @@ extension XDSConversion {
                 case let .UNRECOGNIZED(v): throw FieldError("unknown health_status \(v)", at: ["health_status"])
                 }
                 return EndpointConfig(host: host, port: port, weight: weight, locality: locality,
-                                      priority: Int(group.priority), healthy: healthy)
+                                      priority: Int(group.priority), healthy: healthy, localityWeight: localityWeight)
             }
         }.flatMap { $0 }
     }

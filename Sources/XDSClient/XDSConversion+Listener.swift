@@ -55,9 +55,12 @@ extension XDSConversion {
 
     static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM) throws -> ConvertedListener {
         if case .http3 = hcm.codecType { throw FieldError("HTTP/3 is not supported", at: ["codec_type"]) }
-        try checkHTTPFilters(hcm.httpFilters)
+        let limiter = try checkHTTPFilters(hcm.httpFilters)
         switch hcm.routeSpecifier {
         case let .rds(rds)?:
+            if limiter != nil {
+                throw FieldError("a listener-wide local rate limit needs an inline route_config (use per-route config with rds)", at: ["http_filters"])
+            }
             guard !rds.routeConfigName.isEmpty else { throw FieldError("route_config_name is empty", at: ["rds", "route_config_name"]) }
             guard !rds.hasConfigSource || isADS(rds.configSource) else {
                 throw FieldError("only ADS is supported as the RDS config source", at: ["rds", "config_source"])
@@ -66,7 +69,8 @@ extension XDSConversion {
                                                             kind: .http(routeTable: rds.routeConfigName, statPrefix: hcm.statPrefix)),
                                      rdsName: rds.routeConfigName)
         case let .routeConfig(rc)?:
-            let table = try field("route_config") { try routeTableFields(rc) }
+            var table = try field("route_config") { try routeTableFields(rc) }
+            table.rateLimit = limiter
             return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
                                                             kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
                                      inlineRoutes: table)
@@ -74,8 +78,10 @@ extension XDSConversion {
         }
     }
 
-    /// The HTTP filters the proxy runs itself: fault (per route), CORS (ignored for now) and the router, last.
-    static func checkHTTPFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter]) throws {
+    /// The HTTP filters the proxy runs itself: local rate limit, fault (per route), CORS (ignored for now) and the
+    /// router, last. Returns the listener-wide rate limiter, if the local rate limit filter has a bucket.
+    static func checkHTTPFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter]) throws -> RateLimiter? {
+        var limiter: RateLimiter?
         guard filters.last?.name == FilterName.router else {
             throw FieldError("the last HTTP filter must be \(FilterName.router)", at: ["http_filters"])
         }
@@ -83,6 +89,8 @@ extension XDSConversion {
             try field("http_filters[\(i)]") {
                 switch f.name {
                 case FilterName.router, FilterName.cors: break
+                case FilterName.localRateLimit:
+                    if case let .typedConfig(any)? = f.configType { limiter = try field("typed_config") { try rateLimiter(any) } }
                 case FilterName.fault:
                     if case let .typedConfig(any)? = f.configType, !(try field("typed_config") { try faultIsEmpty(any) }) {
                         throw FieldError("a listener-wide fault is not supported (use per-route typed_per_filter_config)", at: ["typed_config"])
@@ -92,6 +100,7 @@ extension XDSConversion {
                 }
             }
         }
+        return limiter
     }
 
     static func tcpListener(_ name: String, _ host: String, _ port: Int, _ tcp: TcpProxy) throws -> ConvertedListener {

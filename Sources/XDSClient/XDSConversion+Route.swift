@@ -64,6 +64,7 @@ extension XDSConversion {
         case nil: throw FieldError("a route needs route, redirect or direct_response")
         }
         var fault: FaultPolicy?
+        var limiter: RateLimiter?
         for key in r.typedPerFilterConfig.keys.sorted() {
             let any = r.typedPerFilterConfig[key]!
             switch key {
@@ -73,6 +74,8 @@ extension XDSConversion {
                 // CORS is accepted and ignored for now: the proxy has no CORS filter yet, and CORS only shapes
                 // browser preflight answers, not where a request is routed.
                 break
+            case FilterName.localRateLimit:
+                limiter = try field("typed_per_filter_config[\(key)]") { try rateLimiter(any) }
             default:
                 throw FieldError("per-route config for '\(key)' is not supported", at: ["typed_per_filter_config[\(key)]"])
             }
@@ -81,7 +84,7 @@ extension XDSConversion {
             name: r.name, match: match, action: action,
             requestHeaders: try headerEdits(add: r.requestHeadersToAdd, remove: r.requestHeadersToRemove, addField: "request_headers_to_add"),
             responseHeaders: try headerEdits(add: r.responseHeadersToAdd, remove: r.responseHeadersToRemove, addField: "response_headers_to_add"),
-            fault: fault)
+            fault: fault, rateLimit: limiter)
     }
 
     static func routeMatch(_ m: Envoy_Config_Route_V3_RouteMatch) throws -> RouteMatch {

@@ -21,8 +21,11 @@ public enum NodeDecoder {
             if let ib = try? parseInbound(String(spec)) { inbound.append(ib) }
         }
         let ips = (string(NodeMetadataKey.instanceIPs) ?? "").split(separator: ",").map(String.init)
-        return ProxyNode(id: node.id, namespace: string(NodeMetadataKey.namespace) ?? "default", labels: labels,
-                         outbound: outbound, inbound: inbound, addresses: ips)
+        var p = ProxyNode(id: node.id, namespace: string(NodeMetadataKey.namespace) ?? "default", labels: labels,
+                          outbound: outbound, inbound: inbound, addresses: ips)
+        let l = node.locality
+        if !l.region.isEmpty { p.locality = [l.region, l.zone, l.subZone].filter { !$0.isEmpty }.joined(separator: "/") }
+        return p
     }
 
     /// `LISTEN=APP[=PROTOCOL]`, for example `127.0.0.1:15006=127.0.0.1:8080` or `...=grpc`; the protocol is

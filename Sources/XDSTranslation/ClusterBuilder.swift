@@ -6,6 +6,7 @@ import WeftModel
 /// Builds one Envoy cluster per service port and per subset, with the DestinationRule's policy.
 struct ClusterBuilder {
     let mesh: MeshState
+    let proxy: ProxyNode
     static let defaultConnectTimeout: Int64 = 10_000_000_000
 
     typealias Cluster = Envoy_Config_Cluster_V3_Cluster
@@ -15,14 +16,27 @@ struct ClusterBuilder {
         var clusters: [Cluster] = []
         var assignments: [Assignment] = []
         let subsets = mesh.destinationRules[service.host]?.spec.subsets ?? []
+        let healthCheck = mesh.destinationRules[service.host]?.spec.healthCheck
         for port in service.ports.sorted(by: { $0.number < $1.number }) {
             let variants: [(String?, [String: String])] = [(nil, [:])] + subsets.map { ($0.name, $0.labels) }
             for (subset, labels) in variants {
                 let name = ClusterName.outbound(host: service.host, port: port.number, subset: subset)
                 let policy = mesh.policy(host: service.host, port: port.number, subset: subset)
                 var c = cluster(name: name, service: service, port: port, policy: policy)
+                if let hc = healthCheck, service.resolution != .NONE {
+                    c.healthChecks = [HealthCheckBuilder.healthCheck(hc, host: service.host, port: port)]
+                }
+                let locality = localityPriorities(policy, healthChecked: healthCheck != nil)
+                if locality?.distribution != nil {
+                    c.commonLbConfig.localityWeightedLbConfig = Cluster.CommonLbConfig.LocalityWeightedLbConfig()
+                }
                 let endpoints = mesh.endpoints(host: service.host, port: port.number, subsetLabels: labels)
-                let la = EndpointBuilder.assignment(cluster: name, endpoints: endpoints)
+                Self.stabilizeRing(&c, endpoints: endpoints.count, configured: policy.loadBalancer?.consistentHash?.minimumRingSize)
+                if !c.healthChecks.isEmpty {
+                    // Health changes reach Envoy's load balancer at once, not batched over the default 1 s window.
+                    c.commonLbConfig.updateMergeWindow = Proto.seconds(0)
+                }
+                let la = EndpointBuilder.assignment(cluster: name, endpoints: endpoints, locality: locality)
                 switch service.resolution {
                 case .STATIC:
                     c.type = .eds
@@ -47,6 +61,16 @@ struct ClusterBuilder {
         return (clusters, assignments)
     }
 
+    /// Locality-aware load balancing applies when the caller has a locality and the service's policy has a way to
+    /// notice failure (outlier detection or an active health check) or a localityLbSetting that is not disabled.
+    func localityPriorities(_ policy: TrafficPolicy, healthChecked: Bool) -> LocalityPriorities? {
+        guard let mine = proxy.locality, !mine.isEmpty else { return nil }
+        let setting = policy.loadBalancer?.localityLbSetting
+        if setting?.enabled == false { return nil }
+        guard setting != nil || policy.outlierDetection != nil || healthChecked else { return nil }
+        return LocalityPriorities(proxyLocality: mine, setting: setting, proxyLabels: proxy.labels)
+    }
+
     func cluster(name: String, service: Service, port: ServicePort, policy: TrafficPolicy) -> Cluster {
         var c = Cluster()
         c.name = name
@@ -58,6 +82,17 @@ struct ClusterBuilder {
         if let options { c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options) }
         if let tls = policy.tls, let socket = TLSBuilder.upstream(tls, host: service.host) { c.transportSocket = socket }
         return c
+    }
+
+    /// Envoy gives each host ceil(minimum_ring_size / hosts) points, so with a fixed ring size every host's points
+    /// change when a host comes or goes and keys move between hosts that stayed. Unless the DestinationRule sets
+    /// a size, Weft sizes the ring at `ringPointsPerHost` x hosts: each host keeps the same points, and only the
+    /// keys of a host that left (or that a new host takes) move.
+    static let ringPointsPerHost = 256
+
+    static func stabilizeRing(_ c: inout Cluster, endpoints: Int, configured: Int?) {
+        guard c.lbPolicy == .ringHash, configured == nil, endpoints > 0 else { return }
+        c.ringHashLbConfig.minimumRingSize = Google_Protobuf_UInt64Value(UInt64(ringPointsPerHost * endpoints))
     }
 
     static func apply(loadBalancer lb: LoadBalancer?, to c: inout Cluster) {
@@ -126,7 +161,7 @@ struct ClusterBuilder {
         if let v = od.minHealthPercent {
             var common = Cluster.CommonLbConfig()
             common.healthyPanicThreshold = Proto.percent(Double(v))
-            c.commonLbConfig = common
+            c.commonLbConfig.healthyPanicThreshold = common.healthyPanicThreshold
         }
     }
 

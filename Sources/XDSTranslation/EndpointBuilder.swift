@@ -2,21 +2,36 @@ import EnvoyAPI
 import SwiftProtobuf
 import WeftModel
 
-/// Groups endpoints by locality into a ClusterLoadAssignment.
+/// Groups endpoints by locality (and, for locality-aware callers, priority) into a ClusterLoadAssignment.
 enum EndpointBuilder {
-    static func assignment(cluster: String, endpoints: [Endpoint]) -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
+    static func assignment(cluster: String, endpoints: [Endpoint], locality: LocalityPriorities? = nil)
+        -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
         var la = Envoy_Config_Endpoint_V3_ClusterLoadAssignment()
         la.clusterName = cluster
-        let groups = Dictionary(grouping: endpoints) { $0.locality ?? "" }
+        let priorities = locality.map { $0.priorities(endpoints) } ?? endpoints.map { _ in 0 }
+        struct Group: Hashable, Comparable {
+            var priority: Int
+            var locality: String
+            static func < (a: Group, b: Group) -> Bool { (a.priority, a.locality) < (b.priority, b.locality) }
+        }
+        var groups: [Group: [Endpoint]] = [:]
+        for (e, p) in zip(endpoints, priorities) { groups[Group(priority: p, locality: e.locality ?? ""), default: []].append(e) }
+        let allLocalities = Array(Set(endpoints.map { $0.locality ?? "" }))
         for key in groups.keys.sorted() {
             var group = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
-            if !key.isEmpty {
-                let parts = key.split(separator: "/").map(String.init)
+            if !key.locality.isEmpty {
+                let parts = key.locality.split(separator: "/").map(String.init)
                 var loc = Envoy_Config_Core_V3_Locality()
                 loc.region = parts[0]
                 if parts.count > 1 { loc.zone = parts[1] }
                 if parts.count > 2 { loc.subZone = parts[2] }
                 group.locality = loc
+            }
+            group.priority = UInt32(key.priority)
+            if let locality, locality.distribution != nil {
+                let w = locality.weight(of: key.locality, among: allLocalities)
+                if w == 0 { continue }
+                group.loadBalancingWeight = Proto.u32(w)
             }
             let sorted = groups[key]!.sorted { ($0.address, $0.port) < ($1.address, $1.port) }
             group.lbEndpoints = sorted.map { e in

@@ -18,7 +18,7 @@ struct ListenerBuilder {
         var rds = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_Rds()
         rds.configSource = Proto.adsSource()
         rds.routeConfigName = Translator.outboundRouteName
-        var hcm = Self.hcm(statPrefix: "outbound_http")
+        var hcm = Self.hcm(statPrefix: "outbound_http", rateLimit: mesh.routeRateLimits.isEmpty ? nil : RateLimitBuilder.filter())
         hcm.rds = rds
         var out = [Self.listener(name: "outbound_http", address: addr, filter: Proto.networkFilter(FilterName.hcm, hcm), direction: .outbound)]
         out += tcpListeners(host: addr.host, taken: addr.port)
@@ -104,7 +104,9 @@ struct ListenerBuilder {
                 var rc = Envoy_Config_Route_V3_RouteConfiguration()
                 rc.name = "inbound|\(ib.listen.port)"
                 rc.virtualHosts = [vh]
-                var hcm = Self.hcm(statPrefix: "inbound_\(ib.listen.port)")
+                let limit = mesh.workloadRateLimits.first { $0.namespace == proxy.namespace && ($0.limit.workloadLabels ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } }
+                var hcm = Self.hcm(statPrefix: "inbound_\(ib.listen.port)",
+                                   rateLimit: limit.map { RateLimitBuilder.filter(RateLimitBuilder.config($0.limit)) })
                 hcm.routeConfig = rc
                 filter = Proto.networkFilter(FilterName.hcm, hcm)
             }
@@ -113,7 +115,8 @@ struct ListenerBuilder {
         return (listeners, clusters)
     }
 
-    static func hcm(statPrefix: String) -> HCM {
+    /// An HTTP connection manager; `rateLimit` (the local rate limit filter) goes first when given.
+    static func hcm(statPrefix: String, rateLimit: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter? = nil) -> HCM {
         var hcm = HCM()
         hcm.statPrefix = statPrefix
         hcm.codecType = .auto
@@ -129,6 +132,7 @@ struct ListenerBuilder {
             Proto.typedFilter(FilterName.cors, Envoy_Extensions_Filters_Http_Cors_V3_Cors()),
             Proto.typedFilter(FilterName.router, Envoy_Extensions_Filters_Http_Router_V3_Router()),
         ]
+        if let rateLimit { hcm.httpFilters.insert(rateLimit, at: 0) }
         return hcm
     }
 

@@ -31,6 +31,7 @@ struct RouteBuilder {
                 vh.name = "\(host):\(port.number)"
                 vh.domains = domains
                 vh.routes = routes(service: service, port: port.number)
+                if let limits = mesh.routeRateLimits[host] { RateLimitBuilder.apply(limits, to: &vh.routes) }
                 rc.virtualHosts.append(vh)
             }
         }

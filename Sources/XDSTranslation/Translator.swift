@@ -18,7 +18,7 @@ public enum Translator {
 
     public static func translate(mesh: MeshState, proxy: ProxyNode) -> ProxyResources {
         var out = ProxyResources()
-        let clusters = ClusterBuilder(mesh: mesh)
+        let clusters = ClusterBuilder(mesh: mesh, proxy: proxy)
         for host in mesh.services.keys.sorted() {
             let (c, e) = clusters.build(service: mesh.services[host]!)
             out.clusters += c

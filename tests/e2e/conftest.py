@@ -12,6 +12,7 @@ import itertools
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -187,7 +188,7 @@ class ControlPlane:
 class Envoy:
     def __init__(self, mesh: "Mesh", node: str, namespace: str, outbound_port: int,
                  admin_port: int, labels: dict[str, str] | None, inbound: str | None,
-                 extra_args: list[str]):
+                 extra_args: list[str], locality: str | None = None):
         self.mesh = mesh
         self.node = node
         self.namespace = namespace
@@ -205,6 +206,9 @@ class Envoy:
             argv += ["--labels", ",".join(f"{k}={v}" for k, v in labels.items())]
         if inbound:
             argv += ["--inbound", inbound]
+        if locality:
+            argv += ["--locality", locality]
+        self.locality = locality
         self.dataplane = mesh.dataplane
         if self.dataplane == "weft":
             # `weft proxy` takes the same identity flags as `weft bootstrap envoy`.
@@ -284,6 +288,55 @@ class Envoy:
             s.close()
 
 
+class UpstreamProcess:
+    """upstream.py as a child process (see Mesh.upstream_process): .kill() is a real SIGKILL, so every
+    connection to it dies at once; .restart() starts a new process on the same port."""
+
+    def __init__(self, mesh: "Mesh", service: str, version: str, port: int, health_path: str = "/healthz",
+                 nodelay: bool = True):
+        self.mesh = mesh
+        self.service = service
+        self.version = version
+        self.host = mesh.host
+        self.port = port
+        self.health_path = health_path
+        self.nodelay = nodelay
+        self.starts = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.starts += 1
+        name = f"upstream {self.service}-{self.version}#{self.starts}"
+        self.log = self.mesh.tmp / f"upstream-{self.service}-{self.version}-{self.starts}.log"
+        self.mesh._register_log(name, self.log)
+        self.proc = Proc(name, [sys.executable, str(HERE / "upstream.py"), "--host", self.host,
+                                "--port", str(self.port), "--name", self.service,
+                                "--version", self.version, "--health-path", self.health_path]
+                         + (["--nodelay"] if self.nodelay else []),
+                         self.log, self.mesh.tmp)
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        def ready():
+            if not self.proc.alive():
+                raise_now(f"{self.proc.name} exited with code {self.proc.popen.returncode}; "
+                          f"log:\n{_tail(self.log, 30)}")
+            return can_connect(self.host, self.port)
+
+        wait_until(ready, timeout, 0.05, desc=f"{self.proc.name} accepting on {self.host}:{self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL; the port is free (nothing listens) afterwards."""
+        self.proc.kill()
+
+    def restart(self, timeout: float = 10.0) -> None:
+        assert not self.proc.alive(), f"{self.proc.name} is still running"
+        self._start()
+        self.wait_ready(timeout)
+
+    def __repr__(self) -> str:
+        return f"UpstreamProcess({self.service} {self.version} @ {self.host}:{self.port})"
+
+
 class Mesh:
     """One test's world: a control plane, its Envoys, upstreams, temp dirs."""
 
@@ -304,6 +357,7 @@ class Mesh:
         self.control_planes: list[ControlPlane] = []
         self.envoys: list[Envoy] = []
         self.upstreams: list[Upstream] = []
+        self.app_procs: list[UpstreamProcess] = []
         self._files = itertools.count(1)
         self.cp: ControlPlane | None = None
 
@@ -418,9 +472,20 @@ class Mesh:
         return d / filename
 
     # -- upstreams
-    def upstream(self, service: str, version: str, host: str | None = None) -> Upstream:
-        u = Upstream(service, version, host or self.host).start()
+    def upstream(self, service: str, version: str, host: str | None = None, nodelay: bool = False) -> Upstream:
+        """An in-process Upstream (see upstream.py); nodelay: no ~40 ms Nagle/delayed-ACK wait per response."""
+        u = Upstream(service, version, host or self.host, nodelay=nodelay).start()
         self.upstreams.append(u)
+        return u
+
+    def upstream_process(self, service: str, version: str, port: int | None = None,
+                         health_path: str = "/healthz", timeout: float = 10.0,
+                         nodelay: bool = True) -> "UpstreamProcess":
+        """upstream.py in its own process (so a test can SIGKILL it), on port (a free one if None);
+        waits until it accepts connections. Answers like Upstream; no request log in this process."""
+        u = UpstreamProcess(self, service, version, port or free_port(self.host), health_path, nodelay)
+        self.app_procs.append(u)
+        u.wait_ready(timeout)
         return u
 
     def reviews(self, versions=("v1", "v2")) -> dict[str, Upstream]:
@@ -434,10 +499,12 @@ class Mesh:
     def start_envoy(self, node: str | None = None, namespace: str = "default",
                     outbound_port: int | None = None, labels: dict[str, str] | None = None,
                     inbound: str | None = None, admin_port: int | None = None,
-                    extra_args: list[str] | None = None, wait: bool = True) -> Envoy:
+                    extra_args: list[str] | None = None, wait: bool = True,
+                    locality: str | None = None) -> Envoy:
+        """locality: the proxy's --locality (region[/zone[/subzone]]) for locality-aware load balancing."""
         node = node or f"sidecar-{next(_node_ids)}.{namespace}"
         e = Envoy(self, node, namespace, outbound_port or free_port(self.host),
-                  admin_port or free_port(self.host), labels, inbound, extra_args or [])
+                  admin_port or free_port(self.host), labels, inbound, extra_args or [], locality)
         self.envoys.append(e)
         if wait:
             e.wait_ready()
@@ -493,6 +560,8 @@ class Mesh:
             c.proc.stop()
         for u in self.upstreams:
             u.stop()
+        for a in self.app_procs:
+            a.proc.kill()
         for p in [e.proc for e in self.envoys] + [c.proc for c in self.control_planes]:
             if p.alive():
                 problems.append(f"{p.name} (pid {p.pid}) is still running after teardown")

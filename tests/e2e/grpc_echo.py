@@ -4,11 +4,18 @@
                        the request b"fail" aborts with NOT_FOUND, details "no such thing"
     /echo.Echo/Bidi    echoes every message of the stream, in order
 
+    /grpc.health.v1.Health/Check   the standard health service (hand-encoded, no generated code):
+                       answers the status set with .set_health(service, status) (SERVING for "" and
+                       "echo.Echo" at start; NOT_FOUND for services never set); each call is recorded
+                       in .health_checks (the service name asked about)
+
 GrpcEcho(host).start() listens on a port picked by the OS (.port); .stop() ends it.
+.unary_calls counts the Unary calls this server answered.
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent import futures
 
 import grpc
@@ -16,17 +23,80 @@ import grpc
 SERVICE = "echo.Echo"
 UNARY = f"/{SERVICE}/Unary"
 BIDI = f"/{SERVICE}/Bidi"
+HEALTH_SERVICE = "grpc.health.v1.Health"
+HEALTH_CHECK = f"/{HEALTH_SERVICE}/Check"
+
+# grpc.health.v1.HealthCheckResponse.ServingStatus
+UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN = 0, 1, 2, 3
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def _read_varint(data: bytes, i: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, i
+
+
+def encode_health_request(service: str) -> bytes:
+    """HealthCheckRequest{service = 1}."""
+    raw = service.encode()
+    return (b"\x0a" + _varint(len(raw)) + raw) if raw else b""
+
+
+def decode_health_request(data: bytes) -> str:
+    """The `service` field (1) of a HealthCheckRequest; other fields skipped."""
+    i, service = 0, ""
+    while i < len(data):
+        key, i = _read_varint(data, i)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            _, i = _read_varint(data, i)
+        elif wire == 2:
+            n, i = _read_varint(data, i)
+            if field == 1:
+                service = data[i:i + n].decode()
+            i += n
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+    return service
+
+
+def encode_health_response(status: int) -> bytes:
+    """HealthCheckResponse{status = 1}."""
+    return (b"\x08" + _varint(status)) if status else b""
+
+
+def decode_health_response(data: bytes) -> int:
+    i = 0
+    while i < len(data):
+        key, i = _read_varint(data, i)
+        if key == 0x08:
+            return _read_varint(data, i)[0]
+        raise ValueError(f"unexpected field key {key} in HealthCheckResponse")
+    return UNKNOWN
 
 
 def _identity(b: bytes) -> bytes:
     return b
-
-
-def _unary(request: bytes, context: grpc.ServicerContext) -> bytes:
-    if request == b"fail":
-        context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
-    context.set_trailing_metadata((("x-trailer", "yes"),))
-    return request
 
 
 def _bidi(requests, context: grpc.ServicerContext):
@@ -38,17 +108,48 @@ class GrpcEcho:
     def __init__(self, host: str = "127.0.0.1"):
         self.host = host
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+        self._lock = threading.Lock()
+        self.unary_calls = 0
+        self.health: dict[str, int] = {"": SERVING, SERVICE: SERVING}
+        self.health_checks: list[str] = []
         handlers = {
             "Unary": grpc.unary_unary_rpc_method_handler(
-                _unary, request_deserializer=_identity, response_serializer=_identity),
+                self._unary, request_deserializer=_identity, response_serializer=_identity),
             "Bidi": grpc.stream_stream_rpc_method_handler(
                 _bidi, request_deserializer=_identity, response_serializer=_identity),
         }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+        health = {
+            "Check": grpc.unary_unary_rpc_method_handler(
+                self._check, request_deserializer=_identity, response_serializer=_identity),
+        }
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),
+                                              grpc.method_handlers_generic_handler(HEALTH_SERVICE, health)))
         bind = f"[{host}]:0" if ":" in host else f"{host}:0"
         self.port = self.server.add_insecure_port(bind)
         if not self.port:
             raise RuntimeError(f"gRPC server could not bind {bind}")
+
+    def _unary(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        with self._lock:
+            self.unary_calls += 1
+        if request == b"fail":
+            context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+        context.set_trailing_metadata((("x-trailer", "yes"),))
+        return request
+
+    def _check(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        service = decode_health_request(request)
+        with self._lock:
+            self.health_checks.append(service)
+            status = self.health.get(service)
+        if status is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {service!r}")
+        return encode_health_response(status)
+
+    def set_health(self, service: str, status: int) -> None:
+        """What Health/Check answers for service ("" is the whole server): SERVING, NOT_SERVING..."""
+        with self._lock:
+            self.health[service] = status
 
     def start(self) -> "GrpcEcho":
         self.server.start()

@@ -435,3 +435,66 @@ def downstream_cx_active(e) -> int:
         if st.get("name") == "http.outbound_http.downstream_cx_active":
             return int(st["value"])
     raise AssertionError(f"no http.outbound_http.downstream_cx_active in /stats: {r.text[:2000]}")
+
+
+# ---------------------------------------------------------------- active health checks, locality
+
+def health_annotations(kind: str = "http", interval: str = "500ms", timeout: str = "250ms",
+                       unhealthy: int = 2, healthy: int = 1, **extra: str) -> dict[str, str]:
+    """health.weft.dev/ annotations for a DestinationRule; extra: path=..., grpc_service=..."""
+    a = {"type": kind, "interval": interval, "timeout": timeout,
+         "unhealthy-threshold": str(unhealthy), "healthy-threshold": str(healthy)}
+    for k, v in extra.items():
+        a[k.replace("_", "-")] = v
+    return {f"health.weft.dev/{k}": v for k, v in a.items()}
+
+
+def destination_rule_annotated(service: str, annotations: dict[str, str] | None = None,
+                               traffic_policy_yaml: str | None = None, versions: Iterable[str] = (),
+                               ns: str = "default", name: str | None = None) -> str:
+    """A DestinationRule for service (FQDN host) with metadata.annotations, optional subsets (version
+    labels) and an optional spec.trafficPolicy (a YAML mapping, any indentation)."""
+    ann = "".join(f'    "{k}": "{v}"\n' for k, v in (annotations or {}).items())
+    out = (f"apiVersion: {API}\n"
+           f"kind: DestinationRule\n"
+           f"metadata:\n  name: {name or service}\n  namespace: {ns}\n"
+           + (f"  annotations:\n{ann}" if ann else "")
+           + f"spec:\n  host: {service}.{ns}.svc.cluster.local\n")
+    subsets = "".join(f"  - name: {v}\n    labels:\n      version: {v}\n" for v in versions)
+    if subsets:
+        out += f"  subsets:\n{subsets}"
+    if traffic_policy_yaml:
+        out += "  trafficPolicy:\n" + textwrap.indent(textwrap.dedent(traffic_policy_yaml).strip("\n"), "    ") + "\n"
+    return out
+
+
+def with_locality(workload_entry_yaml: str, locality: str) -> str:
+    """A WorkloadEntry (from workload_entry / workload_entry_ports) with spec.locality set."""
+    return workload_entry_yaml + f'  locality: "{locality}"\n'
+
+
+def host_health_flags(e, cluster: str, address: str) -> str | None:
+    """The health_flags value of address (host:port) in cluster on e's admin /clusters
+    ('healthy', '/failed_active_hc', ...), or None if the host is not listed."""
+    r = e.admin("/clusters")
+    r.raise_for_status()
+    prefix = f"{cluster}::{address}::health_flags::"
+    for line in r.text.splitlines():
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
+    return None
+
+
+def cluster_lines(e, cluster: str, field: str = "health_flags") -> list[str]:
+    """Lines of e's admin /clusters for cluster's hosts with the given field (for failure messages)."""
+    try:
+        text = e.admin("/clusters").text
+    except requests.RequestException as ex:
+        return [f"<admin /clusters: {ex}>"]
+    return [ln for ln in text.splitlines() if ln.startswith(cluster + "::") and f"::{field}::" in ln]
+
+
+def assert_no_nack(mesh) -> None:
+    """No proxy connected to mesh's control plane reports a NACK (weft status)."""
+    nacks = {p.get("id"): p.get("nack") for p in mesh.status().get("proxies", []) if p.get("nack")}
+    assert not nacks, f"proxies NACKed the pushed config: {nacks}"

@@ -7,7 +7,11 @@ Special paths:
     /delay/MS           sleep MS milliseconds, then answer 200
     /flaky/KEY/N        answer 503 to the first N requests for KEY, then 200
 Upstream(..., fail_status=500) (or `u.fail_status = 500` at run time, 0 to stop) answers
-every plain request (not /echo-*, /bytes/N, WebSocket) with that status instead.
+every plain request (not /echo-*, /bytes/N, WebSocket, the health path) with that status instead.
+    /healthz            the health path (u.health_path, settable; --health-path for the
+                        subprocess): answers u.health_status (200 unless the test sets e.g.
+                        503), whatever fail_status is; recorded in u.health_requests, not in
+                        u.requests, so health probes never count as traffic
     /echo-sha           read the whole body (Content-Length or chunked), answer
                         {"sha256": hex, "length": n}
     /echo-body          answer 200 with the request body itself (application/octet-stream)
@@ -87,6 +91,13 @@ def ws_read_frame(read_exact: Callable[[int], bytes]) -> tuple[bool, int, bool, 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "_Server"
+
+    def setup(self) -> None:
+        super().setup()
+        if self.server.nodelay:
+            # Headers and body go out in two writes; with Nagle on, the body waits for the peer's
+            # delayed ACK (~40 ms per response on loopback).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, fmt, *args):  # keep test output quiet
         pass
@@ -178,6 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for _ in self._iter_body():
             pass
+        if plain == self.server.health_path:
+            self._health(path)
+            return
         if len(parts) == 2 and parts[0] == "bytes" and parts[1].isdigit():
             self._send_pattern(int(parts[1]), "chunked=1" in path.partition("?")[2])
             return
@@ -220,6 +234,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _health(self, path: str) -> None:
+        status = self.server.health_status
+        record = {"path": path, "method": self.command, "status": status,
+                  "headers": {k.lower(): v for k, v in self.headers.items()}, "time": time.monotonic()}
+        with self.server.lock:
+            self.server.health_requests.append(record)
+        body = json.dumps({"service": self.server.service, "version": self.server.version,
+                           "health": status}).encode()
+        self._send_bytes(status, body)
+
     def _send_pattern(self, n: int, chunked: bool) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
@@ -254,6 +278,10 @@ class _Server(ThreadingHTTPServer):
         self.requests: list[dict] = []
         self.flaky: dict[str, int] = {}
         self.fail_status = 0  # non-zero: answer every plain request with this status
+        self.health_path = "/healthz"
+        self.health_status = 200
+        self.health_requests: list[dict] = []
+        self.nodelay = False  # True: TCP_NODELAY on accepted connections (no ~40 ms per response)
         super().__init__(addr, _Handler)
 
 
@@ -261,12 +289,15 @@ class Upstream:
     """An in-process upstream on HOST:PORT (PORT 0 picks a free port)."""
 
     def __init__(self, service: str, version: str, host: str = "127.0.0.1", port: int = 0,
-                 fail_status: int = 0):
+                 fail_status: int = 0, nodelay: bool = False):
+        """nodelay: TCP_NODELAY on its connections, so a response is not held back ~40 ms by Nagle's
+        algorithm waiting for the proxy's delayed ACK (for tests that need many fast requests)."""
         self.service = service
         self.version = version
         self.host = host
         self._server = _Server((host, port), service, version)
         self._server.fail_status = fail_status
+        self._server.nodelay = nodelay
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -284,6 +315,29 @@ class Upstream:
     @fail_status.setter
     def fail_status(self, status: int) -> None:
         self._server.fail_status = status
+
+    @property
+    def health_status(self) -> int:
+        """What the health path (health_path, default /healthz) answers: 200 unless set (e.g. 503)."""
+        return self._server.health_status
+
+    @health_status.setter
+    def health_status(self, status: int) -> None:
+        self._server.health_status = status
+
+    @property
+    def health_path(self) -> str:
+        return self._server.health_path
+
+    @health_path.setter
+    def health_path(self, path: str) -> None:
+        self._server.health_path = path
+
+    @property
+    def health_requests(self) -> list[dict]:
+        """Requests to the health path (path, method, status answered, headers, monotonic time)."""
+        with self._server.lock:
+            return list(self._server.health_requests)
 
     @property
     def requests(self) -> list[dict]:
@@ -304,18 +358,20 @@ class Upstream:
 
 
 class TcpEcho:
-    """A TCP echo server on HOST (port picked by the OS); counts the connections it accepted."""
+    """A TCP echo server on HOST (port picked by the OS unless given); counts the connections it accepted
+    (.accepted) and those that sent data (.served)."""
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self._sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, 0))
+        self._sock.bind((host, port))
         self._sock.listen(128)
         self._sock.settimeout(0.1)
         self.port = self._sock.getsockname()[1]
         self.accepted = 0
+        self.served = 0  # connections that sent data (so not a connect-only health probe)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=f"tcp-echo-{self.port}", daemon=True)
 
@@ -334,15 +390,18 @@ class TcpEcho:
             self.accepted += 1
             threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
 
-    @staticmethod
-    def _echo(conn: socket.socket) -> None:
+    def _echo(self, conn: socket.socket) -> None:
         conn.settimeout(30)
+        first = True
         try:
             with conn:
                 while True:
                     data = conn.recv(65536)
                     if not data:
                         return
+                    if first:
+                        first = False
+                        self.served += 1
                     conn.sendall(data)
         except OSError:
             pass
@@ -362,8 +421,12 @@ def main() -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--name", default="app")
     ap.add_argument("--version", default="v1")
+    ap.add_argument("--health-path", default="/healthz")
+    ap.add_argument("--nodelay", action="store_true", help="TCP_NODELAY on accepted connections")
     a = ap.parse_args()
     srv = _Server((a.host, a.port), a.name, a.version)
+    srv.health_path = a.health_path
+    srv.nodelay = a.nodelay
     print(f"listening on {a.host}:{srv.server_address[1]}", flush=True)
     try:
         srv.serve_forever()

@@ -84,6 +84,11 @@ public nonisolated struct Envoy_Config_Cluster_V3_Cluster: @unchecked Sendable {
     set {_uniqueStorage()._lbPolicy = newValue}
   }
 
+  public var healthChecks: [Envoy_Config_Core_V3_HealthCheck] {
+    get {_storage._healthChecks}
+    set {_uniqueStorage()._healthChecks = newValue}
+  }
+
   public var circuitBreakers: Envoy_Config_Cluster_V3_CircuitBreakers {
     get {_storage._circuitBreakers ?? Envoy_Config_Cluster_V3_CircuitBreakers()}
     set {_uniqueStorage()._circuitBreakers = newValue}
@@ -206,6 +211,11 @@ public nonisolated struct Envoy_Config_Cluster_V3_Cluster: @unchecked Sendable {
   public var respectDnsTtl: Bool {
     get {_storage._respectDnsTtl}
     set {_uniqueStorage()._respectDnsTtl = newValue}
+  }
+
+  public var ignoreHealthOnHostRemoval: Bool {
+    get {_storage._ignoreHealthOnHostRemoval}
+    set {_uniqueStorage()._ignoreHealthOnHostRemoval = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -635,7 +645,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.config.cluster.v3"
 
 nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}type\0\u{3}eds_cluster_config\0\u{3}connect_timeout\0\u{3}per_connection_buffer_limit_bytes\0\u{3}lb_policy\0\u{4}\u{4}circuit_breakers\0\u{4}\u{6}dns_refresh_rate\0\u{3}dns_lookup_family\0\u{4}\u{2}outlier_detection\0\u{3}cleanup_interval\0\u{4}\u{3}ring_hash_lb_config\0\u{3}transport_socket\0\u{1}metadata\0\u{4}\u{2}common_lb_config\0\u{3}alt_stat_name\0\u{4}\u{5}load_assignment\0\u{3}original_dst_lb_config\0\u{4}\u{2}typed_extension_protocol_options\0\u{3}least_request_lb_config\0\u{4}\u{2}respect_dns_ttl\0\u{4}\u{d}maglev_lb_config\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}type\0\u{3}eds_cluster_config\0\u{3}connect_timeout\0\u{3}per_connection_buffer_limit_bytes\0\u{3}lb_policy\0\u{4}\u{2}health_checks\0\u{4}\u{2}circuit_breakers\0\u{4}\u{6}dns_refresh_rate\0\u{3}dns_lookup_family\0\u{4}\u{2}outlier_detection\0\u{3}cleanup_interval\0\u{4}\u{3}ring_hash_lb_config\0\u{3}transport_socket\0\u{1}metadata\0\u{4}\u{2}common_lb_config\0\u{3}alt_stat_name\0\u{4}\u{4}ignore_health_on_host_removal\0\u{3}load_assignment\0\u{3}original_dst_lb_config\0\u{4}\u{2}typed_extension_protocol_options\0\u{3}least_request_lb_config\0\u{4}\u{2}respect_dns_ttl\0\u{4}\u{d}maglev_lb_config\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -645,6 +655,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
     var _connectTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
     var _perConnectionBufferLimitBytes: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
     var _lbPolicy: Envoy_Config_Cluster_V3_Cluster.LbPolicy = .roundRobin
+    var _healthChecks: [Envoy_Config_Core_V3_HealthCheck] = []
     var _circuitBreakers: Envoy_Config_Cluster_V3_CircuitBreakers? = nil
     var _dnsRefreshRate: SwiftProtobuf.Google_Protobuf_Duration? = nil
     var _dnsLookupFamily: Envoy_Config_Cluster_V3_Cluster.DnsLookupFamily = .auto
@@ -657,6 +668,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
     var _loadAssignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment? = nil
     var _typedExtensionProtocolOptions: Dictionary<String,SwiftProtobuf.Google_Protobuf_Any> = [:]
     var _respectDnsTtl: Bool = false
+    var _ignoreHealthOnHostRemoval: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -674,6 +686,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
       _connectTimeout = source._connectTimeout
       _perConnectionBufferLimitBytes = source._perConnectionBufferLimitBytes
       _lbPolicy = source._lbPolicy
+      _healthChecks = source._healthChecks
       _circuitBreakers = source._circuitBreakers
       _dnsRefreshRate = source._dnsRefreshRate
       _dnsLookupFamily = source._dnsLookupFamily
@@ -686,6 +699,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
       _loadAssignment = source._loadAssignment
       _typedExtensionProtocolOptions = source._typedExtensionProtocolOptions
       _respectDnsTtl = source._respectDnsTtl
+      _ignoreHealthOnHostRemoval = source._ignoreHealthOnHostRemoval
     }
   }
 
@@ -717,6 +731,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._connectTimeout) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._perConnectionBufferLimitBytes) }()
         case 6: try { try decoder.decodeSingularEnumField(value: &_storage._lbPolicy) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._healthChecks) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._circuitBreakers) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._dnsRefreshRate) }()
         case 17: try { try decoder.decodeSingularEnumField(value: &_storage._dnsLookupFamily) }()
@@ -739,6 +754,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
         case 25: try { try decoder.decodeSingularMessageField(value: &_storage._metadata) }()
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._commonLbConfig) }()
         case 28: try { try decoder.decodeSingularStringField(value: &_storage._altStatName) }()
+        case 32: try { try decoder.decodeSingularBoolField(value: &_storage._ignoreHealthOnHostRemoval) }()
         case 33: try { try decoder.decodeSingularMessageField(value: &_storage._loadAssignment) }()
         case 34: try {
           var v: Envoy_Config_Cluster_V3_Cluster.OriginalDstLbConfig?
@@ -811,6 +827,9 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
       if _storage._lbPolicy != .roundRobin {
         try visitor.visitSingularEnumField(value: _storage._lbPolicy, fieldNumber: 6)
       }
+      if !_storage._healthChecks.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._healthChecks, fieldNumber: 8)
+      }
       try { if let v = _storage._circuitBreakers {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
       } }()
@@ -840,6 +859,9 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
       } }()
       if !_storage._altStatName.isEmpty {
         try visitor.visitSingularStringField(value: _storage._altStatName, fieldNumber: 28)
+      }
+      if _storage._ignoreHealthOnHostRemoval != false {
+        try visitor.visitSingularBoolField(value: _storage._ignoreHealthOnHostRemoval, fieldNumber: 32)
       }
       try { if let v = _storage._loadAssignment {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
@@ -875,6 +897,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
         if _storage._connectTimeout != rhs_storage._connectTimeout {return false}
         if _storage._perConnectionBufferLimitBytes != rhs_storage._perConnectionBufferLimitBytes {return false}
         if _storage._lbPolicy != rhs_storage._lbPolicy {return false}
+        if _storage._healthChecks != rhs_storage._healthChecks {return false}
         if _storage._circuitBreakers != rhs_storage._circuitBreakers {return false}
         if _storage._dnsRefreshRate != rhs_storage._dnsRefreshRate {return false}
         if _storage._dnsLookupFamily != rhs_storage._dnsLookupFamily {return false}
@@ -887,6 +910,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
         if _storage._loadAssignment != rhs_storage._loadAssignment {return false}
         if _storage._typedExtensionProtocolOptions != rhs_storage._typedExtensionProtocolOptions {return false}
         if _storage._respectDnsTtl != rhs_storage._respectDnsTtl {return false}
+        if _storage._ignoreHealthOnHostRemoval != rhs_storage._ignoreHealthOnHostRemoval {return false}
         return true
       }
       if !storagesAreEqual {return false}

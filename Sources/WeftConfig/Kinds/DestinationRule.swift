@@ -4,6 +4,8 @@ public struct DestinationRule: Hashable, Sendable {
     public var trafficPolicy: TrafficPolicy?
     public var subsets: [Subset]
     public var exportTo: [String]
+    /// Weft's active health check, from the `health.weft.dev/` annotations.
+    public var healthCheck: ActiveHealthCheck?
 
     static func decode(_ r: ObjectReader) -> DestinationRule {
         defer { r.finish() }
@@ -111,8 +113,7 @@ public struct LoadBalancer: Hashable, Sendable {
     }
     public var simple: Simple?
     public var consistentHash: ConsistentHash?
-    /// `localityLbSetting` is accepted as written; a later issue applies it.
-    public var hasLocalitySetting: Bool = false
+    public var localityLbSetting: LocalityLbSetting?
     public var warmupDuration: Int64?
 
     static func decode(_ r: ObjectReader) -> LoadBalancer {
@@ -142,7 +143,7 @@ public struct LoadBalancer: Hashable, Sendable {
         if lb.simple != nil && lb.consistentHash != nil {
             r.ctx.error(r.path, "set only one of simple and consistentHash")
         }
-        lb.hasLocalitySetting = r.raw("localityLbSetting") != nil
+        lb.localityLbSetting = r.object("localityLbSetting").map(LocalityLbSetting.decode)
         lb.warmupDuration = r.duration("warmupDurationSecs")
         return lb
     }

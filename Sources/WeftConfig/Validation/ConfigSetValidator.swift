@@ -60,6 +60,18 @@ public enum ConfigSetValidator {
                 for (j, d) in route.route.enumerated() { check(d.destination, "spec.tcp[\(i)].route[\(j)].destination") }
             }
         }
+        for r in resources {
+            guard case let .rateLimit(rl) = r.spec, let h = rl.host else { continue }
+            guard let host = HostName.resolve(h, namespace: r.key.namespace, declared: declared) else {
+                error(r, "spec.host", "host '\(h)' is not declared by any ServiceEntry or registered workload")
+                continue
+            }
+            let names: Set<String>
+            if let owner = vsOwner[host], case let .virtualService(vs) = owner.spec { names = Set(vs.http.compactMap(\.name)) } else { names = [] }
+            for (i, route) in rl.routes.enumerated() where !names.contains(route) {
+                error(r, "spec.routes[\(i)]", "no http route named '\(route)' in the VirtualService for \(host)")
+            }
+        }
         return out
     }
 }

@@ -38,6 +38,7 @@ extension ResourceValidator {
             c.percent(od.maxEjectionPercent.map(Double.init), "\(o).maxEjectionPercent")
             c.percent(od.minHealthPercent.map(Double.init), "\(o).minHealthPercent")
         }
+        if let l = tp.loadBalancer?.localityLbSetting { localityLbSetting(l, "\(p).loadBalancer.localityLbSetting", &c) }
         if let lb = tp.loadBalancer, let ch = lb.consistentHash {
             c.positive(ch.minimumRingSize, "\(p).loadBalancer.consistentHash.ringHash.minimumRingSize")
             if let t = ch.maglevTableSize, !isPrime(t) {

@@ -12,6 +12,7 @@ public enum ResourceValidator {
         case let .workloadEntry(we): validateWorkloadEntry(we, path: "spec", &c)
         case let .sidecar(sc): validateSidecar(sc, &c)
         case let .gateway(gw): validateGateway(gw, &c)
+        case let .rateLimit(rl): validateRateLimit(rl, &c)
         }
         return c.diagnostics
     }

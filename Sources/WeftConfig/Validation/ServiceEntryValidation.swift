@@ -57,8 +57,7 @@ extension ResourceValidator {
         c.labels(we.labels, "\(p).labels")
         if let w = we.weight, w < 0 || w > 4_294_967_295 { c.error("\(p).weight", "must be between 0 and 4294967295, got \(w)") }
         if let l = we.locality {
-            let parts = l.split(separator: "/", omittingEmptySubsequences: false)
-            if parts.count > 3 || parts.contains(where: \.isEmpty) {
+            if !LocalityLbSetting.isLocality(l, wildcards: false) {
                 c.error("\(p).locality", "'\(l)' must be region, region/zone or region/zone/subzone")
             }
         }
