@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "weft", targets: ["weft"]),
+        .executable(name: "weft-sample", targets: ["weft-sample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,6 +36,16 @@ let package = Package(
         ),
         .target(
             name: "WeftHTTPServer",
+            dependencies: [
+                "WeftCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WeftHTTPClient",
             dependencies: [
                 "WeftCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,10 +137,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "WeftMesh", dependencies: ["WeftCore", "WeftConfig"], swiftSettings: strict),
         .target(
             name: "WeftCLI",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "WeftMesh", "WeftHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -139,6 +151,11 @@ let package = Package(
         ),
         // L5
         .executableTarget(name: "weft", dependencies: ["WeftCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "weft-sample",
+            dependencies: ["WeftCore", "WeftHTTPServer", "WeftHTTPClient", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(
             name: "XDSTranslationTests",
@@ -169,6 +186,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", .product(name: "NIOHTTP1", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "WeftCLITests", dependencies: ["WeftCLI", "WeftMesh", "WeftConfig", "WeftCore"], swiftSettings: strict),
+        .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
     ]
 )

@@ -27,6 +27,8 @@ setup_apt() {
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  # `ip` adds the per-workload IPv6 loopback addresses of `weft up --ipv6` (tests/e2e/test_up.py).
+  command -v ip >/dev/null 2>&1 || [[ -x /usr/sbin/ip || -x /sbin/ip ]] || missing+=(iproute2)
   if ((${#missing[@]})); then
     local sudo=()
     [[ $(id -u) -eq 0 ]] || sudo=(sudo)
@@ -34,7 +36,7 @@ setup_apt() {
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "curl, h2load, python3-venv present"
+    echo "curl, h2load, python3-venv, ip present"
   fi
 }
 
@@ -83,4 +85,7 @@ echo "WEFT_BIN=$WEFT_BIN"
 echo "ENVOY_BIN=$ENVOY_BIN"
 # pytest exits 5 when it collected no tests: that stays a failure (set -e).
 # -p no:cacheprovider keeps the tree clean; -rfE lists failures/errors in the summary.
-.venv/bin/python -m pytest -q -rfE -p no:cacheprovider tests/e2e "$@"
+# Given a file or test id under tests/, run only that; otherwise the whole folder.
+TARGET=(tests/e2e)
+for a in "$@"; do [[ $a == tests/* ]] && TARGET=(); done
+.venv/bin/python -m pytest -q -rfE -p no:cacheprovider "${TARGET[@]}" "$@"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import NIOCore
 import WeftCore
@@ -28,7 +29,20 @@ struct ProxyCommand: AsyncParsableCommand {
         var log = Logger(label: "weft.proxy")
         log.logLevel = .info
         let logger = log
+        Self.stopWithParent()
         try await withSignalCancellation { try await ProxyServer(settings: settings, logger: logger).run() }
+    }
+}
+
+extension ProxyCommand {
+    /// A sidecar started by `weft up` or `weft run` (which set WEFT_PARENT_PID) stops, as on SIGTERM, when that
+    /// parent is gone, even if it was killed without a chance to stop its children.
+    static func stopWithParent() {
+        guard let text = ProcessInfo.processInfo.environment["WEFT_PARENT_PID"], let parent = Int32(text) else { return }
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(500_000) }
+            kill(getpid(), SIGTERM)
+        }
     }
 }
 

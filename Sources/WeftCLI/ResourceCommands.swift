@@ -86,17 +86,6 @@ struct DeleteCommand: AsyncParsableCommand {
     }
 }
 
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show proxies, their sync state, and config errors.")
-    @OptionGroup var server: ServerOption
-
-    func run() async throws {
-        let reply = try await server.client().call("GET", "/api/v1/status")
-        guard reply.status == 200 else { throw CLIError(reply.text) }
-        print(reply.json.serialized(pretty: true))
-    }
-}
-
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check Istio YAML/JSON offline, as apply would.")
     @Option(name: .shortAndLong) var filename: String

@@ -8,8 +8,8 @@ public struct WeftCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "weft",
         abstract: "Weft: a service mesh. Istio's configuration, Envoy's xDS, no Kubernetes needed.",
-        subcommands: [ControlCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self, StatusCommand.self,
-                      ValidateCommand.self, BootstrapCommand.self, ProxyCommand.self]
+        subcommands: [DemoCommand.self, UpCommand.self, RunCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self,
+                      DeleteCommand.self, ValidateCommand.self, ControlCommand.self, ProxyCommand.self, BootstrapCommand.self]
     )
 
     public init() {}

@@ -2,26 +2,26 @@ import WeftCore
 
 /// Collects the diagnostics of one document while it is decoded; decoding goes on after a problem so the user
 /// sees every problem at once.
-final class DecodeContext {
-    var diagnostics: [Diagnostic] = []
-    let file: String
-    var resource: String = ""
+public final class DecodeContext {
+    public var diagnostics: [Diagnostic] = []
+    public let file: String
+    public var resource: String = ""
 
-    init(file: String) { self.file = file }
+    public init(file: String) { self.file = file }
 
-    func error(_ path: String, _ message: String) {
+    public func error(_ path: String, _ message: String) {
         diagnostics.append(Diagnostic(file: file, resource: resource, path: path, message: message))
     }
 }
 
 /// Reads the fields of one JSON object and reports unknown ones when `finish()` is called.
-final class ObjectReader {
-    let pairs: [(String, JSONValue)]
-    let path: String
-    let ctx: DecodeContext
+public final class ObjectReader {
+    public let pairs: [(String, JSONValue)]
+    public let path: String
+    public let ctx: DecodeContext
     private var used: Set<String> = []
 
-    init?(_ value: JSONValue?, path: String, ctx: DecodeContext) {
+    public init?(_ value: JSONValue?, path: String, ctx: DecodeContext) {
         guard let value else { return nil }
         guard case let .object(pairs) = value else {
             ctx.error(path, "must be an object")
@@ -32,17 +32,17 @@ final class ObjectReader {
         self.ctx = ctx
     }
 
-    func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func raw(_ key: String) -> JSONValue? {
+    public func raw(_ key: String) -> JSONValue? {
         used.insert(key)
         guard let v = pairs.first(where: { $0.0 == key })?.1, v != .null else { return nil }
         return v
     }
 
-    func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+    public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
 
-    func string(_ key: String, required: Bool = false) -> String? {
+    public func string(_ key: String, required: Bool = false) -> String? {
         guard let v = raw(key) else {
             if required { ctx.error(sub(key), "missing required field") }
             return nil
@@ -55,7 +55,7 @@ final class ObjectReader {
         return s
     }
 
-    func int(_ key: String, required: Bool = false) -> Int? {
+    public func int(_ key: String, required: Bool = false) -> Int? {
         guard let v = raw(key) else {
             if required { ctx.error(sub(key), "missing required field") }
             return nil
@@ -66,14 +66,14 @@ final class ObjectReader {
         return nil
     }
 
-    func double(_ key: String) -> Double? {
+    public func double(_ key: String) -> Double? {
         guard let v = raw(key) else { return nil }
         if case let .number(n) = v { return n }
         ctx.error(sub(key), "must be a number")
         return nil
     }
 
-    func bool(_ key: String) -> Bool? {
+    public func bool(_ key: String) -> Bool? {
         guard let v = raw(key) else { return nil }
         if case let .bool(b) = v { return b }
         ctx.error(sub(key), "must be true or false")
@@ -81,7 +81,7 @@ final class ObjectReader {
     }
 
     /// A duration such as `1s` or `250ms`, in nanoseconds.
-    func duration(_ key: String) -> Int64? {
+    public func duration(_ key: String) -> Int64? {
         guard let s = string(key) else { return nil }
         guard let ns = ConfigDuration.nanoseconds(s), ns >= 0 else {
             ctx.error(sub(key), "'\(s)' is not a duration (for example 1s, 500ms, 1m)")
@@ -90,10 +90,10 @@ final class ObjectReader {
         return ns
     }
 
-    func object(_ key: String) -> ObjectReader? { ObjectReader(raw(key), path: sub(key), ctx: ctx) }
+    public func object(_ key: String) -> ObjectReader? { ObjectReader(raw(key), path: sub(key), ctx: ctx) }
 
     /// An array whose elements are decoded by `element(value, path)`.
-    func array<T>(_ key: String, _ element: (JSONValue, String) -> T?) -> [T] {
+    public func array<T>(_ key: String, _ element: (JSONValue, String) -> T?) -> [T] {
         guard let v = raw(key) else { return [] }
         guard case let .array(items) = v else {
             ctx.error(sub(key), "must be a list")
@@ -102,11 +102,11 @@ final class ObjectReader {
         return items.enumerated().compactMap { i, item in element(item, "\(sub(key))[\(i)]") }
     }
 
-    func objects<T>(_ key: String, _ decode: (ObjectReader) -> T?) -> [T] {
+    public func objects<T>(_ key: String, _ decode: (ObjectReader) -> T?) -> [T] {
         array(key) { value, path in ObjectReader(value, path: path, ctx: ctx).flatMap(decode) }
     }
 
-    func strings(_ key: String) -> [String] {
+    public func strings(_ key: String) -> [String] {
         array(key) { value, path in
             if case let .string(s) = value { return s }
             ctx.error(path, "must be a string")
@@ -115,7 +115,7 @@ final class ObjectReader {
     }
 
     /// A map of string to string, such as labels.
-    func stringMap(_ key: String) -> [String: String] {
+    public func stringMap(_ key: String) -> [String: String] {
         guard let r = object(key) else { return [:] }
         var out: [String: String] = [:]
         for (k, v) in r.pairs {
@@ -126,7 +126,7 @@ final class ObjectReader {
     }
 
     /// A map of string to object, decoded per entry; entries keep document order.
-    func objectMap<T>(_ key: String, _ decode: (ObjectReader) -> T?) -> [(String, T)] {
+    public func objectMap<T>(_ key: String, _ decode: (ObjectReader) -> T?) -> [(String, T)] {
         guard let r = object(key) else { return [] }
         var out: [(String, T)] = []
         for (k, v) in r.pairs {
@@ -137,7 +137,7 @@ final class ObjectReader {
     }
 
     /// One of a fixed set of names; reports the allowed names otherwise.
-    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) -> E? where E.RawValue == String {
+    public func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) -> E? where E.RawValue == String {
         guard let s = string(key) else { return nil }
         if let e = E(rawValue: s) { return e }
         ctx.error(sub(key), "'\(s)' is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -145,7 +145,7 @@ final class ObjectReader {
     }
 
     /// Reports every field that no decoder asked for.
-    func finish() {
+    public func finish() {
         for (k, _) in pairs where !used.contains(k) {
             ctx.error(sub(k), "unknown field '\(k)'")
         }

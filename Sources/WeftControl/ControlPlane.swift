@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import WeftCore
 import WeftHTTPServer
+import WeftModel
 import WeftRegistry
 import XDSServer
 
@@ -17,9 +18,13 @@ public struct ControlPlaneConfig: Sendable {
     public var api: HostPort
     public var debounce: Duration
     public var pollInterval: Duration
+    /// Services declared before the config folder is read (`weft up` declares its mesh file's services).
+    public var declared: [(namespace: String, services: [RegisteredService])]
 
     public init(configDirectory: URL?, dataDirectory: URL?, xds: HostPort, api: HostPort,
-                debounce: Duration = .milliseconds(100), pollInterval: Duration = .milliseconds(200)) {
+                debounce: Duration = .milliseconds(100), pollInterval: Duration = .milliseconds(200),
+                declared: [(namespace: String, services: [RegisteredService])] = []) {
+        self.declared = declared
         self.configDirectory = configDirectory
         self.dataDirectory = dataDirectory
         self.xds = xds
@@ -45,6 +50,7 @@ public struct ControlPlane: Sendable {
 
     public func run() async throws {
         let registry = try MeshRegistry(store: config.dataDirectory.map { DurableStore(directory: $0) }, clock: clock)
+        for d in config.declared { registry.declare(namespace: d.namespace, services: d.services) }
         let folder = config.configDirectory.map { ConfigFolder(directory: $0) }
         if let folder { reload(folder, registry) }
         let hub = SnapshotHub()

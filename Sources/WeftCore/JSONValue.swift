@@ -38,6 +38,16 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    public var numberValue: Double? {
+        if case let .number(n) = self { return n }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case let .array(a) = self { return a }
+        return nil
+    }
+
     /// Compact JSON text with keys in stored order (`sortKeys` sorts them, for stable hashing).
     public func serialized(pretty: Bool = false, sortKeys: Bool = false, indent: String = "") -> String {
         var out = ""

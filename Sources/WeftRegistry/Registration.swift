@@ -18,6 +18,15 @@ extension MeshRegistry {
         }
     }
 
+    /// Declares services before any workload of theirs registers (as `weft up` does for its mesh file), so config
+    /// that routes to them is accepted from the start; they stay declared like services of registrations.
+    public func declare(namespace: String, services: [RegisteredService]) {
+        state.withLock { s in
+            s.remember(RegisteredWorkload(name: "", namespace: namespace, addresses: [], services: services))
+            commit(&s)
+        }
+    }
+
     /// Renews a workload's TTL. False when no such workload is registered.
     public func heartbeat(namespace: String, name: String) -> Bool {
         let now = clock.now()

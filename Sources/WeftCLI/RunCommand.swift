@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import WeftCore
+import WeftMesh
+
+/// `weft run`: puts one process (a VM's or bare-metal host's service) on a running mesh with its own sidecar.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Put one process on a running mesh: start its weft proxy sidecar, register it, heartbeat, deregister on exit.",
+        discussion: "Example: weft run --service reviews --port 9080 --labels version=v2 -- python3 reviews.py"
+    )
+
+    @Option(name: .customLong("service"), help: "A service this process carries, NAME or NAME:PORT; repeatable.") var services: [String]
+    @Option(help: "The service port for services given without one (callers use http://NAME:PORT).") var port: Int?
+    @Option(help: "The port the app listens on (default: the first service port + 10000); the app gets it as PORT.") var targetPort: Int?
+    @Option(help: "Protocol of the services: http, http2, grpc or tcp.") var `protocol`: String = "http"
+    @Option(help: "Workload name (default: HOST-SERVICE[-VERSION]).") var name: String?
+    @Option(help: "The workload's namespace.") var namespace: String = "default"
+    @Option(help: "Labels, k=v,k2=v2 (app defaults to the first service).") var labels: String = ""
+    @Option(name: .customLong("address"), help: "An address of this host to register and listen on; repeatable (default: all of the host's addresses).")
+    var addresses: [String] = []
+    @Option(help: "Outbound (HTTP_PROXY) listener (default: FIRST-ADDRESS:15001).") var outbound: String?
+    @Option(help: "Sidecar admin address (default: FIRST-ADDRESS:15000).") var admin: String?
+    @Option(help: "weft control's xDS address.") var controlPlane: String = "127.0.0.1:15010"
+    @Option(help: "Registration TTL in seconds; heartbeats go every third of it.") var ttl: Double = 10
+    @Flag(help: "Stream the sidecar's own log too.") var proxyLogs = false
+    @OptionGroup var server: ServerOption
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.") var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. weft run --service web --port 8080 -- ./web") }
+        guard ["http", "http2", "grpc", "tcp"].contains(`protocol`) else { throw ValidationError("--protocol must be http, http2, grpc or tcp") }
+        guard ttl > 0 else { throw ValidationError("--ttl must be greater than 0") }
+        _ = try plan()
+    }
+
+    func plan() throws -> WorkloadPlan {
+        var carried: [WorkloadPlan.Carried] = []
+        for s in services {
+            let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let svcPort = parts.count == 2 ? Int(parts[1]) : port, (1...65535).contains(svcPort), !parts[0].isEmpty else {
+                throw ValidationError("--service \(s): give NAME:PORT, or NAME with --port")
+            }
+            carried.append(.init(name: parts[0], port: svcPort, inboundPort: svcPort, protocol: `protocol`))
+        }
+        guard let first = carried.first else { throw ValidationError("give at least one --service") }
+        var l = try parseLabels(labels)
+        if l["app"] == nil { l["app"] = first.name }
+        let hosts = addresses.isEmpty ? Self.defaultAddresses() : addresses
+        for a in hosts where !(a.contains(".") || a.contains(":")) { throw ValidationError("--address \(a) is not an IP address") }
+        let appPort = targetPort ?? ServiceSpec.defaultTargetPort(first.port)
+        if carried.contains(where: { $0.port == appPort }) { throw ValidationError("--target-port \(appPort) is a service port; the sidecar listens there") }
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init)?.lowercased() ?? "host"
+        let workload = name ?? ([host, first.name] + (l["version"].map { [$0] } ?? [])).joined(separator: "-")
+        return WorkloadPlan(
+            name: workload, namespace: namespace, labels: l, addresses: hosts, services: carried, appPort: appPort,
+            outbound: try outbound.map { try parseAddress($0, flag: "--outbound") } ?? HostPort(host: hosts[0], port: 15001),
+            admin: try admin.map { try parseAddress($0, flag: "--admin") } ?? HostPort(host: hosts[0], port: 15000),
+            command: .argv(command))
+    }
+
+    /// Every address of the host: others reach the first; loopback and link-local ones come last.
+    static func defaultAddresses() -> [String] {
+        let all = EnvoyBootstrapCommand.hostAddresses()
+        func rank(_ a: String) -> Int {
+            if a == "127.0.0.1" || a == "::1" { return 3 }
+            if a.hasPrefix("fe80") { return 4 }
+            return a.contains(":") ? 1 : 0
+        }
+        let sorted = all.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+        return sorted.filter { !$0.hasPrefix("fe80") }.isEmpty ? ["127.0.0.1"] : sorted.filter { !$0.hasPrefix("fe80") }
+    }
+
+    func run() async throws {
+        let plan = try plan()
+        let client = try server.client()
+        guard let r = try? await client.call("GET", "/api/v1/status"), r.status == 200 else {
+            throw CLIError("no control plane answers at \(server.server); start one with `weft control` or `weft up`, or pass --server")
+        }
+        let printer = LogPrinter(folder: nil)
+        printer.widen(to: plan.name.count + 6)
+        let settings = WorkloadRunner.Settings(
+            weftBinary: MeshSession.weftBinary, controlPlane: try parseAddress(controlPlane, flag: "--control-plane"), api: client,
+            ttl: ttl, backoff: Backoff(initial: 0.5, max: 30), proxyLogs: proxyLogs,
+            pathPrefix: URL(fileURLWithPath: MeshSession.weftBinary).deletingLastPathComponent().path, restartAfterSuccess: false)
+        let runner = WorkloadRunner(plan: plan, settings: settings, printer: printer)
+        let work = Task { await runner.run() }
+        let watch = Task {
+            while !Task.isCancelled && !runner.isReady { try? await Task.sleep(for: .milliseconds(50)) }
+            if runner.isReady {
+                printer.say("\(plan.name) joined the mesh: \(plan.services.map { "\($0.name):\($0.port)" }.joined(separator: ", ")) at "
+                    + "\(plan.addresses.joined(separator: ", ")); app \(plan.app); HTTP_PROXY=http://\(plan.outbound); admin http://\(plan.admin)")
+            }
+        }
+        let signals = Task { await SignalWaiter.wait() }
+        await withTaskGroup(of: Void.self) { g in
+            g.addTask { await work.value; signals.cancel() }
+            g.addTask { if await signals.value != 0 { await runner.stop() } }
+        }
+        watch.cancel()
+        printer.say("\(plan.name) left the mesh")
+    }
+}

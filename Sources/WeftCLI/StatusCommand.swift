@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import WeftCore
+
+/// `weft status`: services with their workloads and versions, each proxy's sync state, the routes in effect
+/// and config errors; `-o json` prints the API's status document as is.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show services and workloads, proxies' sync state, routes in effect, and config errors.")
+    @Option(name: .shortAndLong, help: "Output: table or json.") var output: String = "table"
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let client = try server.client()
+        let reply = try await client.call("GET", "/api/v1/status")
+        guard reply.status == 200 else { throw CLIError(reply.text) }
+        if output == "json" {
+            print(reply.json.serialized(pretty: true))
+            return
+        }
+        let vs = try await client.call("GET", "/api/v1/resources?kind=VirtualService&namespace=")
+        print(StatusReport(status: reply.json, virtualServices: vs.json["resources"]?.arrayValue ?? []).render(), terminator: "")
+    }
+}
+
+/// The text of `weft status`, from the API's documents.
+struct StatusReport {
+    let status: JSONValue
+    let virtualServices: [JSONValue]
+
+    func render() -> String {
+        var out = "config version \(status["version"]?.numberValue.map { Int($0) } ?? 0)\n\nSERVICES\n"
+        var rows = [["SERVICE", "WORKLOAD", "VERSION", "ENDPOINT", "ADDRESSES", "EXPIRES"]]
+        let now = Date().timeIntervalSince1970
+        for w in status["workloads"]?.arrayValue ?? [] {
+            let name = w["name"]?.stringValue ?? ""
+            let addresses = w["addresses"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let version = w["labels"]?["version"]?.stringValue ?? "-"
+            let expires = w["expiresAt"]?.numberValue.map { String(format: "in %.1fs", $0 - now) } ?? "never"
+            for s in w["services"]?.arrayValue ?? [] {
+                let port = s["targetPort"]?.numberValue ?? s["port"]?.numberValue ?? 0
+                let endpoint = HostPort(host: addresses.first ?? "-", port: Int(port)).description
+                rows.append(["\(s["name"]?.stringValue ?? ""):\(Int(s["port"]?.numberValue ?? 0))", name, version, endpoint,
+                             addresses.joined(separator: ","), expires])
+            }
+        }
+        out += rows.count > 1 ? MeshTable.table(rows.sortedKeepingHeader()) : "(no registered workloads)\n"
+        out += "\nPROXIES\n"
+        var prows = [["PROXY", "CONNECTED", "SYNC", "ACKED VERSIONS (cluster/listener/route/endpoint)", "NACK"]]
+        for p in status["proxies"]?.arrayValue ?? [] {
+            let acked = p["acked"], sent = p["sent"]
+            let types = ["Cluster", "Listener", "RouteConfiguration", "ClusterLoadAssignment"]
+            func version(_ doc: JSONValue?, _ t: String) -> String {
+                guard case let .object(pairs)? = doc else { return "-" }
+                return pairs.first { $0.0.hasSuffix(".\(t)") }?.1.stringValue ?? "-"
+            }
+            let inSync = types.allSatisfy { version(acked, $0) == version(sent, $0) }
+            let nack = p["nack"]?.stringValue
+            prows.append([p["id"]?.stringValue ?? "", p["connected"] == .bool(true) ? "yes" : "no",
+                          nack != nil ? "NACKED" : inSync ? "ACKed" : "pending",
+                          types.map { version(acked, $0) }.joined(separator: "/"), nack ?? "-"])
+        }
+        out += prows.count > 1 ? MeshTable.table(prows) : "(no proxies connected)\n"
+        out += "\nROUTES\n" + RouteSummary.render(virtualServices)
+        let errors = status["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        out += "\nCONFIG ERRORS\n" + (errors.isEmpty ? "none\n" : errors.map { "  \($0)\n" }.joined())
+        return out
+    }
+}
+
+extension Array where Element == [String] {
+    func sortedKeepingHeader() -> [[String]] { [self[0]] + dropFirst().sorted { $0.lexicographicallyPrecedes($1) } }
+}
