@@ -82,11 +82,11 @@ import Testing
 }
 
 @Suite struct RateLimiterTests {
-    @Test func tokenBucketRefillsByInterval() {
+    @Test func tokenBucketRefillsContinuously() {
         let l = RateLimiter(maxTokens: 3, tokensPerFill: 2, fillInterval: 1_000)
         #expect((0..<5).map { _ in l.acquire(now: 0) } == [true, true, true, false, false])
-        #expect(!l.acquire(now: 999))
-        #expect(l.acquire(now: 1_000) && l.acquire(now: 1_500) && !l.acquire(now: 1_999))
+        #expect(!l.acquire(now: 499), "0.998 of a token")
+        #expect(l.acquire(now: 500) && !l.acquire(now: 500), "two tokens per 1000 ns: one after 500")
         #expect((0..<4).map { _ in l.acquire(now: 10_000) } == [true, true, true, false], "never above maxTokens")
     }
 }
