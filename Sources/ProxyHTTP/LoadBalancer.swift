@@ -6,13 +6,18 @@ enum LoadBalancer {
     /// is in rotation.
     static func pick(_ rt: ClusterRuntime, worker: Worker, hash: UInt64?, exclude: Set<EndpointConfig> = [])
         -> (endpoint: EndpointConfig, pool: UpstreamPool, choices: Int)? {
-        guard let g = rt.chooseGroup(random: { worker.random(below: $0) }) else { return nil }
-        guard let i = index(g, rt, worker: worker, hash: hash, exclude: exclude) else { return nil }
+        if !rt.pools.isEmpty {
+            // The common case: one priority, one group, kept flat on the runtime.
+            guard let i = index(rt.candidates, rt.pools, rt.totalWeight, rt, worker: worker, hash: hash, exclude: exclude) else { return nil }
+            return (rt.candidates[i], rt.pools[i], rt.candidates.count)
+        }
+        guard let g = rt.chooseGroup(random: { worker.random(below: $0) }),
+              let i = index(g.endpoints, g.pools, g.totalWeight, rt, worker: worker, hash: hash, exclude: exclude) else { return nil }
         return (g.endpoints[i], g.pools[i], g.endpoints.count)
     }
 
-    static func index(_ g: RotationGroup, _ rt: ClusterRuntime, worker: Worker, hash: UInt64?, exclude: Set<EndpointConfig>) -> Int? {
-        let eps = g.endpoints
+    static func index(_ eps: [EndpointConfig], _ pools: [UpstreamPool], _ totalWeight: Int, _ rt: ClusterRuntime, worker: Worker,
+                      hash: UInt64?, exclude: Set<EndpointConfig>) -> Int? {
         guard !eps.isEmpty else { return nil }
         if eps.count == 1 { return 0 }
         if !exclude.isEmpty {
@@ -28,12 +33,12 @@ enum LoadBalancer {
         case .leastRequest:
             // Power of two choices on active requests.
             let a = worker.random(below: eps.count), b = worker.random(below: eps.count)
-            return g.pools[a].activeRequests <= g.pools[b].activeRequests ? a : b
+            return pools[a].activeRequests <= pools[b].activeRequests ? a : b
         case .roundRobin:
             let n = rt.roundRobin
             rt.roundRobin = n &+ 1
-            if g.totalWeight == eps.count { return n % eps.count }
-            var slot = n % g.totalWeight
+            if totalWeight == eps.count { return n % eps.count }
+            var slot = n % totalWeight
             for (i, e) in eps.enumerated() {
                 slot -= max(1, e.weight)
                 if slot < 0 { return i }

@@ -88,9 +88,9 @@ extension ClusterRuntime {
         return out.isEmpty ? [group(members)] : out
     }
 
-    /// The group for one request: by priority load, then by locality weight.
+    /// The group for one request: by priority load, then by locality weight (when `pools` is empty: see
+    /// LoadBalancer.pick for the flat case).
     func chooseGroup(random: (Int) -> Int) -> RotationGroup? {
-        if pools.count > 0 { return RotationGroup(endpoints: candidates, pools: pools, totalWeight: totalWeight) }
         guard let last = levels.last else { return nil }
         let r = random(last.cumulativeLoad)
         guard let level = levels.first(where: { r < $0.cumulativeLoad }) ?? levels.last, let lastGroup = level.groups.last else { return nil }
