@@ -30,3 +30,19 @@ public enum EnvoyFilterName {
     public static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     public static let tls = "envoy.transport_sockets.tls"
 }
+
+/// Weft writes a locality as one path, `region[/zone[/subzone]]`, as Istio does.
+extension Envoy_Config_Core_V3_Locality {
+    public init(path: String) {
+        self.init()
+        let parts = path.split(separator: "/").map(String.init)
+        if parts.count > 0 { region = parts[0] }
+        if parts.count > 1 { zone = parts[1] }
+        if parts.count > 2 { subZone = parts[2] }
+    }
+
+    /// `region/zone/subzone` without trailing empty parts; empty when no region is set.
+    public var path: String {
+        [region, zone, subZone].reversed().drop { $0.isEmpty }.reversed().joined(separator: "/")
+    }
+}

@@ -23,6 +23,11 @@ struct RotationLevel {
 extension ClusterRuntime {
     static let overprovisioning = 1.4
 
+    /// Flags the pools of endpoints the health checker reports failing (none when the cluster is not checked).
+    func markHealthCheckFailures(_ failed: Set<EndpointAddress>) {
+        for (e, p) in zip(all, allPools) { p.failedHealthCheck = config.healthCheck != nil && failed.contains(EndpointAddress(e)) }
+    }
+
     /// Rebuilds the rotation from `all` less ejected and health-check-failed endpoints.
     func recompute() {
         var next: NIODeadline?

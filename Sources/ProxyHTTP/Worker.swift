@@ -44,8 +44,7 @@ public final class Worker: @unchecked Sendable {
             rt.config = c
             rt.all = candidates
             rt.allPools = candidates.map { pool(cluster: c, endpoint: $0) }
-            let failed = healthCheckFailures[c.name] ?? []
-            for (e, p) in zip(rt.all, rt.allPools) { p.failedHealthCheck = c.healthCheck != nil && failed.contains(EndpointAddress(e)) }
+            rt.markHealthCheckFailures(healthCheckFailures[c.name] ?? [])
             rt.recompute()
             runtimes[c.name] = rt
         }
@@ -60,7 +59,7 @@ public final class Worker: @unchecked Sendable {
         loop.preconditionInEventLoop()
         healthCheckFailures[cluster] = failed
         guard let rt = clusters[cluster] else { return }
-        for (e, p) in zip(rt.all, rt.allPools) { p.failedHealthCheck = rt.config.healthCheck != nil && failed.contains(EndpointAddress(e)) }
+        rt.markHealthCheckFailures(failed)
         rt.recompute()
     }
 

@@ -52,12 +52,7 @@ public struct ADSClientConfig: Sendable {
         n.cluster = cluster
         n.metadata = meta
         n.userAgentName = "weft-proxy"
-        if let locality {
-            let parts = locality.split(separator: "/").map(String.init)
-            n.locality.region = parts[0]
-            if parts.count > 1 { n.locality.zone = parts[1] }
-            if parts.count > 2 { n.locality.subZone = parts[2] }
-        }
+        if let locality { n.locality = Envoy_Config_Core_V3_Locality(path: locality) }
         return n
     }
 }

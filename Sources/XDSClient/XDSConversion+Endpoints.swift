@@ -11,8 +11,7 @@ extension XDSConversion {
     static func endpointFields(_ la: Envoy_Config_Endpoint_V3_ClusterLoadAssignment) throws -> [EndpointConfig] {
         // The overprovisioning policy is Envoy's default (1.4); locality weights are kept on each endpoint.
         try each("endpoints", la.endpoints) { group -> [EndpointConfig] in
-            let l = group.locality
-            let locality = [l.region, l.zone, l.subZone].reversed().drop { $0.isEmpty }.reversed().joined(separator: "/")
+            let locality = group.locality.path
             let localityWeight = group.hasLoadBalancingWeight ? Int(group.loadBalancingWeight.value) : 1
             return try each("lb_endpoints", group.lbEndpoints) { lb -> EndpointConfig in
                 guard case let .endpoint(e)? = lb.hostIdentifier else {

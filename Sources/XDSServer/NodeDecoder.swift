@@ -23,8 +23,7 @@ public enum NodeDecoder {
         let ips = (string(NodeMetadataKey.instanceIPs) ?? "").split(separator: ",").map(String.init)
         var p = ProxyNode(id: node.id, namespace: string(NodeMetadataKey.namespace) ?? "default", labels: labels,
                           outbound: outbound, inbound: inbound, addresses: ips)
-        let l = node.locality
-        if !l.region.isEmpty { p.locality = [l.region, l.zone, l.subZone].filter { !$0.isEmpty }.joined(separator: "/") }
+        if !node.locality.region.isEmpty { p.locality = node.locality.path }
         return p
     }
 

@@ -19,14 +19,7 @@ enum EndpointBuilder {
         let allLocalities = Array(Set(endpoints.map { $0.locality ?? "" }))
         for key in groups.keys.sorted() {
             var group = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
-            if !key.locality.isEmpty {
-                let parts = key.locality.split(separator: "/").map(String.init)
-                var loc = Envoy_Config_Core_V3_Locality()
-                loc.region = parts[0]
-                if parts.count > 1 { loc.zone = parts[1] }
-                if parts.count > 2 { loc.subZone = parts[2] }
-                group.locality = loc
-            }
+            if !key.locality.isEmpty { group.locality = Envoy_Config_Core_V3_Locality(path: key.locality) }
             group.priority = UInt32(key.priority)
             if let locality, locality.distribution != nil {
                 let w = locality.weight(of: key.locality, among: allLocalities)

@@ -104,9 +104,7 @@ struct ListenerBuilder {
                 var rc = Envoy_Config_Route_V3_RouteConfiguration()
                 rc.name = "inbound|\(ib.listen.port)"
                 rc.virtualHosts = [vh]
-                let limit = mesh.workloadRateLimits.first { $0.namespace == proxy.namespace && ($0.limit.workloadLabels ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } }
-                var hcm = Self.hcm(statPrefix: "inbound_\(ib.listen.port)",
-                                   rateLimit: limit.map { RateLimitBuilder.filter(RateLimitBuilder.config($0.limit)) })
+                var hcm = Self.hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
                 hcm.routeConfig = rc
                 filter = Proto.networkFilter(FilterName.hcm, hcm)
             }

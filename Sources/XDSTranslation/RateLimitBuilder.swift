@@ -35,6 +35,15 @@ enum RateLimitBuilder {
         return c
     }
 
+    /// The filter for the proxy's inbound listeners, with the bucket of the first per-workload limit that selects
+    /// the proxy (same namespace, labels included in the proxy's); nil when none does.
+    static func inboundFilter(mesh: MeshState, proxy: ProxyNode) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter? {
+        let limit = mesh.workloadRateLimits.first { w in
+            w.namespace == proxy.namespace && (w.limit.workloadLabels ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value }
+        }
+        return limit.map { filter(config($0.limit)) }
+    }
+
     /// Attaches the host's route limits to its routes (all of them, or the named ones).
     static func apply(_ limits: [RateLimit], to routes: inout [Envoy_Config_Route_V3_Route]) {
         for i in routes.indices {
