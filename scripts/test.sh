@@ -73,9 +73,16 @@ section "swift build"
 swift build
 BIN_DIR=$(swift build --show-bin-path)
 
+LOGS="$ROOT/.build/test-logs"
+mkdir -p "$LOGS"
+UNIT_RC=0
+UNIT_SUMMARY="not run (--e2e-only)"
 if [[ $MODE == all ]]; then
   section "swift test"
-  swift test
+  # A failing unit test does not stop the run: the end-to-end suite still runs, and both are summed up below.
+  swift test 2>&1 | tee "$LOGS/swift-test.log" || true
+  UNIT_RC=${PIPESTATUS[0]}
+  UNIT_SUMMARY=$(python3 scripts/summarize-tests.py swift "$LOGS/swift-test.log" "$UNIT_RC")
 fi
 
 section "e2e (pytest + envoy)"
@@ -83,9 +90,19 @@ export WEFT_BIN="$BIN_DIR/weft"
 export ENVOY_BIN="$ROOT/.venv/bin/envoy"
 echo "WEFT_BIN=$WEFT_BIN"
 echo "ENVOY_BIN=$ENVOY_BIN"
-# pytest exits 5 when it collected no tests: that stays a failure (set -e).
+# pytest exits 5 when it collected no tests: that counts as a failure below.
 # -p no:cacheprovider keeps the tree clean; -rfE lists failures/errors in the summary.
 # Given a file or test id under tests/, run only that; otherwise the whole folder.
 TARGET=(tests/e2e)
 for a in "$@"; do [[ $a == tests/* ]] && TARGET=(); done
-.venv/bin/python -m pytest -q -rfE -p no:cacheprovider "${TARGET[@]}" "$@"
+E2E_RC=0
+.venv/bin/python -m pytest -q -rfE -p no:cacheprovider "${TARGET[@]}" "$@" 2>&1 | tee "$LOGS/e2e.log" || true
+E2E_RC=${PIPESTATUS[0]}
+E2E_SUMMARY=$(python3 scripts/summarize-tests.py pytest "$LOGS/e2e.log" "$E2E_RC")
+
+section "summary"
+echo "swift test: $UNIT_SUMMARY"
+echo "e2e:        $E2E_SUMMARY"
+# The last line is the closing line CI reads: every test of both suites.
+python3 scripts/summarize-tests.py total "$LOGS/swift-test.log" "$UNIT_RC" "$LOGS/e2e.log" "$E2E_RC" "$MODE"
+if ((UNIT_RC != 0 || E2E_RC != 0)); then exit 1; fi

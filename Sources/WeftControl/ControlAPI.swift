@@ -120,16 +120,7 @@ public struct ControlAPI: Sendable {
     }
 
     func status() -> APIResponse {
-        let proxies: [JSONValue] = book.all().map { p in
-            .object([
-                ("id", .string(p.id)), ("namespace", .string(p.namespace)),
-                ("labels", .object(p.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-                ("connected", .bool(p.connected)),
-                ("acked", .object(p.acked.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-                ("sent", .object(p.sent.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-                ("nack", p.nack.map(JSONValue.string) ?? .null),
-            ])
-        }
+        let proxies: [JSONValue] = book.all().map(Self.json)
         return .json(.object([
             ("version", .number(Double(registry.version))),
             ("proxies", .array(proxies)),
@@ -140,6 +131,24 @@ public struct ControlAPI: Sendable {
             })),
             ("workloads", .array(registry.workloads().map(Self.json))),
         ]))
+    }
+
+    static func json(_ p: ProxyStatus) -> JSONValue {
+        let synced: JSONValue = p.syncedVersion.map { .number(Double($0)) } ?? .null
+        let fields: [(String, JSONValue)] = [
+            ("id", .string(p.id)), ("namespace", .string(p.namespace)),
+            ("labels", strings(p.labels)),
+            ("connected", .bool(p.connected)),
+            ("acked", strings(p.acked)),
+            ("sent", strings(p.sent)),
+            ("nack", p.nack.map(JSONValue.string) ?? .null),
+            ("syncedVersion", synced),
+        ]
+        return .object(fields)
+    }
+
+    static func strings(_ map: [String: String]) -> JSONValue {
+        .object(map.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
     }
 
     static func json(_ key: ResourceKey) -> JSONValue {

@@ -27,9 +27,29 @@ public enum LaunchCommand: Sendable, Equatable {
     /// The executable and arguments to spawn; a simple shell line is `exec`ed so the app keeps the shell's pid.
     public var argv: [String] {
         switch self {
-        case let .shell(line): ["/bin/sh", "-c", line.contains(where: { ";&|()\n".contains($0) }) ? line : "exec \(line)"]
+        case let .shell(line): ["/bin/sh", "-c", Self.execing(line)]
         case let .argv(a): a
         }
+    }
+
+    /// A simple line (no `;&|()` or newline) with `exec` put before its command, after any leading `NAME=value`
+    /// words (`exec NAME=value cmd` would run a command named `NAME=value`). A line that already says `exec`,
+    /// or whose assignments quote or expand (they may hold spaces), is left as written.
+    static func execing(_ line: String) -> String {
+        if line.contains(where: { ";&|()\n".contains($0) }) { return line }
+        let words = line.split(whereSeparator: \.isWhitespace)
+        var prefix = 0
+        while prefix < words.count, let eq = words[prefix].firstIndex(of: "="), isName(words[prefix][..<eq]) {
+            if words[prefix].contains(where: { "'\"`$\\".contains($0) }) { return line }
+            prefix += 1
+        }
+        guard prefix < words.count, words[prefix] != "exec" else { return line }
+        return (words[..<prefix].map(String.init) + ["exec"] + words[prefix...].map(String.init)).joined(separator: " ")
+    }
+
+    static func isName(_ s: Substring) -> Bool {
+        guard let first = s.first, first == "_" || first.isASCII && first.isLetter else { return false }
+        return s.allSatisfy { $0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 }
 

@@ -14,6 +14,8 @@ struct ADSStreamState {
         var sentVersion: String?
         var sentNonce: String?
         var ackedVersion: String?
+        /// The proxy has answered (ACK or NACK) the last response sent for this type.
+        var answered = true
     }
 
     enum Event: Equatable {
@@ -21,6 +23,8 @@ struct ADSStreamState {
         case sent(type: String, version: String)
         case acked(type: String, version: String)
         case nacked(type: String, version: String, message: String)
+        /// Every response computed from this mesh version has been answered: the proxy is in sync with it.
+        case synced(meshVersion: Int)
     }
 
     var node: ProxyNode?
@@ -28,6 +32,7 @@ struct ADSStreamState {
     var resources = ResourceSet()
     var subscriptions: [String: Subscription] = [:]
     var nonceCounter = 0
+    var syncedVersion: Int?
 
     mutating func onMesh(_ mesh: MeshState) -> ([Response], [Event]) {
         self.mesh = mesh
@@ -45,7 +50,16 @@ struct ADSStreamState {
                 if type == EnvoyTypeURL.cluster { clustersPushed = true }
             }
         }
+        out.1 += syncEvent()
         return out
+    }
+
+    /// `.synced` once per mesh version, when no response computed from it waits for an answer.
+    mutating func syncEvent() -> [Event] {
+        guard let version = mesh?.version, node != nil, !subscriptions.isEmpty, version != syncedVersion,
+              subscriptions.values.allSatisfy(\.answered) else { return [] }
+        syncedVersion = version
+        return [.synced(meshVersion: version)]
     }
 
     mutating func onRequest(_ req: Request) -> ([Response], [Event]) {
@@ -67,11 +81,13 @@ struct ADSStreamState {
         sub.names = names
         if req.hasErrorDetail {
             events.append(.nacked(type: type, version: sub.sentVersion ?? "", message: req.errorDetail.message))
+            if !req.responseNonce.isEmpty { sub.answered = true }
             subscriptions[type] = sub
             // Do not resend what was refused; the next change or a new subscription sends again.
-            guard namesChanged else { return ([], events) }
+            guard namesChanged else { return ([], events + syncEvent()) }
         } else if !req.responseNonce.isEmpty {
             sub.ackedVersion = req.versionInfo
+            sub.answered = true
             events.append(.acked(type: type, version: req.versionInfo))
         }
         subscriptions[type] = sub
@@ -80,7 +96,7 @@ struct ADSStreamState {
             events.append(e)
             return ([r], events)
         }
-        return ([], events)
+        return ([], events + syncEvent())
     }
 
     /// A response for `type` when its content differs from what was last sent (or when forced).
@@ -99,6 +115,7 @@ struct ADSStreamState {
         r.controlPlane = cp
         sub.sentVersion = version
         sub.sentNonce = r.nonce
+        sub.answered = false
         subscriptions[type] = sub
         return (r, .sent(type: type, version: version))
     }

@@ -68,6 +68,8 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
                     s.acked[type] = version
                     if s.nack?.hasPrefix(type) == true { s.nack = nil }
                 }
+            case let .synced(version):
+                book.update(id) { $0.syncedVersion = version }
             case let .nacked(type, version, message):
                 book.update(id) { $0.nack = "\(type) version \(version): \(message)" }
                 logger.error("proxy refused config", metadata: ["node": "\(id)", "type": "\(type)", "error": "\(message)"])

@@ -15,6 +15,9 @@ public struct ProxyStatus: Sendable, Codable {
     public var sent: [String: String] = [:]
     /// The newest NACK's text with its type, or nil when the proxy accepted everything since.
     public var nack: String?
+    /// The newest mesh (registry) version whose every response the proxy has answered: the proxy is in sync
+    /// with that version, or a NACK for it is in `nack`.
+    public var syncedVersion: Int?
 }
 
 /// The status of every proxy that has connected, for the status API.

@@ -60,7 +60,26 @@ func request(_ type: String, names: [String] = [], version: String = "", nonce: 
         #expect(e1.first == .connected(NodeDecoder.decode(request(cds).node)))
         let (r2, e2) = s.onRequest(request(cds, version: r1[0].versionInfo, nonce: r1[0].nonce))
         #expect(r2.isEmpty)
-        #expect(e2 == [.acked(type: cds, version: r1[0].versionInfo)])
+        #expect(e2 == [.acked(type: cds, version: r1[0].versionInfo), .synced(meshVersion: 1)])
+    }
+
+    @Test func syncedOncePerMeshVersionWhenEveryResponseIsAnswered() throws {
+        var s = ADSStreamState()
+        _ = s.onMesh(try mesh(version: 1, subset: "v1"))
+        let (c, ec) = s.onRequest(request(cds))
+        #expect(!ec.contains(.synced(meshVersion: 1)), "CDS still waits for its answer")
+        let (l, el) = s.onRequest(request(lds))
+        #expect(!el.contains(.synced(meshVersion: 1)))
+        let (_, a1) = s.onRequest(request(cds, version: c[0].versionInfo, nonce: c[0].nonce))
+        #expect(a1 == [.acked(type: cds, version: c[0].versionInfo)], "LDS still waits")
+        let (_, a2) = s.onRequest(request(lds, version: l[0].versionInfo, nonce: l[0].nonce))
+        #expect(a2 == [.acked(type: lds, version: l[0].versionInfo), .synced(meshVersion: 1)])
+        // A version that changes nothing for this proxy is in sync at once; one that does waits for its ACK.
+        let (none, e3) = s.onMesh(try mesh(version: 3, subset: "v1"))
+        #expect(none.isEmpty && e3 == [.synced(meshVersion: 3)])
+        _ = s.onRequest(request(rds, names: ["outbound_http"]))
+        let (pushed, e4) = s.onMesh(try mesh(version: 4, subset: "v2"))
+        #expect(!pushed.isEmpty && !e4.contains(.synced(meshVersion: 4)))
     }
 
     @Test func namedSubscriptionsGetOnlyWhatTheyAskFor() throws {
@@ -89,7 +108,8 @@ func request(_ type: String, names: [String] = [], version: String = "", nonce: 
         let (r, _) = s.onRequest(request(lds))
         let (after, events) = s.onRequest(request(lds, version: "", nonce: r[0].nonce, error: "bad listener"))
         #expect(after.isEmpty)
-        #expect(events == [.nacked(type: lds, version: r[0].versionInfo, message: "bad listener")])
+        #expect(events == [.nacked(type: lds, version: r[0].versionInfo, message: "bad listener"), .synced(meshVersion: 1)],
+                "a refused version is answered: the proxy keeps its last good config, and the NACK is in the status")
     }
 
     @Test func staleNoncesAreIgnored() throws {

@@ -456,6 +456,19 @@ class Mesh:
         assert r.status_code == 200, f"GET resources: {r.status_code} {r.text}"
         return r.json()["resources"]
 
+    def wait_synced(self, timeout: float = 10.0) -> None:
+        """Wait until every connected proxy has answered all that the control plane computed from its current
+        config version (`syncedVersion` in the status API): the event that a change reached every proxy, or
+        that it changed nothing for them."""
+        version = self.status()["version"]
+
+        def behind() -> list[str]:
+            return [f"{p['id']} at {p.get('syncedVersion')}" for p in self.status().get("proxies", [])
+                    if p.get("connected") and (p.get("syncedVersion") or 0) < version]
+
+        wait_until(lambda: not behind(), timeout, 0.02,
+                   desc=lambda: f"every proxy in sync with config version {version} (behind: {behind()})")
+
     def proxy_status(self, node: str) -> dict | None:
         for p in self.status().get("proxies", []):
             if p.get("id") == node:

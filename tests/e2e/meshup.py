@@ -24,7 +24,7 @@ UPSTREAM = Path(__file__).resolve().parent / "upstream.py"
 
 def mesh_yaml(extra: str = "") -> str:
     """The test mesh: the weft-sample shop's front, details, reviews v1/v2 and ratings, plus `legacy`, a
-    Python HTTP server started by a shell line (no Weft code in it)."""
+    Python HTTP server started by a shell line (no Weft code in it) that its user wrote with `exec` in front."""
     return MESH_YAML.format(extra=extra, python=sys.executable, upstream=UPSTREAM)
 
 MESH_YAML = """\
@@ -37,7 +37,7 @@ services:
 - {{name: reviews, version: v2, command: weft-sample reviews, port: 9080}}
 - {{name: ratings, version: v1, command: weft-sample ratings, port: 9080}}
 - name: legacy
-  command: {python} {upstream} --port $PORT --host $WEFT_HOST --name legacy --version v7
+  command: exec {python} {upstream} --port $PORT --host $WEFT_HOST --name legacy --version v7
   port: 9090
 """
 

@@ -59,24 +59,32 @@ def _fast_reviews(m):
     return m
 
 
-def _burst_outbound(m, path: str, n: int = BURST, took: list | None = None) -> list[tuple[int, str | None]]:
-    """n quick sequential requests over one keep-alive connection: (status, retry-after)."""
-    out = []
+def _timed(send, n: int = BURST) -> tuple[list[tuple[int, str | None]], float]:
+    """n quick sequential sends: their (status, retry-after) and the seconds the burst took."""
+    t0 = time.monotonic()
+    out = [send(i) for i in range(n)]
+    return out, time.monotonic() - t0
+
+
+def _burst_outbound(m, path: str, n: int = BURST) -> tuple[list[tuple[int, str | None]], float]:
+    """n quick sequential requests over one keep-alive connection: (status, retry-after), and seconds taken."""
     with session() as s:
-        t0 = time.monotonic()
-        for i in range(n):
+        def send(i: int) -> tuple[int, str | None]:
             r = m.request("reviews", f"{path}/{i}", sess=s, timeout=3)
-            out.append((r.status_code, r.headers.get("retry-after")))
-        if took is not None:
-            took.append(time.monotonic() - t0)
-    return out
+            return r.status_code, r.headers.get("retry-after")
+        return _timed(send, n)
 
 
-def _check_burst(got: list[tuple[int, str | None]], retry_after: str, what: str) -> int:
+def _check_burst(got: list[tuple[int, str | None]], retry_after: str, what: str, took: float,
+                 per_second: float = 5.0) -> int:
+    """The full bucket's 5 tokens pass, plus what refilled (continuously, as Envoy's bucket does) while the
+    burst ran: a busy machine that makes the burst slower lets proportionally more through, never fewer."""
     ok = [g for g in got if g[0] == 200]
     limited = [g for g in got if g[0] == 429]
+    most = 6 + int(took * per_second)
     assert len(ok) + len(limited) == len(got), f"{what}: only 200 and 429 expected: {got}"
-    assert 5 <= len(ok) <= 6, f"{what}: want 5 (6 if a fill happened) x 200 of {len(got)}, got {len(ok)}: {got}"
+    assert 5 <= len(ok) <= most, (f"{what}: want 5 to {most} x 200 of {len(got)} (the burst took {took:.3f} s), "
+                                  f"got {len(ok)}: {got}")
     assert got[:5] == [(200, None)] * 5, f"{what}: the first 5 must pass (without retry-after): {got}"
     bad_ra = [g for g in limited if g[1] != retry_after]
     assert not bad_ra, f"{what}: every 429 must carry retry-after: {retry_after}: {bad_ra}"
@@ -99,23 +107,31 @@ def test_route_rate_limit_burst_and_refill(mesh, report):
     m.wait_routing("reviews", "v1")
     m.apply(rate_limit("reviews-limit", host="reviews", fill="1s"))
     _wait_limited(lambda: m.request("reviews", "/warm", timeout=3).status_code, "the reviews route")
-    time.sleep(1.3)  # the bucket is full again
+    # Tokens come back with time alone: waiting at least one fillInterval is waiting for the event (a full
+    # bucket cannot overfill, so a longer wait on a busy machine changes nothing).
+    time.sleep(1.3)
 
     up = m.ups["v1"]
     before = len(up.requests)
-    took: list[float] = []
-    got = _burst_outbound(m, "/burst1", took=took)
-    report("first burst of 20: seconds", f"{took[0]:.3f}")
-    n_ok = _check_burst(got, "1", "first burst")
+    got, took = _burst_outbound(m, "/burst1")
+    report("first burst of 20: seconds", f"{took:.3f}")
+    n_ok = _check_burst(got, "1", "first burst", took)
     report("first burst of 20 (200s / 429s)", f"{n_ok} / {BURST - n_ok}")
-    r429 = m.request("reviews", "/one-more", timeout=3)
-    assert r429.status_code == 429, f"still limited right after the burst: {r429.status_code}"
+    # Still limited right after the burst: the bucket holds less than one token when it ends, and refills at
+    # 5 tokens/s, so of 5 more requests at most 1 + 5/s x their time pass (a busy machine lets more through).
+    t_end = time.monotonic()
+    more, _ = _burst_outbound(m, "/one-more", 5)
+    since = time.monotonic() - t_end
+    passed = sum(1 for c, _ in more if c == 200)
+    assert all(c in (200, 429) for c, _ in more), more
+    assert passed <= 1 + int(since * 5), f"{passed} of 5 passed {since:.3f} s after the burst: {more}"
+    n_ok += passed
     assert len(up.requests) - before == n_ok, (
         f"rate-limited requests must not reach the upstream: {len(up.requests) - before} arrived, {n_ok} passed")
 
     time.sleep(1.2)  # one fillInterval (and a margin): 5 tokens again
-    got2 = _burst_outbound(m, "/burst2")
-    n_ok2 = _check_burst(got2, "1", "burst after one fillInterval")
+    got2, took2 = _burst_outbound(m, "/burst2")
+    n_ok2 = _check_burst(got2, "1", "burst after one fillInterval", took2)
     report("burst after waiting the fillInterval (200s / 429s)", f"{n_ok2} / {BURST - n_ok2}")
     assert_no_nack(m)
 
@@ -126,11 +142,11 @@ def test_named_route_limited_other_route_not(mesh, report):
     m.wait_routing("reviews", "v1", path="/free/warm")
     m.apply(rate_limit("reviews-limited-route", host="reviews", routes=["limited"], fill="1500ms"))
     _wait_limited(lambda: m.request("reviews", "/limited/warm", timeout=3).status_code, "route 'limited'")
-    time.sleep(1.7)
+    time.sleep(1.7)  # one fillInterval (1.5 s) and a margin: the bucket is full again
 
-    got = _burst_outbound(m, "/limited/x")
-    n_ok = _check_burst(got, "2", "route 'limited' (fillInterval 1500ms -> retry-after 2)")
-    free = _burst_outbound(m, "/free/x")
+    got, took = _burst_outbound(m, "/limited/x")
+    n_ok = _check_burst(got, "2", "route 'limited' (fillInterval 1500ms -> retry-after 2)", took, 5 / 1.5)
+    free, _ = _burst_outbound(m, "/free/x")
     report("burst of 20 on 'limited' / on 'free' (200s)", f"{n_ok} / {sum(1 for c, _ in free if c == 200)}")
     assert free == [(200, None)] * BURST, f"route 'free' must not be limited: {free}"
     assert_no_nack(m)
@@ -159,12 +175,12 @@ def test_workload_rate_limit_on_inbound_listener(mesh, report):
                desc="both inbound listeners forwarding")
     m.apply(rate_limit("details-limit", labels={"app": "details"}, fill="1s"))
     _wait_limited(lambda: send(listen_d, "/warm")[0], "the details workload's inbound listener")
-    time.sleep(1.3)
+    time.sleep(1.3)  # one fillInterval and a margin: the bucket is full again
 
     before = len(details.requests)
     with session() as s:
-        got = [send(listen_d, f"/in/{i}", s) for i in range(BURST)]
-    n_ok = _check_burst(got, "1", "details inbound")
+        got, took = _timed(lambda i: send(listen_d, f"/in/{i}", s))
+    n_ok = _check_burst(got, "1", "details inbound", took)
     assert len(details.requests) - before == n_ok, "limited requests must not reach the app"
     with session() as s:
         free = [send(listen_o, f"/in/{i}", s) for i in range(BURST)]
