@@ -64,7 +64,7 @@ let package = Package(
         // L2
         .target(
             name: "XDSTranslation",
-            dependencies: ["WeftCore", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["WeftCore", "WeftConfig", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
         .target(
@@ -118,6 +118,7 @@ let package = Package(
             dependencies: [
                 "ProxyHTTP", "ProxyRouting", "WeftHTTPServer", "WeftCore", "XDSClient",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,12 +160,12 @@ let package = Package(
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(
             name: "XDSTranslationTests",
-            dependencies: ["XDSTranslation", "WeftModel", "WeftConfig", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["XDSTranslation", "WeftModel", "WeftConfig", "WeftCore", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "XDSServerTests",
-            dependencies: ["XDSServer", "WeftModel", "WeftConfig", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["XDSServer", "XDSTranslation", "WeftModel", "WeftConfig", "WeftCore", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -69,6 +69,9 @@ if [[ $MODE == setup ]]; then
   exit 0
 fi
 
+section "layering"
+bash scripts/check-layering.sh
+
 section "swift build"
 swift build
 BIN_DIR=$(swift build --show-bin-path)

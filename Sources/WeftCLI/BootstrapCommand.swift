@@ -1,7 +1,6 @@
 import ArgumentParser
 import NIOCore
 import WeftCore
-import XDSServer
 
 struct BootstrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bootstrap", abstract: "Print proxy bootstrap config.",

@@ -1,6 +1,4 @@
-import WeftConfig
 import WeftCore
-import WeftModel
 
 /// Builds the Envoy bootstrap that points a stock Envoy at `weft control` over ADS.
 struct EnvoyBootstrap {

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import WeftCore
 import WeftProxy
-import XDSServer
 
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,5 @@
 import ArgumentParser
-import WeftConfig
-import XDSServer
+import WeftCore
 
 /// The identity and listener flags shared by `weft bootstrap envoy` and `weft proxy`, so either data plane is
 /// started the same way.
@@ -16,11 +15,11 @@ struct ProxyIdentityOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parseLabels(labels)
-        if let l = locality, !LocalityLbSetting.isLocality(l, wildcards: false) {
+        if let l = locality, !LocalityText.isValid(l, wildcards: false) {
             throw ValidationError("--locality: '\(l)' must be region, region/zone or region/zone/subzone")
         }
         for ib in inbound {
-            do { _ = try NodeDecoder.parseInbound(ib) } catch { throw ValidationError("--inbound: \(error.message)") }
+            do { _ = try InboundSpec(parsing: ib) } catch { throw ValidationError("--inbound: \(error.message)") }
         }
     }
 }

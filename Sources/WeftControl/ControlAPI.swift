@@ -14,10 +14,12 @@ import XDSServer
 public struct ControlAPI: Sendable {
     let registry: MeshRegistry
     let book: ProxyStatusBook
+    let cache: XDSCache?
 
-    public init(registry: MeshRegistry, book: ProxyStatusBook) {
+    public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil) {
         self.registry = registry
         self.book = book
+        self.cache = cache
     }
 
     public func handle(_ req: APIRequest) async -> APIResponse {
@@ -124,6 +126,8 @@ public struct ControlAPI: Sendable {
         return .json(.object([
             ("version", .number(Double(registry.version))),
             ("proxies", .array(proxies)),
+            ("xds", .object([("translations", .number(Double(cache?.translations ?? 0))),
+                             ("scopes", .number(Double(cache?.scopes ?? 0)))])),
             ("errors", .array(registry.errors().map { .string($0.description) })),
             ("resources", .array(registry.resources().map { r in
                 .object([("kind", .string(r.key.kind.rawValue)), ("namespace", .string(r.key.namespace)),

@@ -49,19 +49,20 @@ public struct ControlPlane: Sendable {
     }
 
     public func run() async throws {
-        let registry = try MeshRegistry(store: config.dataDirectory.map { DurableStore(directory: $0) }, clock: clock)
+        let registry = try MeshRegistry(store: config.dataDirectory.map { FileStore(directory: $0) }, clock: clock)
         for d in config.declared { registry.declare(namespace: d.namespace, services: d.services) }
         let folder = config.configDirectory.map { ConfigFolder(directory: $0) }
         if let folder { reload(folder, registry) }
         let hub = SnapshotHub()
         let book = ProxyStatusBook()
         hub.publish(registry.meshState())
-        let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger)
+        let cache = XDSCache(generator: TranslatorGenerator())
+        let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger, cache: cache)
         let address: GRPCNIOTransportCore.SocketAddress = config.xds.isIPv6
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
                                 services: [ads])
-        let api = ControlAPI(registry: registry, book: book)
+        let api = ControlAPI(registry: registry, book: book, cache: cache)
         let channel = try await HTTPAPIServer(group: group) { await api.handle($0) }.bind(config.api)
         logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
                                                        "resources": "\(registry.resources().count)"])

@@ -3,20 +3,7 @@ import WeftCore
 /// Who is asking for config: a proxy's identity and the listeners it wants, decoded from the node metadata
 /// that `weft bootstrap envoy` (or `weft proxy`) writes.
 public struct ProxyNode: Hashable, Sendable {
-    public struct Inbound: Hashable, Sendable {
-        public var listen: HostPort
-        public var app: HostPort
-        public var tcp: Bool
-        /// The app speaks HTTP/2 (gRPC): the inbound cluster uses HTTP/2 upstream.
-        public var http2: Bool
-
-        public init(listen: HostPort, app: HostPort, tcp: Bool = false, http2: Bool = false) {
-            self.listen = listen
-            self.app = app
-            self.tcp = tcp
-            self.http2 = http2
-        }
-    }
+    public typealias Inbound = InboundSpec
 
     public var id: String
     public var namespace: String

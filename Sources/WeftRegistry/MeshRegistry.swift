@@ -36,6 +36,12 @@ public final class MeshRegistry: Sendable {
                 + apiResources.keys.sorted().map { apiResources[$0]! }
         }
 
+        /// The part a RegistryStore keeps.
+        var stored: StoredState {
+            StoredState(resources: apiResources.keys.sorted().map { apiResources[$0]! },
+                        workloads: workloads.keys.sorted().map { workloads[$0]! })
+        }
+
         var extraHosts: Set<String> { meshWorkloads.reduce(into: []) { $0.formUnion($1.declaredHosts) } }
 
         func problems(_ resources: [Resource]) -> Set<Diagnostic> {
@@ -43,41 +49,79 @@ public final class MeshRegistry: Sendable {
         }
     }
 
+    /// Read by every reader (xDS, API) and held only for in-memory work, never for I/O.
     let state = Mutex(State())
-    let store: DurableStore?
+    /// Serialises changes: each is computed, saved to the store, then taken, one at a time.
+    let writer = Mutex(())
+    let store: any RegistryStore
     let clock: any WallClock
     /// Yields once per accepted change; the control plane debounces and publishes a new MeshState.
     public let changes: AsyncStream<Void>
     let changed: AsyncStream<Void>.Continuation
 
-    public init(store: DurableStore?, clock: any WallClock) throws {
-        self.store = store
+    /// `store` nil keeps nothing across restarts (a MemoryStore of this registry's own).
+    public init(store: (any RegistryStore)?, clock: any WallClock) throws {
+        self.store = store ?? MemoryStore()
         self.clock = clock
         (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        if let store {
-            let (resources, workloads) = try store.load()
-            let now = clock.now()
-            state.withLock { s in
-                for r in resources { s.apiResources[r.key] = r }
-                for var w in workloads {
-                    // A restart is not the workload's fault: give each one a fresh TTL to heartbeat again.
-                    if let ttl = w.ttlSeconds { w.expiresAt = now + ttl }
-                    s.workloads["\(w.namespace)/\(w.name)"] = w
-                    s.remember(w)
-                }
+        let saved = try self.store.load()
+        let now = clock.now()
+        state.withLock { s in
+            for r in saved.resources { s.apiResources[r.key] = r }
+            for var w in saved.workloads {
+                // A restart is not the workload's fault: give each one a fresh TTL to heartbeat again.
+                if let ttl = w.ttlSeconds { w.expiresAt = now + ttl }
+                s.workloads["\(w.namespace)/\(w.name)"] = w
+                s.remember(w)
             }
         }
     }
 
-    func commit(_ s: inout State) {
-        s.version += 1
-        if let store {
-            let resources = s.apiResources.keys.sorted().map { s.apiResources[$0]! }
-            do { try store.save(resources: resources, workloads: s.workloads.keys.sorted().map { s.workloads[$0]! }) } catch {
-                FileHandle.standardError.write(Data("weft: cannot save the store: \(error)\n".utf8))
+    /// What a change computed from the current state: refused, nothing to do, a new state to save and publish,
+    /// or a new state that is neither stored nor published (a heartbeat's new deadline).
+    enum Outcome<T> {
+        case refused(DiagnosticError)
+        case unchanged(T)
+        case changed(State, T)
+        case quiet(State, T)
+    }
+
+    /// Runs one change: `compute` sees a copy of the current state (no lock held while it validates), the new
+    /// state is saved to the store outside the readers' lock, then taken and published. Changes run one at a time.
+    /// When the store fails, a change that a user asked for is refused (nothing changes); a change that records
+    /// what already happened (`mustSave` false: a workload left or expired, the folder changed) is taken anyway
+    /// and the failure is logged.
+    func change<T: Sendable>(mustSave: Bool = true, _ compute: (State) -> Outcome<T>) throws(DiagnosticError) -> T {
+        try writer.withLock { _ throws(DiagnosticError) -> T in
+            let current = state.withLock { $0 }
+            switch compute(current) {
+            case let .refused(e): throw e
+            case let .unchanged(v): return v
+            case let .quiet(next, v):
+                state.withLock { $0 = next }
+                return v
+            case .changed(var next, let v):
+                next.version = current.version + 1
+                let stored = next.stored
+                if stored != current.stored {
+                    do { try store.save(stored) } catch {
+                        let d = Diagnostic(path: "store", message: "the change could not be saved: \(error)")
+                        if mustSave { throw DiagnosticError([d]) }
+                        FileHandle.standardError.write(Data("weft: \(d)\n".utf8))
+                    }
+                }
+                state.withLock { $0 = next }
+                changed.yield()
+                return v
             }
         }
-        changed.yield()
+    }
+
+    /// A change that cannot be refused: `change(mustSave: false)`.
+    func record<T: Sendable>(_ compute: (State) -> Outcome<T>) -> T {
+        do { return try change(mustSave: false, compute) } catch {
+            preconditionFailure("a change with mustSave false is never refused: \(error)")
+        }
     }
 
     // MARK: API resources
@@ -93,31 +137,25 @@ public final class MeshRegistry: Sendable {
             seen[r.key] = r
         }
         if !problems.isEmpty { throw DiagnosticError(problems) }
-        let result: Result<[ResourceKey], DiagnosticError> = state.withLock { s in
+        return try change { s in
             var next = s
             for r in decoded { next.apiResources[r.key] = r }
             let introduced = next.problems(next.allResources).subtracting(s.problems(s.allResources))
-            if !introduced.isEmpty { return .failure(DiagnosticError(introduced.sorted { $0.description < $1.description })) }
-            s = next
-            commit(&s)
-            return .success(decoded.map(\.key))
+            if !introduced.isEmpty { return .refused(DiagnosticError(introduced.sorted { $0.description < $1.description })) }
+            return .changed(next, decoded.map(\.key))
         }
-        return try result.get()
     }
 
     /// Deletes an API-applied resource. Refused when others still refer to it.
     public func delete(_ key: ResourceKey) throws(DiagnosticError) -> Bool {
-        let result: Result<Bool, DiagnosticError> = state.withLock { s in
-            guard s.apiResources[key] != nil else { return .success(false) }
+        try change { s in
+            guard s.apiResources[key] != nil else { return .unchanged(false) }
             var next = s
             next.apiResources[key] = nil
             let introduced = next.problems(next.allResources).subtracting(s.problems(s.allResources))
-            if !introduced.isEmpty { return .failure(DiagnosticError(introduced.sorted { $0.description < $1.description })) }
-            s = next
-            commit(&s)
-            return .success(true)
+            if !introduced.isEmpty { return .refused(DiagnosticError(introduced.sorted { $0.description < $1.description })) }
+            return .changed(next, true)
         }
-        return try result.get()
     }
 
     public func resources() -> [Resource] { state.withLock { $0.allResources } }
@@ -140,7 +178,7 @@ public final class MeshRegistry: Sendable {
 
     /// Takes the folder's current content: good files replace their previous content, refused files keep it.
     public func reload(folder: [String: Result<[Resource], DiagnosticError>]) {
-        state.withLock { s in
+        record { s in
             var next = s
             next.fileErrors = [:]
             for name in next.fileResources.keys where folder[name] == nil { next.fileResources[name] = nil }
@@ -156,9 +194,8 @@ public final class MeshRegistry: Sendable {
                 next.fileResources[name] = s.fileResources[name]
                 next.fileErrors[name, default: []].append(d)
             }
-            let changedContent = next.allResources != s.allResources
-            s = next
-            if changedContent { commit(&s) }
+            // Errors are shown whether or not the content changed; only content changes are published.
+            return next.allResources != s.allResources ? .changed(next, ()) : .quiet(next, ())
         }
     }
 }

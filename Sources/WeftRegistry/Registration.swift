@@ -11,38 +11,42 @@ extension MeshRegistry {
         if !problems.isEmpty { throw DiagnosticError(problems) }
         if let ttl = w.ttlSeconds { w.expiresAt = clock.now() + ttl } else { w.expiresAt = nil }
         let registered = w
-        state.withLock { s in
-            s.workloads["\(registered.namespace)/\(registered.name)"] = registered
-            s.remember(registered)
-            commit(&s)
+        try change { s in
+            var next = s
+            next.workloads["\(registered.namespace)/\(registered.name)"] = registered
+            next.remember(registered)
+            return .changed(next, ())
         }
     }
 
     /// Declares services before any workload of theirs registers (as `weft up` does for its mesh file), so config
     /// that routes to them is accepted from the start; they stay declared like services of registrations.
     public func declare(namespace: String, services: [RegisteredService]) {
-        state.withLock { s in
-            s.remember(RegisteredWorkload(name: "", namespace: namespace, addresses: [], services: services))
-            commit(&s)
+        record { s in
+            var next = s
+            next.remember(RegisteredWorkload(name: "", namespace: namespace, addresses: [], services: services))
+            return .changed(next, ())
         }
     }
 
     /// Renews a workload's TTL. False when no such workload is registered.
     public func heartbeat(namespace: String, name: String) -> Bool {
         let now = clock.now()
-        return state.withLock { s in
-            guard var w = s.workloads["\(namespace)/\(name)"] else { return false }
+        // A new deadline is neither stored nor published: a restart gives every workload a fresh TTL anyway.
+        return record { s in
+            guard var w = s.workloads["\(namespace)/\(name)"] else { return .unchanged(false) }
             if let ttl = w.ttlSeconds { w.expiresAt = now + ttl }
-            s.workloads["\(namespace)/\(name)"] = w
-            return true
+            var next = s
+            next.workloads["\(namespace)/\(name)"] = w
+            return .quiet(next, true)
         }
     }
 
     public func deregister(namespace: String, name: String) -> Bool {
-        state.withLock { s in
-            guard s.workloads.removeValue(forKey: "\(namespace)/\(name)") != nil else { return false }
-            commit(&s)
-            return true
+        record { s in
+            var next = s
+            guard next.workloads.removeValue(forKey: "\(namespace)/\(name)") != nil else { return .unchanged(false) }
+            return .changed(next, true)
         }
     }
 
@@ -54,12 +58,12 @@ extension MeshRegistry {
     @discardableResult
     public func expire() -> [String] {
         let now = clock.now()
-        return state.withLock { s in
+        return record { s in
             let gone = s.workloads.filter { ($0.value.expiresAt ?? .infinity) <= now }.keys.sorted()
-            guard !gone.isEmpty else { return [] }
-            for k in gone { s.workloads[k] = nil }
-            commit(&s)
-            return gone
+            guard !gone.isEmpty else { return .unchanged([]) }
+            var next = s
+            for k in gone { next.workloads[k] = nil }
+            return .changed(next, gone)
         }
     }
 
@@ -81,7 +85,7 @@ extension MeshRegistry {
             if let p = s.protocol, PortProtocol(rawValue: p.uppercased()) == nil { error("services[\(i)].protocol", "'\(p)' is not a protocol") }
         }
         if let ttl = w.ttlSeconds, ttl <= 0 { error("ttlSeconds", "must be greater than 0") }
-        if let l = w.locality, !LocalityLbSetting.isLocality(l, wildcards: false) {
+        if let l = w.locality, !LocalityText.isValid(l, wildcards: false) {
             error("locality", "'\(l)' must be region, region/zone or region/zone/subzone")
         }
         if let wt = w.weight, wt < 0 { error("weight", "must not be negative, got \(wt)") }

@@ -27,6 +27,8 @@ struct ADSStreamState {
         case synced(meshVersion: Int)
     }
 
+    /// Where this stream's resources come from: the server's shared cache, or a plain translation in tests.
+    let source: @Sendable (MeshState, ProxyNode) -> ResourceSet
     var node: ProxyNode?
     var mesh: MeshState?
     var resources = ResourceSet()
@@ -34,10 +36,18 @@ struct ADSStreamState {
     var nonceCounter = 0
     var syncedVersion: Int?
 
+    init(source: @escaping @Sendable (MeshState, ProxyNode) -> ResourceSet = { ResourceSet(Translator.translate(mesh: $0, proxy: $1)) }) {
+        self.source = source
+    }
+
+    init(cache: XDSCache) {
+        self.init(source: { cache.resources(mesh: $0, node: $1) })
+    }
+
     mutating func onMesh(_ mesh: MeshState) -> ([Response], [Event]) {
         self.mesh = mesh
         guard let node else { return ([], []) }
-        resources = ResourceSet(Translator.translate(mesh: mesh, proxy: node))
+        resources = source(mesh, node)
         var out: ([Response], [Event]) = ([], [])
         var clustersPushed = false
         for type in ResourceSet.pushOrder where subscriptions[type] != nil {
@@ -68,7 +78,7 @@ struct ADSStreamState {
             let n = NodeDecoder.decode(req.node)
             node = n
             events.append(.connected(n))
-            if let mesh { resources = ResourceSet(Translator.translate(mesh: mesh, proxy: n)) }
+            if let mesh { resources = source(mesh, n) }
         }
         let type = req.typeURL
         var sub = subscriptions[type] ?? Subscription()

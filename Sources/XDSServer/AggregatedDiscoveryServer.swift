@@ -8,11 +8,14 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
     let hub: SnapshotHub
     let book: ProxyStatusBook
     let logger: Logger
+    let cache: XDSCache
 
-    public init(hub: SnapshotHub, book: ProxyStatusBook, logger: Logger) {
+    /// `cache` holds the translations every stream reads; its generator is what turns a MeshState into xDS.
+    public init(hub: SnapshotHub, book: ProxyStatusBook, logger: Logger, cache: XDSCache = XDSCache()) {
         self.hub = hub
         self.book = book
         self.logger = logger
+        self.cache = cache
     }
 
     enum Input: Sendable {
@@ -27,7 +30,7 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
         context: ServerContext
     ) async throws {
         let (inputs, feed) = AsyncStream.makeStream(of: Input.self)
-        var state = ADSStreamState()
+        var state = ADSStreamState(cache: cache)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do { for try await r in request { feed.yield(.request(r)) } } catch {}

@@ -18,25 +18,12 @@ public enum NodeDecoder {
         let outbound = string(NodeMetadataKey.outbound).flatMap { try? HostPort(parsing: $0) }
         var inbound: [ProxyNode.Inbound] = []
         for spec in (string(NodeMetadataKey.inbound) ?? "").split(separator: ",") {
-            if let ib = try? parseInbound(String(spec)) { inbound.append(ib) }
+            if let ib = try? InboundSpec(parsing: String(spec)) { inbound.append(ib) }
         }
         let ips = (string(NodeMetadataKey.instanceIPs) ?? "").split(separator: ",").map(String.init)
         var p = ProxyNode(id: node.id, namespace: string(NodeMetadataKey.namespace) ?? "default", labels: labels,
                           outbound: outbound, inbound: inbound, addresses: ips)
         if !node.locality.region.isEmpty { p.locality = node.locality.path }
         return p
-    }
-
-    /// `LISTEN=APP[=PROTOCOL]`, for example `127.0.0.1:15006=127.0.0.1:8080` or `...=grpc`; the protocol is
-    /// http (default), http2, grpc or tcp.
-    public static func parseInbound(_ text: String) throws(Diagnostic) -> ProxyNode.Inbound {
-        let parts = text.split(separator: "=").map(String.init)
-        let proto = parts.count == 3 ? parts[2].lowercased() : "http"
-        guard parts.count == 2 || (parts.count == 3 && ["tcp", "http", "http2", "grpc"].contains(proto)) else {
-            throw Diagnostic(path: "inbound", message: "'\(text)' must be LISTEN_HOST:PORT=APP_HOST:PORT[=http|http2|grpc|tcp]")
-        }
-        return ProxyNode.Inbound(listen: try HostPort(parsing: parts[0], field: "inbound"),
-                                 app: try HostPort(parsing: parts[1], field: "inbound"), tcp: proto == "tcp",
-                                 http2: proto == "http2" || proto == "grpc")
     }
 }

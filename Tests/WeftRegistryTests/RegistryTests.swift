@@ -98,11 +98,11 @@ func tempDir() -> URL {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         do {
-            let registry = try MeshRegistry(store: DurableStore(directory: dir), clock: ManualClock())
+            let registry = try MeshRegistry(store: FileStore(directory: dir), clock: ManualClock())
             try registry.apply(text: service + "\n---\n" + route("v1"), source: "a.yaml")
             try registry.register(RegisteredWorkload(name: "vm", namespace: "default", addresses: ["10.1.1.1"], labels: ["app": "reviews"], ttlSeconds: 30))
         }
-        let again = try MeshRegistry(store: DurableStore(directory: dir), clock: ManualClock())
+        let again = try MeshRegistry(store: FileStore(directory: dir), clock: ManualClock())
         #expect(Set(again.resources().map(\.key.name)) == ["reviews"])
         #expect(again.resources().count == 2)
         #expect(again.workloads().map(\.name) == ["vm"])

@@ -41,11 +41,14 @@ _node_ids = itertools.count(1)
 def pytest_generate_tests(metafunc):
     """Every test that runs a mesh runs once per data plane: Envoy and weft proxy (both fed by weft control).
     Tests marked envoy_only check Envoy's own behaviour (its config_dump, its NACKs);
-    tests marked weft_only check behaviour only weft proxy has (e.g. its graceful drain)."""
+    tests marked weft_only check behaviour only weft proxy has (e.g. its graceful drain);
+    tests marked control_plane_only start no proxy (simulated xDS clients) and run once."""
     if "dataplane" in metafunc.fixturenames:
         only_envoy = metafunc.definition.get_closest_marker("envoy_only") is not None
         only_weft = metafunc.definition.get_closest_marker("weft_only") is not None
-        planes = ["envoy"] if only_envoy else ["weft"] if only_weft else ["envoy", "weft"]
+        only_cp = metafunc.definition.get_closest_marker("control_plane_only") is not None
+        planes = (["envoy"] if only_envoy else ["weft"] if only_weft else ["none"] if only_cp
+                  else ["envoy", "weft"])
         metafunc.parametrize("dataplane", planes)
 
 

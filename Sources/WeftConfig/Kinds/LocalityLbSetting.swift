@@ -36,16 +36,6 @@ public struct LocalityLbSetting: Hashable, Sendable {
         return s
     }
 
-    /// `region`, `region/zone` or `region/zone/subzone`; with `wildcards`, any part may be `*`.
-    public static func isLocality(_ text: String, wildcards: Bool) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard (1...3).contains(parts.count), !parts.contains(where: \.isEmpty) else { return false }
-        return parts.allSatisfy { p in
-            if p == "*" { return wildcards }
-            return p.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
-        }
-    }
-
     /// Whether `locality` (region/zone/subzone, parts may be missing) matches `pattern` (parts may be `*`,
     /// missing trailing parts match anything).
     public static func matches(_ pattern: String, _ locality: String) -> Bool {

@@ -1,3 +1,5 @@
+import WeftCore
+
 extension ResourceValidator {
     static func validateDestinationRule(_ dr: DestinationRule, _ c: inout Checker) {
         c.host(dr.host, "spec.host")
@@ -74,12 +76,12 @@ extension ResourceValidator {
         if !l.distribute.isEmpty && !l.failover.isEmpty { c.error(p, "set only one of distribute and failover") }
         for (i, d) in l.distribute.enumerated() {
             let dp = "\(p).distribute[\(i)]"
-            if !d.from.isEmpty && !LocalityLbSetting.isLocality(d.from, wildcards: true) {
+            if !d.from.isEmpty && !LocalityText.isValid(d.from, wildcards: true) {
                 c.error("\(dp).from", "'\(d.from)' must be region, region/zone or region/zone/subzone (parts may be *)")
             }
             if d.to.isEmpty { c.error("\(dp).to", "must name at least one locality") }
             for (loc, w) in d.to.sorted(by: { $0.key < $1.key }) {
-                if !LocalityLbSetting.isLocality(loc, wildcards: true) {
+                if !LocalityText.isValid(loc, wildcards: true) {
                     c.error("\(dp).to[\"\(loc)\"]", "'\(loc)' must be region, region/zone or region/zone/subzone (parts may be *)")
                 }
                 if !(0...100).contains(w) { c.error("\(dp).to[\"\(loc)\"]", "weight must be between 0 and 100, got \(w)") }
@@ -89,7 +91,7 @@ extension ResourceValidator {
         }
         for (i, f) in l.failover.enumerated() {
             let fp = "\(p).failover[\(i)]"
-            for (field, v) in [("from", f.from), ("to", f.to)] where !v.isEmpty && (v.contains("/") || !LocalityLbSetting.isLocality(v, wildcards: false)) {
+            for (field, v) in [("from", f.from), ("to", f.to)] where !v.isEmpty && (v.contains("/") || !LocalityText.isValid(v, wildcards: false)) {
                 c.error("\(fp).\(field)", "'\(v)' must be a region name")
             }
             if !f.from.isEmpty && f.from == f.to { c.error("\(fp).to", "must differ from from") }

@@ -1,14 +1,10 @@
-// WeftRegistry: where config and workloads come from and where they are kept: the watched config folder,
-// resources applied through the API (stored durably under --data), and workloads registered with a TTL.
-// It validates every change as a whole before taking it and hands out immutable MeshState snapshots.
-// It knows nothing of xDS or Envoy.
 import Foundation
 import WeftConfig
 import WeftCore
 import WeftModel
 
-/// What survives a restart: API-applied resources and registered workloads, as one JSON file written atomically.
-public struct DurableStore: Sendable {
+/// A RegistryStore in one JSON file, `store.json` under `directory`, replaced atomically on every save.
+public struct FileStore: RegistryStore {
     public let directory: URL
     var file: URL { directory.appendingPathComponent("store.json") }
 
@@ -25,9 +21,10 @@ public struct DurableStore: Sendable {
         var workloads: [RegisteredWorkload]
     }
 
-    public func save(resources: [Resource], workloads: [RegisteredWorkload]) throws {
+    public func save(_ state: StoredState) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let saved = Saved(resources: resources.map { .init(source: $0.source, document: $0.document.serialized()) }, workloads: workloads)
+        let saved = Saved(resources: state.resources.map { .init(source: $0.source, document: $0.document.serialized()) },
+                          workloads: state.workloads)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(saved)
@@ -39,14 +36,13 @@ public struct DurableStore: Sendable {
         }
     }
 
-    /// Loads what was saved; a store that cannot be read is an error, never silently empty.
-    public func load() throws -> (resources: [Resource], workloads: [RegisteredWorkload]) {
-        guard FileManager.default.fileExists(atPath: file.path) else { return ([], []) }
+    public func load() throws -> StoredState {
+        guard FileManager.default.fileExists(atPath: file.path) else { return StoredState() }
         let saved = try JSONDecoder().decode(Saved.self, from: Data(contentsOf: file))
         var resources: [Resource] = []
         for doc in saved.resources {
             resources += try ResourceDecoder.decode(text: doc.document, file: doc.source)
         }
-        return (resources, saved.workloads)
+        return StoredState(resources: resources, workloads: saved.workloads)
     }
 }
