@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "ProxyHTTPTests",
             dependencies: ["ProxyHTTP", "ProxyRouting", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio")],
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", .product(name: "NIOHTTP1", package: "swift-nio")], swiftSettings: strict),

@@ -78,9 +78,10 @@ def main() -> int:
     lines = [
         f"services {a.services}, clients {a.clients}, distinct views {a.scopes}",
         f"first sync of every client: {r['first_sync_s']:.2f} s, {r['translations_first']} translations, "
-        f"{r['bytes_first'] / 1e6:.1f} MB sent",
+        f"{r['bytes_first'] / 1e6:.1f} MB sent, control plane CPU {r['cpu_first_s']:.1f} s",
         f"one change (a new service) in sync everywhere: {r['change_sync_s']:.2f} s, "
-        f"{r['translations_change']} translations, {r['bytes_change'] / 1e6:.1f} MB sent",
+        f"{r['translations_change']} translations, {r['bytes_change'] / 1e6:.1f} MB sent, "
+        f"control plane CPU {r['cpu_change_s']:.1f} s",
         f"control plane RSS: {rss_idle / 1024:.1f} MiB with the config loaded, "
         f"{r['rss_connected_kib'] / 1024:.1f} MiB with every client connected, {r['rss_after_kib'] / 1024:.1f} MiB after the change",
         f"client errors: {len(r['errors'])}",

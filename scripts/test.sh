@@ -83,8 +83,10 @@ UNIT_SUMMARY="not run (--e2e-only)"
 if [[ $MODE == all ]]; then
   section "swift test"
   # A failing unit test does not stop the run: the end-to-end suite still runs, and both are summed up below.
-  swift test 2>&1 | tee "$LOGS/swift-test.log" || true
+  set +e
+  swift test 2>&1 | tee "$LOGS/swift-test.log"
   UNIT_RC=${PIPESTATUS[0]}
+  set -e
   UNIT_SUMMARY=$(python3 scripts/summarize-tests.py swift "$LOGS/swift-test.log" "$UNIT_RC")
 fi
 
@@ -98,9 +100,10 @@ echo "ENVOY_BIN=$ENVOY_BIN"
 # Given a file or test id under tests/, run only that; otherwise the whole folder.
 TARGET=(tests/e2e)
 for a in "$@"; do [[ $a == tests/* ]] && TARGET=(); done
-E2E_RC=0
-.venv/bin/python -m pytest -q -rfE -p no:cacheprovider "${TARGET[@]}" "$@" 2>&1 | tee "$LOGS/e2e.log" || true
+set +e
+.venv/bin/python -m pytest -q -rfE -p no:cacheprovider "${TARGET[@]}" "$@" 2>&1 | tee "$LOGS/e2e.log"
 E2E_RC=${PIPESTATUS[0]}
+set -e
 E2E_SUMMARY=$(python3 scripts/summarize-tests.py pytest "$LOGS/e2e.log" "$E2E_RC")
 
 section "summary"

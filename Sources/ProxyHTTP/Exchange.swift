@@ -142,7 +142,7 @@ final class Exchange: UpstreamDelegate {
             downstream.writeInformational(HTTPResponseHead(version: head.version, status: .continue))
         }
         rt.counters.value.requests += 1
-        rt.activeRequests += 1
+        rt.shared.requests.wrappingAdd(1, ordering: .relaxed)
         worker.activeRequests += 1
         if requestComplete { mirrorIfConfigured() }
         if let t = f.timeout, t > 0 {
@@ -232,14 +232,16 @@ final class Exchange: UpstreamDelegate {
 
     func retryOr(_ status: HTTPResponseStatus, _ flag: ResponseFlag, allowed: Bool) {
         if let r = forward?.retry, let rt = runtime, allowed, attempts <= r.attempts, retained != nil, !responseStarted {
-            guard rt.activeRetries < rt.config.limits.retriesAllowed(active: rt.activeRequests) else {
+            // Retries in flight against the cluster's budget, counted across workers as Envoy does.
+            let active = rt.shared.requests.load(ordering: .relaxed)
+            guard rt.shared.retries.load(ordering: .relaxed) < rt.config.limits.retriesAllowed(active: active) else {
                 // Over the retry budget (or max_retries): answer now rather than add load.
                 rt.counters.value.retryOverflows += 1
                 return fail(status, flag)
             }
             if !retrying {
                 retrying = true
-                rt.activeRetries += 1
+                rt.shared.retries.wrappingAdd(1, ordering: .relaxed)
             }
             rt.counters.value.retries += 1
             let backoff = min(r.maxInterval, r.baseInterval << Int64(min(attempts - 1, 10)))

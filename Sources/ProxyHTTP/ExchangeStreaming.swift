@@ -105,7 +105,7 @@ extension Exchange {
         guard !finished, connection != nil else { return }
         let reused = connection?.reused ?? false
         connection = nil
-        pool?.activeRequests -= 1
+        pool?.requestEnded()
         if responseStarted {
             finished = true
             timeoutTask?.cancel()
@@ -150,8 +150,8 @@ extension Exchange {
     func done(status: Int) {
         guard let rt = runtime else { return }
         worker.activeRequests -= 1
-        rt.activeRequests -= 1
-        if retrying { rt.activeRetries -= 1 }
+        rt.shared.requests.wrappingSubtract(1, ordering: .relaxed)
+        if retrying { rt.shared.retries.wrappingSubtract(1, ordering: .relaxed) }
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)
         WorkerStats.record(rt.counters, micros: micros, status: status)
         runtime = nil

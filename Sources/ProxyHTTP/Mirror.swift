@@ -54,7 +54,7 @@ final class MirrorExchange: UpstreamDelegate {
     func upstreamClosed(_ error: (any Error)?) {
         if connection != nil {
             connection = nil
-            pool.activeRequests -= 1
+            pool.requestEnded()
         }
     }
 }

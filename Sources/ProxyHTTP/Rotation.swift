@@ -29,12 +29,18 @@ extension ClusterRuntime {
     }
 
     /// Rebuilds the rotation from `all` less ejected and health-check-failed endpoints.
-    func recompute() {
+    /// `now` decides which ejections are over (the callers' clock, so tests can pass their own times).
+    func recompute(now: NIODeadline = .now()) {
         var next: NIODeadline?
+        var ejectedCount = 0
         var byPriority: [Int: [(EndpointConfig, UpstreamPool, Bool)]] = [:]
         for (e, pool) in zip(all, allPools) {
-            if let until = pool.ejectedUntil { next = min(next ?? until, until) }
-            let available = pool.ejectedUntil == nil && !pool.failedHealthCheck
+            let ejected = pool.endpoint.isEjected(at: now)
+            if ejected, let until = pool.endpoint.ejectedUntil {
+                next = min(next ?? until, until)
+                ejectedCount += 1
+            }
+            let available = !ejected && !pool.failedHealthCheck
             byPriority[e.priority, default: []].append((e, pool, available))
         }
         let priorities = byPriority.keys.sorted()
@@ -65,7 +71,7 @@ extension ClusterRuntime {
         pools = only?.pools ?? []
         totalWeight = only?.totalWeight ?? 0
         nextUnejection = next
-        counters.value.ejectionsActive = allPools.filter { $0.ejectedUntil != nil }.count
+        counters.value.ejectionsActive = ejectedCount
     }
 
     /// One group per locality when the cluster is locality-weighted, else one group.

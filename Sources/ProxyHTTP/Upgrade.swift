@@ -10,7 +10,7 @@ extension Exchange {
         timeoutTask?.cancel()
         perTryTask?.cancel()
         connection = nil
-        pool?.activeRequests -= 1
+        pool?.requestEnded()
         var out = HTTPResponseHead(version: head.version, status: response.status, headers: response.headers)
         HeaderRules.stripHopByHop(&out.headers, keepUpgrade: true)
         downstream.writeHead(out)

@@ -78,35 +78,55 @@ enum UpstreamError: Error {
     case connectFailed(any Error)
 }
 
-/// Connections of one worker to one endpoint: reuses idle ones, opens new ones up to the cluster's limit,
-/// queues up to the pending limit, and refuses beyond it (Envoy's circuit breaker, per worker).
+/// Connections of one worker to one endpoint: reuses idle ones, opens new ones while the cluster (across all
+/// workers) is under its connection limit, queues while it is under its pending limit, and refuses beyond it
+/// (Envoy's circuit breakers). As in Envoy, a pool with no connection at all opens one even at the limit, so
+/// its queued requests always have a connection to wait for.
 final class UpstreamPool {
     let key: EndpointKey
     var cluster: ClusterConfig
     let loop: any EventLoop
     let stats: WorkerStats
+    /// The cluster's counts across workers, and this endpoint's outlier state (shared by every worker's pool).
+    let shared: SharedCluster
+    let endpoint: SharedEndpoint
     var idle: [UpstreamConnection] = []
     var open = 0
+    /// Requests using a connection of this pool (least-request balancing reads it).
     var activeRequests = 0
     var waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
     var retired = false
-    /// Outlier detection state of this endpoint on this worker.
-    var consecutive5xx = 0
-    var consecutiveGateway = 0
-    var ejections = 0
-    var ejectedUntil: NIODeadline?
     /// The endpoint fails its cluster's active health check.
     var failedHealthCheck = false
     /// The HTTP/2 connection for clusters that speak HTTP/2 (gRPC): one per endpoint per worker, multiplexed.
     var h2: (channel: any Channel, mux: NIOHTTP2Handler.StreamMultiplexer)?
     var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
 
-    init(key: EndpointKey, cluster: ClusterConfig, loop: any EventLoop, stats: WorkerStats) {
+    init(key: EndpointKey, cluster: ClusterConfig, loop: any EventLoop, stats: WorkerStats, shared: SharedCluster,
+         endpoint: SharedEndpoint) {
         self.key = key
         self.cluster = cluster
         self.loop = loop
         self.stats = stats
+        self.shared = shared
+        self.endpoint = endpoint
     }
+
+    /// Counts a new connection against the cluster's limit; false at the limit, unless this pool has none.
+    func takeConnectionSlot() -> Bool {
+        if SharedCluster.take(shared.connections, below: cluster.limits.maxConnections) { return true }
+        guard open == 0 else { return false }
+        shared.connections.wrappingAdd(1, ordering: .relaxed)
+        return true
+    }
+
+    func connectionGone() {
+        open -= 1
+        shared.connections.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    /// A request stopped using its connection or stream.
+    func requestEnded() { activeRequests -= 1 }
 
     func acquire(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
         if cluster.http2 { return acquireStream(done) }
@@ -117,13 +137,20 @@ final class UpstreamPool {
                 return
             }
         }
-        if open < cluster.limits.maxConnections {
+        if takeConnectionSlot() {
             connect(done)
-        } else if waiters.count < cluster.limits.maxPendingRequests {
+        } else if SharedCluster.take(shared.pending, below: cluster.limits.maxPendingRequests) {
             waiters.append(done)
         } else {
             done(.failure(.overflow))
         }
+    }
+
+    /// The oldest queued request, which leaves the cluster's pending count.
+    func nextWaiter() -> ((Result<UpstreamConnection, UpstreamError>) -> Void)? {
+        guard !waiters.isEmpty else { return nil }
+        shared.pending.wrappingSubtract(1, ordering: .relaxed)
+        return waiters.removeFirst()
     }
 
     func connect(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
@@ -148,7 +175,7 @@ final class UpstreamPool {
                     activeRequests += 1
                     done(.success(conn))
                 case let .failure(error):
-                    open -= 1
+                    connectionGone()
                     stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
                     done(.failure(.connectFailed(error)))
                     serveWaiter()
@@ -158,7 +185,7 @@ final class UpstreamPool {
 
     /// Gives a connection back after an exchange; `reusable` when the exchange ended cleanly with keep-alive.
     func release(_ c: UpstreamConnection, reusable: Bool) {
-        activeRequests -= 1
+        requestEnded()
         c.handler.delegate = nil
         if c.isStream {
             if !reusable { c.channel.close(promise: nil) }
@@ -167,8 +194,7 @@ final class UpstreamPool {
         c.served += 1
         let limit = cluster.maxRequestsPerConnection ?? Int.max
         if reusable && !retired && c.channel.isActive && c.served < limit {
-            if let w = waiters.first {
-                waiters.removeFirst()
+            if let w = nextWaiter() {
                 activeRequests += 1
                 w(.success(c))
             } else {
@@ -180,15 +206,15 @@ final class UpstreamPool {
     }
 
     func closed(_ c: UpstreamConnection) {
-        open -= 1
+        connectionGone()
         stats.update(key.cluster) { $0.connectionsActive -= 1 }
         idle.removeAll { $0 === c }
         serveWaiter()
     }
 
     func serveWaiter() {
-        guard !waiters.isEmpty, open < cluster.limits.maxConnections else { return }
-        connect(waiters.removeFirst())
+        guard !waiters.isEmpty, takeConnectionSlot(), let w = nextWaiter() else { return }
+        connect(w)
     }
 
     /// The endpoint left the cluster: close idle connections now, busy ones when their exchange ends.
@@ -197,19 +223,19 @@ final class UpstreamPool {
         h2?.channel.close(promise: nil)
         for c in idle { c.channel.close(promise: nil) }
         idle.removeAll()
-        let w = waiters
-        waiters.removeAll()
-        for done in w { done(.failure(.overflow)) }
+        while let done = nextWaiter() { done(.failure(.overflow)) }
     }
 }
 
 extension UpstreamPool {
     func acquireStream(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
-        guard activeRequests < cluster.limits.maxRequests else { return done(.failure(.overflow)) }
+        // Requests in flight to the cluster across workers, this one included.
+        guard shared.requests.load(ordering: .relaxed) <= cluster.limits.maxRequests else { return done(.failure(.overflow)) }
         if let h2, h2.channel.isActive { return openStream(h2.mux, done) }
         h2Waiters.append(done)
         guard h2Waiters.count == 1 else { return }
         open += 1
+        shared.connections.wrappingAdd(1, ordering: .relaxed)
         stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
         ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(cluster.connectTimeout))
@@ -233,7 +259,7 @@ extension UpstreamPool {
                         h2 = (ch, mux)
                         ch.closeFuture.whenComplete { [weak self] _ in
                             guard let self else { return }
-                            open -= 1
+                            connectionGone()
                             stats.update(key.cluster) { $0.connectionsActive -= 1 }
                             if let h = h2, h.channel === ch { h2 = nil }
                         }
@@ -243,7 +269,7 @@ extension UpstreamPool {
                         for w in waiting { w(.failure(.connectFailed(error))) }
                     }
                 case let .failure(error):
-                    open -= 1
+                    connectionGone()
                     stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
                     for w in waiting { w(.failure(.connectFailed(error))) }
                 }
@@ -261,14 +287,14 @@ extension UpstreamPool {
             switch result {
             case let .success(stream):
                 guard let handler = try? stream.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
-                    self.activeRequests -= 1
+                    self.requestEnded()
                     return done(.failure(.connectFailed(ChannelError.ioOnClosedChannel)))
                 }
                 let c = UpstreamConnection(channel: stream, handler: handler)
                 c.isStream = true
                 done(.success(c))
             case let .failure(error):
-                self.activeRequests -= 1
+                self.requestEnded()
                 done(.failure(.connectFailed(error)))
             }
         }

@@ -18,9 +18,19 @@ public final class Worker: @unchecked Sendable {
     public internal(set) var activeConnections = 0
     public internal(set) var activeRequests = 0
 
-    public init(loop: any EventLoop, rng: any RandomNumberGenerator = SystemRandomNumberGenerator()) {
+    /// Cluster state shared with the other workers of the proxy (circuit breakers, outlier detection).
+    let shared: SharedUpstreams
+
+    public init(loop: any EventLoop, rng: any RandomNumberGenerator = SystemRandomNumberGenerator(),
+                shared: SharedUpstreams = SharedUpstreams()) {
         self.loop = loop
         self.rng = rng
+        self.shared = shared
+        shared.subscribe { [weak self] name in
+            guard let self else { return }
+            // The worker that ejected has rebuilt its rotation already; the others do it on their own loop.
+            if !loop.inEventLoop { loop.execute { self.clusters[name]?.recompute() } }
+        }
     }
 
     /// Takes a new snapshot. Pools of endpoints that stay keep their connections; pools of endpoints that
@@ -40,7 +50,7 @@ public final class Worker: @unchecked Sendable {
         for c in new.clusters.values {
             for (key, pool) in pools where key.cluster == c.name { pool.cluster = c }
             let candidates = c.endpoints.filter(\.healthy)
-            let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name))
+            let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name), shared: shared.cluster(c.name))
             rt.config = c
             rt.all = candidates
             rt.allPools = candidates.map { pool(cluster: c, endpoint: $0) }
@@ -66,8 +76,9 @@ public final class Worker: @unchecked Sendable {
     /// Endpoints that outlier detection took out of rotation on this worker, as `cluster` -> `host:port`.
     public func ejectedEndpoints() -> [String: Set<String>] {
         var out: [String: Set<String>] = [:]
+        let now = NIODeadline.now()
         for (name, rt) in clusters {
-            for (e, p) in zip(rt.all, rt.allPools) where p.ejectedUntil != nil {
+            for (e, p) in zip(rt.all, rt.allPools) where p.endpoint.isEjected(at: now) {
                 out[name, default: []].insert(e.host.contains(":") ? "[\(e.host)]:\(e.port)" : "\(e.host):\(e.port)")
             }
         }
@@ -89,7 +100,9 @@ public final class Worker: @unchecked Sendable {
     func pool(cluster: ClusterConfig, endpoint: EndpointConfig) -> UpstreamPool {
         let key = EndpointKey(cluster: cluster.name, host: endpoint.host, port: endpoint.port)
         if let p = pools[key] { return p }
-        let p = UpstreamPool(key: key, cluster: cluster, loop: loop, stats: stats)
+        let sharedCluster = shared.cluster(cluster.name)
+        let p = UpstreamPool(key: key, cluster: cluster, loop: loop, stats: stats, shared: sharedCluster,
+                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)))
         pools[key] = p
         return p
     }
@@ -129,14 +142,15 @@ final class ClusterRuntime {
     var roundRobin = 0
     /// When the next ejected endpoint comes back.
     var nextUnejection: NIODeadline?
-    /// Requests in flight and, of those, the ones on a retry (for the retry budget).
-    var activeRequests = 0
-    var activeRetries = 0
     let counters: ClusterCounters
+    /// The cluster's state across workers: requests and retries in flight (for the retry budget), circuit
+    /// breaker counts, outlier detection.
+    let shared: SharedCluster
 
-    init(config: ClusterConfig, counters: ClusterCounters) {
+    init(config: ClusterConfig, counters: ClusterCounters, shared: SharedCluster) {
         self.config = config
         self.counters = counters
+        self.shared = shared
     }
 }
 

@@ -39,7 +39,8 @@ enum Metrics {
                 sum.retries += c.retries
                 sum.ejectionsTotal += c.ejectionsTotal
                 sum.retryOverflows += c.retryOverflows
-                sum.ejectionsActive += c.ejectionsActive
+                // Ejections are the cluster's, shared by every worker: each worker sees the same ones.
+                sum.ejectionsActive = max(sum.ejectionsActive, c.ejectionsActive)
                 sum.connectionsOpened += c.connectionsOpened
                 sum.connectionsActive += c.connectionsActive
                 sum.durationMicrosSum += c.durationMicrosSum

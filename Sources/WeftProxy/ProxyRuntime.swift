@@ -16,6 +16,8 @@ public final class ProxyRuntime: Sendable {
     let state = NIOLockedValueBox(State())
     let logger: Logger
     public let healthChecker: HealthChecker
+    /// Cluster state every worker shares: circuit breakers and outlier detection count across workers.
+    let shared = SharedUpstreams()
 
     struct State {
         var snapshot = ProxySnapshot()
@@ -33,7 +35,7 @@ public final class ProxyRuntime: Sendable {
     public init(concurrency: Int, logger: Logger) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, concurrency))
         var w: [ObjectIdentifier: Worker] = [:]
-        for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop) }
+        for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop, shared: shared) }
         workers = w
         self.logger = logger
         healthChecker = HealthChecker(loop: group.next(), workers: Array(w.values))
@@ -51,7 +53,9 @@ public final class ProxyRuntime: Sendable {
             s.snapshot = snapshot
             return !s.applied
         }
-        for w in workers.values { w.loop.execute { w.apply(snapshot) } }
+        shared.keep(Set(snapshot.clusters.keys))
+        // Every worker has it before this returns (and so before the ADS client ACKs it).
+        for w in workers.values { try? await w.loop.submit { w.apply(snapshot) }.get() }
         healthChecker.update(snapshot)
         if first && !snapshot.warm && !force { return }
         await reconcileListeners(snapshot.listeners)

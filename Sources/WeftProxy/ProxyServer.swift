@@ -50,14 +50,13 @@ public struct ProxyServer: Sendable {
 
     public func run() async throws {
         let runtime = ProxyRuntime(concurrency: settings.concurrency, logger: logger)
-        let (snapshots, feed) = AsyncStream.makeStream(of: ProxySnapshot.self, bufferingPolicy: .bufferingNewest(1))
         let client = ADSClient(
             config: ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
                                     labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
                                     instanceIPs: settings.addresses, locality: settings.locality),
             logger: logger,
             group: runtime.group,
-            onSnapshot: { feed.yield($0) }
+            onSnapshot: { await runtime.apply($0) }
         )
         let admin = AdminPage(runtime: runtime, xdsStatus: { let s = client.status; return (s.connected, s.lastNACK) })
         let adminChannel = try await HTTPAPIServer(group: runtime.group) { await admin.handle($0) }.bind(settings.admin)
@@ -65,9 +64,6 @@ public struct ProxyServer: Sendable {
                                                      "control_plane": "\(settings.controlPlane)", "concurrency": "\(settings.concurrency)"])
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await client.run() }
-            tasks.addTask {
-                for await s in snapshots { await runtime.apply(s) }
-            }
             tasks.addTask {
                 // Envoy's initial_fetch_timeout: after 15 s, serve with whatever has arrived.
                 try? await Task.sleep(for: .seconds(15))

@@ -12,15 +12,16 @@ import WeftCore
 public final class ADSClient: Sendable {
     let config: ADSClientConfig
     let logger: Logger
-    let onSnapshot: @Sendable (ProxySnapshot) -> Void
+    let onSnapshot: @Sendable (ProxySnapshot) async -> Void
     let session: Mutex<ADSSession>
     let state = Mutex(ADSClientStatus())
     let group: MultiThreadedEventLoopGroup
 
-    /// `onSnapshot` is called with each newly accepted snapshot (never with an empty one on disconnect).
+    /// `onSnapshot` is called with each newly accepted snapshot (never with an empty one on disconnect), and
+    /// the response is ACKed once it returns: an ACK tells the control plane the config is in force.
     /// `group` carries the gRPC connection; the proxy passes its own loops so no extra threads are started.
     public init(config: ADSClientConfig, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton,
-                onSnapshot: @escaping @Sendable (ProxySnapshot) -> Void) {
+                onSnapshot: @escaping @Sendable (ProxySnapshot) async -> Void) {
         self.group = group
         self.config = config
         self.logger = logger
@@ -79,7 +80,7 @@ public final class ADSClient: Sendable {
                 var any = false
                 for try await message in response.messages {
                     any = true
-                    self.handle(message, outbox: outbox)
+                    await self.handle(message, outbox: outbox)
                 }
                 outbox.finish()
                 return any
@@ -87,9 +88,10 @@ public final class ADSClient: Sendable {
         }
     }
 
-    func handle(_ message: ADSSession.Response, outbox: AsyncStream<ADSSession.Request>.Continuation) {
+    func handle(_ message: ADSSession.Response, outbox: AsyncStream<ADSSession.Request>.Continuation) async {
         let outcome = session.withLock { $0.receive(message) }
-        for r in outcome.requests { outbox.yield(r) }
+        // The snapshot is in force before the ACK (and any new subscription) goes out.
+        defer { for r in outcome.requests { outbox.yield(r) } }
         let versions = session.withLock { $0.assembler.versions }
         state.withLock { s in
             s.connected = true
@@ -106,7 +108,7 @@ public final class ADSClient: Sendable {
             logger.error("xDS config refused", metadata: ["type": "\(message.typeURL)", "error": "\(text)"])
         } else if let snapshot = outcome.snapshot {
             logger.debug("xDS config accepted", metadata: ["type": "\(message.typeURL)", "version": "\(message.versionInfo)"])
-            onSnapshot(snapshot)
+            await onSnapshot(snapshot)
         }
     }
 }

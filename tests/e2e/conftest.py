@@ -191,7 +191,7 @@ class ControlPlane:
 class Envoy:
     def __init__(self, mesh: "Mesh", node: str, namespace: str, outbound_port: int,
                  admin_port: int, labels: dict[str, str] | None, inbound: str | None,
-                 extra_args: list[str], locality: str | None = None):
+                 extra_args: list[str], locality: str | None = None, concurrency: int = 1):
         self.mesh = mesh
         self.node = node
         self.namespace = namespace
@@ -218,7 +218,7 @@ class Envoy:
             self.log = mesh.tmp / f"weft-proxy-{node}.log"
             self.bootstrap_path.write_text("# weft proxy: " + " ".join(argv[3:]) + "\n")
             mesh._register_log(f"weft proxy {node}", self.log)
-            self.proc = Proc(f"weft proxy {node}", [mesh.weft_bin, "proxy", *argv[3:], "--concurrency", "1",
+            self.proc = Proc(f"weft proxy {node}", [mesh.weft_bin, "proxy", *argv[3:], "--concurrency", str(concurrency),
                                                      "--drain-seconds", "1", *extra_args], self.log, mesh.tmp)
             self.pid = self.proc.pid
             return
@@ -228,7 +228,7 @@ class Envoy:
         self.bootstrap_path.write_text(cp.stdout)
         mesh._register_log(f"envoy {node}", self.log)
         self.proc = Proc(f"envoy {node}", [
-            mesh.envoy_bin, "-c", str(self.bootstrap_path), "--concurrency", "1",
+            mesh.envoy_bin, "-c", str(self.bootstrap_path), "--concurrency", str(concurrency),
             "-l", "warning", "--base-id", str(self.base_id), "--disable-hot-restart",
             *extra_args,
         ], self.log, mesh.tmp)
@@ -516,11 +516,12 @@ class Mesh:
                     outbound_port: int | None = None, labels: dict[str, str] | None = None,
                     inbound: str | None = None, admin_port: int | None = None,
                     extra_args: list[str] | None = None, wait: bool = True,
-                    locality: str | None = None) -> Envoy:
-        """locality: the proxy's --locality (region[/zone[/subzone]]) for locality-aware load balancing."""
+                    locality: str | None = None, concurrency: int = 1) -> Envoy:
+        """locality: the proxy's --locality (region[/zone[/subzone]]) for locality-aware load balancing;
+        concurrency: worker threads (event loops), the same flag for Envoy and weft proxy."""
         node = node or f"sidecar-{next(_node_ids)}.{namespace}"
         e = Envoy(self, node, namespace, outbound_port or free_port(self.host),
-                  admin_port or free_port(self.host), labels, inbound, extra_args or [], locality)
+                  admin_port or free_port(self.host), labels, inbound, extra_args or [], locality, concurrency)
         self.envoys.append(e)
         if wait:
             e.wait_ready()

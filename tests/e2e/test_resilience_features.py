@@ -340,6 +340,73 @@ def test_outlier_detection_ejects_failing_endpoint(mesh, report):
         assert any(float(ln.split()[-1]) > 0 for ln in active), f"ejections_active not > 0: {active}"
 
 
+# ---------------------------------------------------------------- 5b. several workers: per cluster, not per worker
+
+WORKERS = 4
+
+
+def test_circuit_breaking_counts_across_workers(mesh, report):
+    """maxConnections 2 + 1 pending hold for the whole proxy, not per worker: with 4 workers, 24 concurrent
+    requests (one connection each, spread over the workers) get at most 2 + 1 through, plus at most one
+    connection for each other worker whose pool had none (Envoy opens one anyway, so a queued request always
+    has a connection to wait for). Limits per worker would let 4 x 3 = 12 through."""
+    m = mesh
+    ups = {v: m.upstream("reviews", v) for v in ("v1", "v2")}
+    m.apply(docs(_reviews_entries(m, ups), destination_rule_with_policy("reviews", _CB_POLICY), route_all("v1")))
+    e = m.start_envoy(concurrency=WORKERS)
+    m.wait_routing("reviews", "v1")
+    _wait_cluster_line(e, f"{V1_CLUSTER}::default_priority::max_connections::2")
+    before = len(ups["v1"].requests)
+    got = _burst(m, 24, "/delay/1000")
+    ok = [g for g in got if g[0] == 200]
+    over = [g for g in got if g[0] == 503]
+    report(f"24 concurrent /delay/1000 through {WORKERS} workers: 200s / 503s", f"{len(ok)} / {len(over)}")
+    assert len(ok) + len(over) == 24, f"only 200 and 503 expected: {got}"
+    most = 2 + 1 + (WORKERS - 1)
+    assert 2 <= len(ok) <= most, f"want 2 .. {most} successes across {WORKERS} workers, got {len(ok)}: {got}"
+    assert len(ups["v1"].requests) - before == len(ok), "an overflowed request reached the upstream"
+
+
+def test_outlier_detection_counts_errors_across_workers(mesh, report):
+    """consecutive5xxErrors: 3 counts the endpoint's errors over every worker: with 4 workers and every
+    request on a new connection (spread over the workers), the failing endpoint is ejected after about 3
+    errors, not 3 per worker (12)."""
+    m = mesh
+    good = m.upstream("reviews", "v1", nodelay=True)
+    bad = m.upstream("reviews", "v1", nodelay=True)
+    v2 = m.upstream("reviews", "v2")
+    m.apply(docs(
+        _reviews_entries(m, {"v1": good, "v1b": bad, "v2": v2}),
+        destination_rule_with_policy("reviews", """
+            outlierDetection:
+              consecutive5xxErrors: 3
+              interval: 1s
+              baseEjectionTime: 30s
+              maxEjectionPercent: 100
+            """),
+        route_all("v1"),
+    ))
+    e = m.start_envoy(concurrency=WORKERS)
+    m.wait_routing("reviews", "v1")
+    wait_until(lambda: m.request("reviews", "/spread") and good.requests and bad.requests, 10, 0.0,
+               desc=lambda: f"both v1 endpoints receiving (good {len(good.requests)}, bad {len(bad.requests)})")
+    bad.fail_status = 500
+    statuses: list[int] = []
+    streak = 0
+    deadline = time.monotonic() + 30
+    while streak < 40 and len(statuses) < 300 and time.monotonic() < deadline:
+        with session() as s:  # a new connection each time: the proxy hands connections to its workers in turn
+            statuses.append(m.request("reviews", f"/odw/{len(statuses)}", sess=s).status_code)
+        streak = streak + 1 if statuses[-1] == 200 else 0
+    errors = [i for i, c in enumerate(statuses) if c != 200]
+    report(f"errors before ejection with {WORKERS} workers (count, request indices)", f"{len(errors)}, {errors}")
+    assert streak >= 40, f"no 40 successes in a row after {len(statuses)} requests; errors at {errors[-20:]}"
+    # 3 errors eject it; Envoy decides on its main thread, so one or two more may slip through meanwhile.
+    assert 3 <= len(errors) <= 5, f"want about 3 errors before the ejection (not 3 per worker): {errors}"
+    lines = [ln for ln in _clusters_text(e).splitlines() if f"{m.host}:{bad.port}" in ln and "health_flags" in ln]
+    assert any("failed_outlier_check" in ln for ln in lines), f"no failed_outlier_check: {lines}"
+
+
 # ---------------------------------------------------------------- 6. invalid values refused
 
 

@@ -8,6 +8,7 @@ Used by tests/e2e/test_xds_scale.py (small) and bench/xds-scale.py (1,000 servic
 from __future__ import annotations
 
 import asyncio
+import os
 
 import grpc
 
@@ -201,6 +202,12 @@ spec:
 """ for i in range(n))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used."""
+    fields_ = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -251,6 +258,7 @@ def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_sc
         clients = [Client(f"sim-{i}", {"app": f"scope-{i % n_scopes}"}, "127.0.0.1:15001") for i in range(n_clients)]
         stop = asyncio.Event()
         rss_before = rss_kib(cp_pid)
+        cpu0 = cpu_seconds(cp_pid)
         tr_before = (await _status(api_url))["xds"]["translations"]
         t0 = loop.time()
         task = asyncio.create_task(run_clients(xds, clients, stop))
@@ -259,6 +267,7 @@ def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_sc
             first = loop.time() - t0
             tr_first = (await _status(api_url))["xds"]["translations"] - tr_before
             rss_connected = rss_kib(cp_pid)
+            cpu1 = cpu_seconds(cp_pid)
             bytes_first = sum(c.bytes for c in clients)
             t1 = loop.time()
             await asyncio.to_thread(apply, change)
@@ -267,6 +276,7 @@ def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_sc
                 v2 = await _wait_converged(api_url, clients, timeout, loop.time)
             took = loop.time() - t1
             tr_change = (await _status(api_url))["xds"]["translations"] - tr_before - tr_first
+            cpu2 = cpu_seconds(cp_pid)
         finally:
             stop.set()
             await task
@@ -274,5 +284,6 @@ def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_sc
                 "translations_first": tr_first, "translations_change": tr_change,
                 "rss_before_kib": rss_before, "rss_connected_kib": rss_connected, "rss_after_kib": rss_kib(cp_pid),
                 "bytes_first": bytes_first, "bytes_change": sum(c.bytes for c in clients) - bytes_first,
+                "cpu_first_s": cpu1 - cpu0, "cpu_change_s": cpu2 - cpu1,
                 "errors": [c.error for c in clients if c.error]}
     return asyncio.run(run())
