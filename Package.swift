@@ -140,9 +140,14 @@ let package = Package(
         ),
         .target(name: "WeftMesh", dependencies: ["WeftCore", "WeftConfig"], swiftSettings: strict),
         .target(
+            name: "WeftSample",
+            dependencies: ["WeftCore", "WeftHTTPServer", "WeftHTTPClient", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "WeftCLI",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "WeftMesh", "WeftHTTPClient",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "WeftMesh", "WeftHTTPClient", "WeftSample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -152,11 +157,7 @@ let package = Package(
         ),
         // L5
         .executableTarget(name: "weft", dependencies: ["WeftCLI"], swiftSettings: strict),
-        .executableTarget(
-            name: "weft-sample",
-            dependencies: ["WeftCore", "WeftHTTPServer", "WeftHTTPClient", .product(name: "NIOPosix", package: "swift-nio")],
-            swiftSettings: strict
-        ),
+        .executableTarget(name: "weft-sample", dependencies: ["WeftSample"], swiftSettings: strict),
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(
             name: "XDSTranslationTests",

@@ -23,10 +23,6 @@ struct DemoCommand: AsyncParsableCommand {
             print("wrote the demo shop to \(export): weft up -f \(export)/mesh.yaml")
             return
         }
-        let binDir = URL(fileURLWithPath: MeshSession.weftBinary).deletingLastPathComponent()
-        guard FileManager.default.isExecutableFile(atPath: binDir.appendingPathComponent("weft-sample").path) else {
-            throw CLIError("weft-sample is not next to weft in \(binDir.path): build every product with `swift build` (or run scripts/demo.sh)")
-        }
         var spec = try MeshDecoder.decode(text: DemoShop.mesh, file: "demo mesh.yaml")
         if noLoad || once { spec.services.removeAll { $0.name == "loadgen" } }
         spec.configFolder = nil  // written below, into the state folder

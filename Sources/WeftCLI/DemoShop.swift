@@ -1,4 +1,4 @@
-/// The bundled sample application of `weft demo`: a small book shop of weft-sample processes (front page,
+/// The bundled sample application of `weft demo`: a small book shop of `weft sample` processes (front page,
 /// details, reviews v1/v2/v3, ratings, a load generator), its Istio config and recipes. `weft demo --export DIR`
 /// writes these files (examples/shop is that output).
 enum DemoShop {
@@ -6,14 +6,14 @@ enum DemoShop {
     # The Weft demo shop: `weft up -f mesh.yaml` (or just `weft demo`). See docs/mesh-yaml.md.
     config: istio
     services:
-    - {name: front, version: v1, command: weft-sample front, port: 9080}
-    - {name: details, version: v1, command: weft-sample details, port: 9080}
-    - {name: reviews, version: v1, command: weft-sample reviews, port: 9080}
-    - {name: reviews, version: v2, command: weft-sample reviews, port: 9080}
-    - {name: reviews, version: v3, command: weft-sample reviews, port: 9080}
-    - {name: ratings, version: v1, command: weft-sample ratings, port: 9080}
+    - {name: front, version: v1, command: weft sample front, port: 9080}
+    - {name: details, version: v1, command: weft sample details, port: 9080}
+    - {name: reviews, version: v1, command: weft sample reviews, port: 9080}
+    - {name: reviews, version: v2, command: weft sample reviews, port: 9080}
+    - {name: reviews, version: v3, command: weft sample reviews, port: 9080}
+    - {name: ratings, version: v1, command: weft sample ratings, port: 9080}
     - name: loadgen
-      command: weft-sample loadgen
+      command: weft sample loadgen
       port: 9080
       env: {WEFT_LOAD_URL: "http://front:9080/api", WEFT_LOAD_RPS: "5"}
 

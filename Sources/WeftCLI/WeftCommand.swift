@@ -9,7 +9,8 @@ public struct WeftCommand: AsyncParsableCommand {
         commandName: "weft",
         abstract: "Weft: a service mesh. Istio's configuration, Envoy's xDS, no Kubernetes needed.",
         subcommands: [DemoCommand.self, UpCommand.self, RunCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self,
-                      DeleteCommand.self, ValidateCommand.self, ControlCommand.self, ProxyCommand.self, BootstrapCommand.self]
+                      DeleteCommand.self, ValidateCommand.self, ControlCommand.self, ProxyCommand.self, BootstrapCommand.self,
+                      SampleCommand.self]
     )
 
     public init() {}

@@ -1,27 +1,5 @@
-// weft-sample: the demo shop's services in one small executable. `weft-sample ROLE` runs one of them:
-//   front    the front page (HTML at /, JSON at /api); calls details and reviews through its sidecar
-//   details  a book's details
-//   reviews  v1: reviews only; v2: with black star ratings; v3: with red star ratings (v2 and v3 call ratings)
-//   ratings  star ratings
-//   loadgen  steady traffic to the front page (WEFT_LOAD_URL, WEFT_LOAD_RPS), with a summary every 10 s
-// Each service listens on WEFT_LISTEN (or 127.0.0.1:$PORT) and reaches the others through HTTP_PROXY.
+// weft-sample ROLE: the demo shop's services, the same as `weft sample ROLE` (see WeftSample).
 import Foundation
-import NIOPosix
-import WeftHTTPServer
+import WeftSample
 
-let args = Array(CommandLine.arguments.dropFirst())
-guard let role = args.first, let handler = role == "loadgen" ? Roles.health : Roles.handler(for: role) else {
-    FileHandle.standardError.write(Data("usage: weft-sample front|details|reviews|ratings|loadgen\n".utf8))
-    exit(2)
-}
-let env = SampleEnv()
-do {
-    // Every role listens (the load generator only for /health), so the mesh sees it start.
-    let channel = try await HTTPAPIServer(group: MultiThreadedEventLoopGroup.singleton, handler: handler).bind(env.listen)
-    say("\(env.service) \(env.version) listening on \(env.listen), calls go through \(env.proxy.map { "\($0)" } ?? "no proxy")")
-    if role == "loadgen" { await LoadGenerator(env: env).run() }
-    try await channel.closeFuture.get()
-} catch {
-    FileHandle.standardError.write(Data("weft-sample \(role): \(error)\n".utf8))
-    exit(1)
-}
+exit(await SampleApp.run(role: CommandLine.arguments.dropFirst().first ?? ""))

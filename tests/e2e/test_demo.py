@@ -5,6 +5,7 @@ everything stops cleanly."""
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -47,7 +48,11 @@ def test_demo_front_page_through_the_mesh(weft_bin, tmp_path, request, report):
 
 
 def test_demo_once_walks_through_the_recipes(weft_bin, tmp_path, request, report):
-    demo = WeftUp(weft_bin, tmp_path, ["demo", "--once"], item=request.node, name="weft-demo-once")
+    # The weft binary alone, copied to a folder with nothing beside it, runs the whole demo.
+    lone = tmp_path / "lone" / "weft"
+    lone.parent.mkdir()
+    shutil.copy2(weft_bin, lone)
+    demo = WeftUp(str(lone), tmp_path, ["demo", "--once"], item=request.node, name="weft-demo-once")
     try:
         wait_until(lambda: demo.popen.poll() is not None or demo.track() and False, 120, 0.2, desc="weft demo --once to finish")
         assert demo.popen.returncode == 0, demo.output()[-3000:]
