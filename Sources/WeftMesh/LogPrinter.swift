@@ -35,6 +35,13 @@ public final class LogPrinter: Sendable {
     /// Opens a pipe whose lines are appended to `NAME.log` and, when `stream`, printed with the name in front.
     /// Returns the write end for the child; the reader runs on its own thread until every writer closed it.
     public func output(for name: String, stream: Bool) throws -> Int32 {
+        try pipe(for: name, stream: stream).fd
+    }
+
+    /// `output(for:stream:)`, with the event of the reader having written everything (every writer closed the
+    /// pipe): a run's output is all in its log once `drained` is done.
+    public func pipe(for name: String, stream: Bool) throws -> (fd: Int32, drained: OutputDrained) {
+        let drained = OutputDrained()
         var fds: [Int32] = [0, 0]
         guard systemPipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -61,7 +68,24 @@ public final class LogPrinter: Sendable {
             if stream && !pending.isEmpty { line(name, String(decoding: pending, as: UTF8.self)) }
             try? out?.close()
             close(readFD)
+            drained.finish()
         }
-        return fds[1]
+        return (fds[1], drained)
+    }
+}
+
+/// Done once a process's output has all been copied to its log.
+public final class OutputDrained: Sendable {
+    let done = Mutex(false)
+
+    func finish() { done.withLock { $0 = true } }
+
+    public var isDone: Bool { done.withLock { $0 } }
+
+    /// Waits until the output is drained (it is, microseconds after the last writer exits). A process that left
+    /// something behind holding the pipe, outside its process group, would keep it open: `limit` bounds that.
+    public func wait(limit: Duration) async {
+        let end = ContinuousClock.now + limit
+        while !isDone && ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(2)) }
     }
 }

@@ -38,7 +38,7 @@ public final class SupervisedProcess: Sendable {
             let began = ContinuousClock.now
             let status: ExitStatus
             do {
-                let fd = try printer.output(for: name, stream: stream)
+                let (fd, drained) = try printer.pipe(for: name, stream: stream)
                 let child: ChildProcess
                 do {
                     defer { close(fd) }
@@ -53,6 +53,8 @@ public final class SupervisedProcess: Sendable {
                 await started(child.pid)
                 status = await child.wait()
                 child.signalGroup(SIGKILL)  // whatever the process left behind in its group
+                // The run has ended once its output is all in its log (the pipe's reader is a thread of its own).
+                await drained.wait(limit: .seconds(2))
             } catch {
                 printer.say("\(name): cannot start: \(error)")
                 status = .exited(127)
