@@ -62,68 +62,77 @@ final class Exchange: UpstreamDelegate {
 
     // MARK: start
 
+    /// Where a request held by a filter (a fault delay) goes on from.
+    enum FilterPhase { case listener, route }
+
     func start() {
         let (authority, uri) = HeaderRules.target(head)
         let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
         guard let table = snapshot.routeTables[downstream.routeTable] else {
             return reply(.notFound, .noRoute, "no route configuration '\(downstream.routeTable)' yet\n")
         }
-        if let limiter = table.rateLimit, rateLimited(limiter) { return }
+        // Listener-wide filters see every request, routed or not (an inbound listener's rate limit).
+        if runFilters(table.filters, from: 0, phase: .listener, view: view) { return }
+        routeRequest(view, table)
+    }
+
+    func routeRequest(_ view: RequestView, _ table: RouteTable) {
         guard let (vh, route) = table.route(for: view) else {
-            return reply(.notFound, .noRoute, "no route for \(authority)\(view.path)\n")
+            return reply(.notFound, .noRoute, "no route for \(view.authority)\(view.path)\n")
         }
         self.route = route
         self.virtualHost = vh
-        if let limiter = route.rateLimit, rateLimited(limiter) { return }
+        if runFilters(route.filters, from: 0, phase: .route, view: view) { return }
+        router(view, route)
+    }
+
+    /// Runs `filters` from `start`; true when one answered the request or is holding it (it goes on later).
+    func runFilters(_ filters: [any HTTPFilter], from start: Int, phase: FilterPhase, view: RequestView) -> Bool {
+        guard start < filters.count else { return false }
+        let request = FilterRequest(method: head.method.rawValue, headers: head.headers)
+        let now = Int64(NIODeadline.now().uptimeNanoseconds)
+        for i in start..<filters.count {
+            switch filters[i].decodeHeaders(request, now: now, random: { worker.random(below: $0) }) {
+            case .proceed: continue
+            case let .reply(r):
+                reply(HTTPResponseStatus(statusCode: r.status), r.flag, r.body, extra: r.headers)
+                return true
+            case let .delay(nanos):
+                loop.scheduleTask(in: .nanoseconds(nanos)) { [self] in
+                    if !finished { resumeFilters(at: i + 1, phase: phase, view: view) }
+                }
+                return true
+            }
+        }
+        return false
+    }
+
+    func resumeFilters(at index: Int, phase: FilterPhase, view: RequestView) {
+        switch phase {
+        case .listener:
+            guard let table = snapshot.routeTables[downstream.routeTable] else { return }
+            if runFilters(table.filters, from: index, phase: .listener, view: view) { return }
+            routeRequest(view, table)
+        case .route:
+            guard let route else { return }
+            if runFilters(route.filters, from: index, phase: .route, view: view) { return }
+            router(view, route)
+        }
+    }
+
+    /// The router, after every filter: a direct answer, a redirect, or on to the upstream.
+    func router(_ view: RequestView, _ route: Route) {
         switch route.action {
         case let .direct(status, body):
-            return reply(HTTPResponseStatus(statusCode: status), nil, body)
+            reply(HTTPResponseStatus(statusCode: status), nil, body)
         case let .redirect(r):
             var h = HTTPHeaders()
             h.add(name: "location", value: r.location(for: view, matchedPrefix: route.match.matchedPrefix))
-            return reply(HTTPResponseStatus(statusCode: r.status), nil, "", extra: h)
+            reply(HTTPResponseStatus(statusCode: r.status), nil, "", extra: h)
         case let .forward(f):
             forward = f
+            proceed(view)
         }
-        if let fault = route.fault, applyFault(fault, view: view) { return }
-        proceed(view)
-    }
-
-    /// Envoy's local rate limit: answers (429 with the configured headers) and returns true when the bucket is empty.
-    func rateLimited(_ limiter: RateLimiter) -> Bool {
-        if limiter.acquire(now: Int64(NIODeadline.now().uptimeNanoseconds)) { return false }
-        var h = HTTPHeaders()
-        limiter.responseHeaders.apply(to: &h)
-        reply(HTTPResponseStatus(statusCode: limiter.status), .rateLimited, "local_rate_limited", extra: h)
-        return true
-    }
-
-    /// Returns true when the request was answered (abort) or deferred (delay).
-    func applyFault(_ f: FaultPolicy, view: RequestView) -> Bool {
-        if f.abortPerMillion > 0, worker.random(below: 1_000_000) < f.abortPerMillion {
-            let isGRPC = head.headers.first(name: "content-type")?.hasPrefix("application/grpc") ?? false
-            if let g = f.abortGRPCStatus, isGRPC {
-                // As Envoy: a gRPC answer with the status in the headers (trailers-only), no body.
-                var h = HTTPHeaders()
-                h.add(name: "content-type", value: "application/grpc")
-                h.add(name: "grpc-status", value: String(g))
-                h.add(name: "grpc-message", value: "fault filter abort")
-                reply(.ok, .faultAbort, "", extra: h)
-            } else if f.abortGRPCStatus != nil {
-                // A gRPC abort met by a plain HTTP request: Envoy answers 200 with the text and no gRPC status.
-                reply(.ok, .faultAbort, "fault filter abort")
-            } else {
-                reply(HTTPResponseStatus(statusCode: f.abortStatus ?? 503), .faultAbort, "fault filter abort\n")
-            }
-            return true
-        }
-        if let d = f.delayNanos, f.delayPerMillion > 0, worker.random(below: 1_000_000) < f.delayPerMillion {
-            loop.scheduleTask(in: .nanoseconds(d)) { [self] in
-                if !finished { proceed(view) }
-            }
-            return true
-        }
-        return false
     }
 
     func proceed(_ view: RequestView) {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHPACK
 import NIOHTTP1
+import ProxyRouting
 import NIOHTTP2
 
 /// HTTP/2 downstream at the frame level: one handler per connection keeps its streams as plain objects

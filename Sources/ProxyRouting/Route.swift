@@ -8,21 +8,26 @@ public struct Route: Sendable {
     public var action: RouteAction
     public var requestHeaders: HeaderEdits
     public var responseHeaders: HeaderEdits
-    /// Fault injection configured for this route (Envoy's per-route fault filter config).
-    public var fault: FaultPolicy?
-    /// Local rate limit for this route (Envoy's per-route local_ratelimit config).
-    public var rateLimit: RateLimiter?
+    /// The route's filter settings (Envoy's `typed_per_filter_config`), by filter name.
+    public let filterSettings: [String: any HTTPFilterSettings]
+    /// The HTTP filters that run for this route, compiled from `filterSettings` in the registry's order.
+    public let filters: [any HTTPFilter]
 
     public init(name: String = "", match: RouteMatch, action: RouteAction, requestHeaders: HeaderEdits = HeaderEdits(),
-                responseHeaders: HeaderEdits = HeaderEdits(), fault: FaultPolicy? = nil, rateLimit: RateLimiter? = nil) {
+                responseHeaders: HeaderEdits = HeaderEdits(), filterSettings: [String: any HTTPFilterSettings] = [:]) {
         self.name = name
         self.match = match
         self.action = action
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
-        self.fault = fault
-        self.rateLimit = rateLimit
+        self.filterSettings = filterSettings
+        filters = HTTPFilterRegistry.chain(filterSettings)
     }
+
+    /// Fault injection configured for this route (the fault filter's settings).
+    public var fault: FaultPolicy? { filterSettings[FaultFilter.name] as? FaultPolicy }
+    /// Local rate limit for this route.
+    public var rateLimit: RateLimiter? { filterSettings[LocalRateLimitFilter.name] as? RateLimiter }
 }
 
 public enum RouteAction: Sendable {

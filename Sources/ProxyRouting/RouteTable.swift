@@ -4,8 +4,14 @@ import NIOHTTP1
 public struct RouteTable: Sendable {
     public var name: String
     public var virtualHosts: [VirtualHost]
-    /// A local rate limit for every request of the listener that owns this (inline) table.
-    public var rateLimit: RateLimiter?
+    /// Listener-wide filter settings of the listener that owns this (inline) table, by filter name (a local rate
+    /// limit for every request of an inbound listener).
+    public var filterSettings: [String: any HTTPFilterSettings] = [:] {
+        didSet { filters = HTTPFilterRegistry.chain(filterSettings) }
+    }
+    /// Listener-wide filters, compiled from `filterSettings`: they run for every request, before routing.
+    public private(set) var filters: [any HTTPFilter] = []
+    public var rateLimit: RateLimiter? { filterSettings[LocalRateLimitFilter.name] as? RateLimiter }
     /// Exact domains to virtual host index, compiled once.
     var exact: [String: Int] = [:]
     /// `*.suffix` and `prefix*` domains, longest first, and the `*` catch-all.

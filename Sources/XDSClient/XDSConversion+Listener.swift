@@ -70,7 +70,7 @@ extension XDSConversion {
                                      rdsName: rds.routeConfigName)
         case let .routeConfig(rc)?:
             var table = try field("route_config") { try routeTableFields(rc) }
-            table.rateLimit = limiter
+            table.filterSettings[FilterName.localRateLimit] = limiter
             return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
                                                             kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
                                      inlineRoutes: table)

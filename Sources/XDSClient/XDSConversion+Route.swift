@@ -63,19 +63,18 @@ extension XDSConversion {
         case let .directResponse(d)?: action = try field("direct_response") { try directResponse(d) }
         case nil: throw FieldError("a route needs route, redirect or direct_response")
         }
-        var fault: FaultPolicy?
-        var limiter: RateLimiter?
+        var settings: [String: any HTTPFilterSettings] = [:]
         for key in r.typedPerFilterConfig.keys.sorted() {
             let any = r.typedPerFilterConfig[key]!
             switch key {
             case FilterName.fault:
-                fault = try field("typed_per_filter_config[\(key)]") { try faultPolicy(any) }
+                settings[key] = try field("typed_per_filter_config[\(key)]") { try faultPolicy(any) }
             case FilterName.cors:
                 // CORS is accepted and ignored for now: the proxy has no CORS filter yet, and CORS only shapes
                 // browser preflight answers, not where a request is routed.
                 break
             case FilterName.localRateLimit:
-                limiter = try field("typed_per_filter_config[\(key)]") { try rateLimiter(any) }
+                settings[key] = try field("typed_per_filter_config[\(key)]") { try rateLimiter(any) }
             default:
                 throw FieldError("per-route config for '\(key)' is not supported", at: ["typed_per_filter_config[\(key)]"])
             }
@@ -84,7 +83,7 @@ extension XDSConversion {
             name: r.name, match: match, action: action,
             requestHeaders: try headerEdits(add: r.requestHeadersToAdd, remove: r.requestHeadersToRemove, addField: "request_headers_to_add"),
             responseHeaders: try headerEdits(add: r.responseHeadersToAdd, remove: r.responseHeadersToRemove, addField: "response_headers_to_add"),
-            fault: fault, rateLimit: limiter)
+            filterSettings: settings)
     }
 
     static func routeMatch(_ m: Envoy_Config_Route_V3_RouteMatch) throws -> RouteMatch {
