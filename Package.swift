@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "ProxyHTTP",
             dependencies: [
-                "ProxyRouting",
+                "ProxyRouting", "WeftCore",
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),

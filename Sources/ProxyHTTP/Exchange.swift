@@ -1,3 +1,4 @@
+import WeftCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -274,8 +275,8 @@ final class Exchange: UpstreamDelegate {
 
     func hashKey() -> UInt64? {
         guard let policies = forward?.hashPolicies, !policies.isEmpty else { return nil }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        var h = FNV1a.offset
+        func mix(_ s: String) { h = FNV1a.mix(h, s) }
         for p in policies {
             switch p {
             case let .header(n): mix(head.headers.first(name: n) ?? "")

@@ -1,3 +1,4 @@
+import WeftCore
 import ProxyRouting
 
 /// Picks an endpoint of a cluster for one request, on the worker's loop.
@@ -53,8 +54,8 @@ enum LoadBalancer {
         var best = 0
         var bestScore: UInt64 = 0
         for (i, e) in eps.enumerated() {
-            var h = hash ^ 0x9E37_79B9_7F4A_7C15
-            for b in "\(e.host):\(e.port)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            var h = FNV1a.mix(hash ^ 0x9E37_79B9_7F4A_7C15, e.host)
+            h = FNV1a.mix(h, ":\(e.port)")
             h ^= h >> 33
             h = h &* 0xff51_afd7_ed55_8ccd
             h ^= h >> 33

@@ -153,30 +153,42 @@ final class UpstreamPool {
         return waiters.removeFirst()
     }
 
-    func connect(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+    /// Opens a connection to the endpoint (HTTP/1.1 or HTTP/2, as `initializer` sets it up), counted as open
+    /// (in this pool, the cluster's stats) from now; a failed connect is counted back here.
+    func openConnection(_ initializer: @escaping @Sendable (any Channel) throws -> Void) -> EventLoopFuture<any Channel> {
         open += 1
         stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
-        let handler = UpstreamHandler()
-        ClientBootstrap(group: loop)
+        let connected = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(cluster.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
-                    try ch.pipeline.syncOperations.addHandler(handler)
-                }
-            }
+            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try initializer(ch) } }
             .connect(host: key.host, port: key.port)
+        connected.whenFailure { [self] _ in
+            connectionGone()
+            stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
+        }
+        return connected
+    }
+
+    func connect(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+        openConnection { ch in
+            try ch.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+            try ch.pipeline.syncOperations.addHandler(UpstreamHandler())
+        }
             .whenComplete { [self] result in
                 switch result {
                 case let .success(ch):
+                    guard let handler = try? ch.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                        ch.close(promise: nil)
+                        connectionGone()
+                        stats.update(key.cluster) { $0.connectionsActive -= 1 }
+                        return done(.failure(.connectFailed(ChannelError.ioOnClosedChannel)))
+                    }
                     let conn = UpstreamConnection(channel: ch, handler: handler)
                     handler.onClose = { [weak self] in self?.closed(conn) }
                     activeRequests += 1
                     done(.success(conn))
                 case let .failure(error):
-                    connectionGone()
-                    stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
                     done(.failure(.connectFailed(error)))
                     serveWaiter()
                 }
@@ -234,21 +246,13 @@ extension UpstreamPool {
         if let h2, h2.channel.isActive { return openStream(h2.mux, done) }
         h2Waiters.append(done)
         guard h2Waiters.count == 1 else { return }
-        open += 1
         shared.connections.wrappingAdd(1, ordering: .relaxed)
-        stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
-        ClientBootstrap(group: loop)
-            .connectTimeout(.nanoseconds(cluster.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture {
-                    var stream = NIOHTTP2Handler.StreamConfiguration()
-                    stream.targetWindowSize = 1 << 20
-                    _ = try ch.pipeline.syncOperations.configureHTTP2Pipeline(
-                        mode: .client, connectionConfiguration: .init(), streamConfiguration: stream) { $0.eventLoop.makeSucceededVoidFuture() }
-                }
-            }
-            .connect(host: key.host, port: key.port)
+        openConnection { ch in
+            var stream = NIOHTTP2Handler.StreamConfiguration()
+            stream.targetWindowSize = 1 << 20
+            _ = try ch.pipeline.syncOperations.configureHTTP2Pipeline(
+                mode: .client, connectionConfiguration: .init(), streamConfiguration: stream) { $0.eventLoop.makeSucceededVoidFuture() }
+        }
             .whenComplete { [self] result in
                 let waiting = h2Waiters
                 h2Waiters.removeAll()
@@ -269,8 +273,6 @@ extension UpstreamPool {
                         for w in waiting { w(.failure(.connectFailed(error))) }
                     }
                 case let .failure(error):
-                    connectionGone()
-                    stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
                     for w in waiting { w(.failure(.connectFailed(error))) }
                 }
             }

@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
         var carried: [WorkloadPlan.Carried] = []
         for s in services {
             let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
-            guard let svcPort = parts.count == 2 ? Int(parts[1]) : port, (1...65535).contains(svcPort), !parts[0].isEmpty else {
+            guard let svcPort = parts.count == 2 ? Int(parts[1]) : port, PortNumber.isValid(svcPort), !parts[0].isEmpty else {
                 throw ValidationError("--service \(s): give NAME:PORT, or NAME with --port")
             }
             carried.append(.init(name: parts[0], port: svcPort, inboundPort: svcPort, protocol: `protocol`))

@@ -18,8 +18,8 @@ enum MeshValidation {
             if let v = s.version, !isLabelValue(v) {
                 ctx.error("\(path).version", "'\(v)' must be lower-case letters, digits, '-' and '.'")
             }
-            if !(1...65535).contains(s.port) { ctx.error("\(path).port", "must be between 1 and 65535, got \(s.port)") }
-            if !(1...65535).contains(s.targetPort) { ctx.error("\(path).targetPort", "must be between 1 and 65535, got \(s.targetPort)") }
+            if let problem = PortNumber.problem(s.port) { ctx.error("\(path).port", problem) }
+            if let problem = PortNumber.problem(s.targetPort) { ctx.error("\(path).targetPort", problem) }
             if s.targetPort == s.port { ctx.error("\(path).targetPort", "must differ from port \(s.port) (the sidecar listens on port)") }
             if MeshValidation.sidecarPorts.contains(s.port) {
                 ctx.error("\(path).port", "\(s.port) is taken by the sidecar (outbound 15001, admin 15000)")

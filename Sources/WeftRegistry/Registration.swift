@@ -75,13 +75,13 @@ extension MeshRegistry {
         if !ResourceDecoder.isDNSLabelish(w.namespace) { error("namespace", "'\(w.namespace)' is not a valid namespace") }
         if w.addresses.isEmpty { error("addresses", "at least one address is required") }
         for (i, a) in w.addresses.enumerated() where !IPAddressText.isIP(a) { error("addresses[\(i)]", "'\(a)' is not an IP address") }
-        for (name, p) in w.ports.sorted(by: { $0.key < $1.key }) where !(1...65535).contains(p) {
-            error("ports.\(name)", "port must be between 1 and 65535, got \(p)")
+        for (name, p) in w.ports.sorted(by: { $0.key < $1.key }) {
+            if let problem = PortNumber.problem(p) { error("ports.\(name)", "port " + problem) }
         }
         for (i, s) in w.services.enumerated() {
             if s.name.isEmpty { error("services[\(i)].name", "missing required field") }
-            if !(1...65535).contains(s.port) { error("services[\(i)].port", "port must be between 1 and 65535, got \(s.port)") }
-            if let t = s.targetPort, !(1...65535).contains(t) { error("services[\(i)].targetPort", "port must be between 1 and 65535, got \(t)") }
+            if let problem = PortNumber.problem(s.port) { error("services[\(i)].port", "port " + problem) }
+            if let t = s.targetPort, let problem = PortNumber.problem(t) { error("services[\(i)].targetPort", "port " + problem) }
             if let p = s.protocol, PortProtocol(rawValue: p.uppercased()) == nil { error("services[\(i)].protocol", "'\(p)' is not a protocol") }
         }
         if let ttl = w.ttlSeconds, ttl <= 0 { error("ttlSeconds", "must be greater than 0") }

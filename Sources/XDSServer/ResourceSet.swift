@@ -1,5 +1,7 @@
+import Foundation
 import EnvoyAPI
 import SwiftProtobuf
+import WeftCore
 import XDSTranslation
 
 /// One proxy's translated resources by type URL and name, packed once, with a content hash per resource.
@@ -33,7 +35,7 @@ struct ResourceSet: Sendable {
             var any = Google_Protobuf_Any()
             any.typeURL = type
             any.value = Data(bytes)
-            map[name] = Entry(any: any, hash: FNV.hash(bytes))
+            map[name] = Entry(any: any, hash: FNV1a.hash(bytes))
         }
         byType[type] = map
     }
@@ -42,24 +44,11 @@ struct ResourceSet: Sendable {
     func select(_ type: String, names: Set<String>?) -> (resources: [Google_Protobuf_Any], version: String) {
         let all = byType[type] ?? [:]
         let keys = (names.map { n in all.keys.filter { n.contains($0) } } ?? Array(all.keys)).sorted()
-        var h = FNV.offset
+        var h = FNV1a.offset
         for k in keys {
-            h = FNV.mix(h, Array(k.utf8))
-            h = FNV.mix(h, withUnsafeBytes(of: all[k]!.hash.littleEndian, Array.init))
+            h = FNV1a.mix(h, k)
+            h = FNV1a.mix(h, withUnsafeBytes(of: all[k]!.hash.littleEndian, Array.init))
         }
         return (keys.map { all[$0]!.any }, String(h, radix: 16))
     }
 }
-
-/// FNV-1a, 64 bit: a stable content hash for versions (Swift's Hasher is seeded per process).
-enum FNV {
-    static let offset: UInt64 = 0xcbf2_9ce4_8422_2325
-    static func mix(_ h: UInt64, _ bytes: [UInt8]) -> UInt64 {
-        var h = h
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-    static func hash(_ bytes: [UInt8]) -> UInt64 { mix(offset, bytes) }
-}
-
-import Foundation

@@ -33,7 +33,7 @@ struct Checker {
     }
 
     mutating func port(_ value: Int?, _ path: String) {
-        if let p = value, !(1...65535).contains(p) { error(path, "port must be between 1 and 65535, got \(p)") }
+        if let p = value, let problem = PortNumber.problem(p) { error(path, "port " + problem) }
     }
 
     mutating func positive(_ value: Int?, _ path: String) {
