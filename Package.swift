@@ -23,8 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
+        // Sources/ is grouped by plane: Shared (both planes), Control, Proxy, Mesh (one-machine mesh and the demo
+        // shop), CLI. Layers (L0 lowest) as in ARCHITECTURE.md; scripts/check-layering.sh checks the imports.
         // L0
-        .target(name: "WeftCore", swiftSettings: strict),
+        .target(name: "WeftCore", path: "Sources/Shared/WeftCore", swiftSettings: strict),
         .target(
             name: "EnvoyAPI",
             dependencies: [
@@ -32,7 +34,7 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ],
-            swiftSettings: strict
+            path: "Sources/Shared/EnvoyAPI", swiftSettings: strict
         ),
         .target(
             name: "WeftHTTPServer",
@@ -42,7 +44,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strict
+            path: "Sources/Shared/WeftHTTPServer", swiftSettings: strict
         ),
         .target(
             name: "WeftHTTPClient",
@@ -52,31 +54,31 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strict
+            path: "Sources/Shared/WeftHTTPClient", swiftSettings: strict
         ),
         // L1
         .target(
             name: "WeftConfig",
             dependencies: ["WeftCore", .product(name: "Yams", package: "Yams")],
-            swiftSettings: strict
+            path: "Sources/Control/WeftConfig", swiftSettings: strict
         ),
-        .target(name: "WeftModel", dependencies: ["WeftCore", "WeftConfig"], swiftSettings: strict),
+        .target(name: "WeftModel", dependencies: ["WeftCore", "WeftConfig"], path: "Sources/Control/WeftModel", swiftSettings: strict),
         // L2
         .target(
             name: "XDSTranslation",
             dependencies: ["WeftCore", "WeftConfig", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            swiftSettings: strict
+            path: "Sources/Control/XDSTranslation", swiftSettings: strict
         ),
         .target(
             name: "ProxyRouting",
             dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")],
-            swiftSettings: strict
+            path: "Sources/Proxy/ProxyRouting", swiftSettings: strict
         ),
         // L3
         .target(
             name: "WeftRegistry",
             dependencies: ["WeftCore", "WeftConfig", "WeftModel", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict
+            path: "Sources/Control/WeftRegistry", swiftSettings: strict
         ),
         .target(
             name: "XDSServer",
@@ -86,7 +88,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            path: "Sources/Control/XDSServer", swiftSettings: strict
         ),
         .target(
             name: "ProxyHTTP",
@@ -98,7 +100,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strict
+            path: "Sources/Proxy/ProxyHTTP", swiftSettings: strict
         ),
         .target(
             name: "XDSClient",
@@ -110,7 +112,7 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            path: "Sources/Proxy/XDSClient", swiftSettings: strict
         ),
         // L4
         .target(
@@ -123,7 +125,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            path: "Sources/Proxy/WeftProxy", swiftSettings: strict
         ),
         .target(
             name: "WeftControl",
@@ -136,13 +138,13 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            path: "Sources/Control/WeftControl", swiftSettings: strict
         ),
-        .target(name: "WeftMesh", dependencies: ["WeftCore", "WeftConfig"], swiftSettings: strict),
+        .target(name: "WeftMesh", dependencies: ["WeftCore", "WeftConfig"], path: "Sources/Mesh/WeftMesh", swiftSettings: strict),
         .target(
             name: "WeftSample",
             dependencies: ["WeftCore", "WeftHTTPServer", "WeftHTTPClient", .product(name: "NIOPosix", package: "swift-nio")],
-            swiftSettings: strict
+            path: "Sources/Mesh/WeftSample", swiftSettings: strict
         ),
         .target(
             name: "WeftCLI",
@@ -153,11 +155,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            path: "Sources/CLI/WeftCLI", swiftSettings: strict
         ),
         // L5
-        .executableTarget(name: "weft", dependencies: ["WeftCLI"], swiftSettings: strict),
-        .executableTarget(name: "weft-sample", dependencies: ["WeftSample"], swiftSettings: strict),
+        .executableTarget(name: "weft", dependencies: ["WeftCLI"], path: "Sources/CLI/weft", swiftSettings: strict),
+        .executableTarget(name: "weft-sample", dependencies: ["WeftSample"], path: "Sources/CLI/weft-sample", swiftSettings: strict),
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(
             name: "XDSTranslationTests",

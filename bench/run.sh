@@ -5,6 +5,8 @@
 # load. Prints the ratios Weft/Envoy and, with --record, appends them to docs/BENCHMARKS.md.
 # Needs (Debian): nginx wrk hey nghttp2-client; Envoy from .venv (scripts/test.sh --setup-only).
 # Usage: bench/run.sh [seconds] [--record]
+# WEFT_BASELINE=/path/to/an/older/weft also measures that binary's proxy ("before"), fed by the same control
+# plane in the same run, so a change to the data path is judged against its baseline and Envoy at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -51,7 +53,12 @@ sleep 1
 "$WEFT" bootstrap envoy --node bench-envoy --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18081 --admin 127.0.0.1:18901 > "$W/envoy.yaml"
 "$ENVOY" -c "$W/envoy.yaml" --concurrency 1 -l error --disable-hot-restart > "$W/envoy.log" 2>&1 & EPID=$!; PIDS+=($EPID)
 "$WEFT" proxy --node bench-weft --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18084 --admin 127.0.0.1:18904 --concurrency 1 2>"$W/weft.log" & WPID=$!; PIDS+=($WPID)
-for p in 18081 18084; do
+PORTS=(18081 18084)
+if [ -n "${WEFT_BASELINE:-}" ]; then
+  "$WEFT_BASELINE" proxy --node bench-before --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18085 --admin 127.0.0.1:18905 --concurrency 1 2>"$W/before.log" & BPID=$!; PIDS+=($BPID)
+  PORTS+=(18085)
+fi
+for p in "${PORTS[@]}"; do
   for _ in $(seq 100); do curl -sf -o /dev/null -H 'Host: bench' "http://127.0.0.1:$p/" && break; sleep 0.1; done
 done
 rss() { awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "-"; }
@@ -76,9 +83,11 @@ measure() { # name port pid
 measure direct 18080
 measure envoy 18081 $EPID
 measure weft 18084 $WPID
+[ -n "${WEFT_BASELINE:-}" ] && measure before 18085 $BPID
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "-" }'; }
 added() { awk -v a="$1" -v d="$2" 'BEGIN{ if (a+0>0) printf "%.3f", a-d; else print "-" }'; }
 echo
+[ -n "${WEFT_BASELINE:-}" ] && echo "weft/before: max_rps $(ratio "${RPS[weft]}" "${RPS[before]}")  h2_rps $(ratio "${H2[weft]}" "${H2[before]}")  p99 ms weft ${P99[weft]} vs before ${P99[before]}"
 echo "weft/envoy: max_rps $(ratio "${RPS[weft]}" "${RPS[envoy]}")  h2_rps $(ratio "${H2[weft]}" "${H2[envoy]}")  added p50 ms weft $(added "${P50[weft]}" "${P50[direct]}") vs envoy $(added "${P50[envoy]}" "${P50[direct]}")  added p99 ms weft $(added "${P99[weft]}" "${P99[direct]}") vs envoy $(added "${P99[envoy]}" "${P99[direct]}")"
 if [ "$RECORD" = --record ]; then
   {
@@ -87,10 +96,12 @@ if [ "$RECORD" = --record ]; then
     echo
     echo "| target | max rps (wrk -c32) | HTTP/2 rps (h2load -c8 -m16) | p50 ms @1k rps | p99 ms @1k rps | RSS idle MiB | RSS under load MiB |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"
-    for n in direct envoy weft; do
+    NAMES=(direct envoy weft); [ -n "${WEFT_BASELINE:-}" ] && NAMES+=(before)
+    for n in "${NAMES[@]}"; do
       echo "| $n | ${RPS[$n]:--} | ${H2[$n]:--} | ${P50[$n]:--} | ${P99[$n]:--} | ${IDLE[$n]:--} | ${LOAD[$n]:--} |"
     done
     echo
+    [ -n "${WEFT_BASELINE:-}" ] && echo "\`before\` is ${WEFT_BASELINE_NAME:-the baseline binary} in the same run: weft/before max rps $(ratio "${RPS[weft]}" "${RPS[before]}"), HTTP/2 rps $(ratio "${H2[weft]}" "${H2[before]}"), p99 ms ${P99[weft]} vs ${P99[before]}." && echo
     echo "Ratios weft/envoy: max rps $(ratio "${RPS[weft]}" "${RPS[envoy]}"), HTTP/2 rps $(ratio "${H2[weft]}" "${H2[envoy]}"). Added latency over direct: p50 weft $(added "${P50[weft]}" "${P50[direct]}") ms vs envoy $(added "${P50[envoy]}" "${P50[direct]}") ms; p99 weft $(added "${P99[weft]}" "${P99[direct]}") ms vs envoy $(added "${P99[envoy]}" "${P99[direct]}") ms."
   } >> docs/BENCHMARKS.md
   echo "recorded in docs/BENCHMARKS.md"

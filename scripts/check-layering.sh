@@ -20,8 +20,8 @@ PURE = {"WeftCore", "WeftConfig", "WeftModel", "XDSTranslation", "ProxyRouting"}
 PURE_ALLOWED = {"ProxyRouting": {"NIOHTTP1"}}
 IO = re.compile(r"^(NIO\w*|GRPC\w*|Logging|AsyncHTTPClient)$")
 # The CLI's proxy commands: the `weft proxy` side of the executable.
-PROXY_CLI_FILES = ["Sources/WeftCLI/ProxyCommand.swift", "Sources/WeftCLI/ProxyIdentityOptions.swift",
-                   "Sources/WeftCLI/BootstrapCommand.swift", "Sources/WeftCLI/EnvoyBootstrap.swift"]
+PROXY_CLI_FILES = ["Sources/CLI/WeftCLI/ProxyCommand.swift", "Sources/CLI/WeftCLI/ProxyIdentityOptions.swift",
+                   "Sources/CLI/WeftCLI/BootstrapCommand.swift", "Sources/CLI/WeftCLI/EnvoyBootstrap.swift"]
 SYSTEM = {"Foundation", "FoundationEssentials", "Synchronization", "Dispatch", "Glibc", "Musl", "Darwin",
           "_Concurrency", "Testing", "XCTest", "CoreFoundation"}
 IMPORT = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:public\s+|internal\s+|package\s+|private\s+)?import\s+"

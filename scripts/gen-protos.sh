@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates Sources/EnvoyAPI/Generated/ from our trimmed Envoy v3 protos in Protos/.
+# Regenerates Sources/Shared/EnvoyAPI/Generated/ from our trimmed Envoy v3 protos in Protos/.
 #
 # Needs protoc (3.21+, well-known types under /usr/include) and two plugins given by
 # environment variables:
@@ -22,7 +22,7 @@ cd "$root"
 PROTOC="${PROTOC:-protoc}"
 WKT_INCLUDE="${WKT_INCLUDE:-/usr/include}"
 
-out="Sources/EnvoyAPI/Generated"
+out="Sources/Shared/EnvoyAPI/Generated"
 rm -rf "$out"
 mkdir -p "$out"
 

@@ -1,0 +1,178 @@
+import Foundation
+import NIOHTTP1
+import WeftHTTPServer
+import WeftConfig
+import WeftCore
+import WeftModel
+import WeftRegistry
+import XDSServer
+
+/// The control plane's HTTP API: apply/get/delete resources, register workloads, and report status.
+public struct ControlAPI: Sendable {
+    let registry: MeshRegistry
+    let book: ProxyStatusBook
+    let cache: XDSCache?
+
+    public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil) {
+        self.registry = registry
+        self.book = book
+        self.cache = cache
+    }
+
+    public func handle(_ req: APIRequest) async -> APIResponse {
+        let parts = req.path.split(separator: "/").map(String.init)
+        guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return notFound("no such API path \(req.path)") }
+        let rest = Array(parts.dropFirst(2))
+        switch (req.method, rest.first, rest.count) {
+        case (.POST, "apply", 1): return apply(req)
+        case (.GET, "resources", 1): return listResources(req.query)
+        case (.DELETE, "resources", 4): return delete(kind: rest[1], namespace: rest[2], name: rest[3])
+        case (.GET, "workloads", 1): return .json(.object([("workloads", .array(registry.workloads().map(Self.json)))]))
+        case (.POST, "workloads", 1): return register(req.body)
+        case (.PUT, "workloads", 4) where rest[3] == "heartbeat", (.POST, "workloads", 4) where rest[3] == "heartbeat":
+            return registry.heartbeat(namespace: rest[1], name: rest[2])
+                ? .json(.object([("ok", .bool(true))])) : notFound("workload \(rest[1])/\(rest[2]) is not registered")
+        case (.DELETE, "workloads", 3):
+            return registry.deregister(namespace: rest[1], name: rest[2])
+                ? .json(.object([("ok", .bool(true))])) : notFound("workload \(rest[1])/\(rest[2]) is not registered")
+        case (.GET, "status", 1): return status()
+        default: return notFound("no such API path \(req.method) \(req.path)")
+        }
+    }
+
+    func notFound(_ message: String) -> APIResponse {
+        .json(.object([("errors", .array([.string(message)]))]), status: .notFound)
+    }
+
+    static func errors(_ e: DiagnosticError, status: HTTPResponseStatus = .badRequest) -> APIResponse {
+        .json(.object([("errors", .array(e.diagnostics.map { .string($0.description) }))]), status: status)
+    }
+
+    func apply(_ req: APIRequest) -> APIResponse {
+        let source = req.headers.first(name: "x-weft-source").flatMap { $0.isEmpty ? nil : $0 } ?? "api"
+        do {
+            let keys = try registry.apply(text: req.body, source: source)
+            return .json(.object([("applied", .array(keys.map(Self.json)))]))
+        } catch {
+            return Self.errors(error)
+        }
+    }
+
+    func listResources(_ q: [String: String]) -> APIResponse {
+        var kind: ResourceKind?
+        if let k = q["kind"], !k.isEmpty {
+            guard let parsed = ResourceKind(loose: k) else { return notFound("unknown kind '\(k)'") }
+            kind = parsed
+        }
+        let items = registry.resources().filter { r in
+            (kind == nil || r.key.kind == kind) && (q["namespace"].map { $0.isEmpty || $0 == r.key.namespace } ?? true)
+                && (q["name"].map { $0.isEmpty || $0 == r.key.name } ?? true)
+        }
+        return .json(.object([("resources", .array(items.map(Self.json)))]))
+    }
+
+    func delete(kind: String, namespace: String, name: String) -> APIResponse {
+        guard let k = ResourceKind(loose: kind) else { return notFound("unknown kind '\(kind)'") }
+        let key = ResourceKey(kind: k, namespace: namespace, name: name)
+        do {
+            if try registry.delete(key) { return .json(.object([("deleted", Self.json(key))])) }
+            if registry.resources().contains(where: { $0.key == key }) {
+                return .json(.object([("errors", .array([.string("\(key) comes from a file in the config folder; remove it there")]))]), status: .conflict)
+            }
+            return notFound("\(key) not found")
+        } catch {
+            return Self.errors(error, status: .conflict)
+        }
+    }
+
+    struct RegistrationBody: Decodable {
+        var name: String
+        var namespace: String?
+        var addresses: [String]?
+        var address: String?
+        var labels: [String: String]?
+        var ports: [String: Int]?
+        var services: [RegisteredService]?
+        var ttlSeconds: Double?
+        var locality: String?
+        var weight: Int?
+        var network: String?
+        var serviceAccount: String?
+    }
+
+    func register(_ body: String) -> APIResponse {
+        let b: RegistrationBody
+        do {
+            b = try JSONDecoder().decode(RegistrationBody.self, from: Data(body.utf8))
+        } catch {
+            return .json(.object([("errors", .array([.string("registration body is not valid: \(error)")]))]), status: .badRequest)
+        }
+        let w = RegisteredWorkload(name: b.name, namespace: b.namespace ?? "default", addresses: b.addresses ?? (b.address.map { [$0] } ?? []),
+                                   labels: b.labels ?? [:], ports: b.ports ?? [:], services: b.services ?? [], ttlSeconds: b.ttlSeconds,
+                                   locality: b.locality, weight: b.weight, network: b.network, serviceAccount: b.serviceAccount)
+        do {
+            try registry.register(w)
+            return .json(.object([("registered", .string("\(w.namespace)/\(w.name)"))]))
+        } catch {
+            return Self.errors(error)
+        }
+    }
+
+    func status() -> APIResponse {
+        let proxies: [JSONValue] = book.all().map(Self.json)
+        return .json(.object([
+            ("version", .number(Double(registry.version))),
+            ("proxies", .array(proxies)),
+            ("xds", .object([("translations", .number(Double(cache?.translations ?? 0))),
+                             ("scopes", .number(Double(cache?.scopes ?? 0)))])),
+            ("errors", .array(registry.errors().map { .string($0.description) })),
+            ("resources", .array(registry.resources().map { r in
+                .object([("kind", .string(r.key.kind.rawValue)), ("namespace", .string(r.key.namespace)),
+                         ("name", .string(r.key.name)), ("source", .string(r.source))])
+            })),
+            ("workloads", .array(registry.workloads().map(Self.json))),
+        ]))
+    }
+
+    static func json(_ p: ProxyStatus) -> JSONValue {
+        let synced: JSONValue = p.syncedVersion.map { .number(Double($0)) } ?? .null
+        let fields: [(String, JSONValue)] = [
+            ("id", .string(p.id)), ("namespace", .string(p.namespace)),
+            ("labels", strings(p.labels)),
+            ("connected", .bool(p.connected)),
+            ("acked", strings(p.acked)),
+            ("sent", strings(p.sent)),
+            ("nack", p.nack.map(JSONValue.string) ?? .null),
+            ("syncedVersion", synced),
+        ]
+        return .object(fields)
+    }
+
+    static func strings(_ map: [String: String]) -> JSONValue {
+        .object(map.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+    }
+
+    static func json(_ key: ResourceKey) -> JSONValue {
+        .object([("kind", .string(key.kind.rawValue)), ("namespace", .string(key.namespace)), ("name", .string(key.name))])
+    }
+
+    static func json(_ r: Resource) -> JSONValue {
+        .object([("kind", .string(r.key.kind.rawValue)), ("namespace", .string(r.key.namespace)), ("name", .string(r.key.name)),
+                 ("source", .string(r.source)), ("spec", r.document["spec"] ?? .null), ("document", r.document)])
+    }
+
+    static func json(_ w: RegisteredWorkload) -> JSONValue {
+        .object([
+            ("name", .string(w.name)), ("namespace", .string(w.namespace)),
+            ("addresses", .array(w.addresses.map(JSONValue.string))),
+            ("labels", .object(w.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("ports", .object(w.ports.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+            ("services", .array(w.services.map { s in
+                .object([("name", .string(s.name)), ("port", .number(Double(s.port))),
+                         ("targetPort", s.targetPort.map { .number(Double($0)) } ?? .null)])
+            })),
+            ("ttlSeconds", w.ttlSeconds.map(JSONValue.number) ?? .null),
+            ("expiresAt", w.expiresAt.map(JSONValue.number) ?? .null),
+        ])
+    }
+}

@@ -1,0 +1,115 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import WeftCore
+
+/// A request as the API handlers see it: whole body, decoded path and query.
+public struct APIRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: String
+}
+
+public struct APIResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var body: String
+    public var contentType = "application/json"
+
+    public init(status: HTTPResponseStatus, body: String, contentType: String = "application/json") {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
+
+    public static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok) -> APIResponse {
+        APIResponse(status: status, body: value.serialized(pretty: true) + "\n")
+    }
+}
+
+/// A small HTTP/1.1 server for the control plane's JSON API; each request is handled by an async closure.
+public struct HTTPAPIServer: Sendable {
+    public typealias Handler = @Sendable (APIRequest) async -> APIResponse
+    let group: MultiThreadedEventLoopGroup
+    let handler: Handler
+
+    public init(group: MultiThreadedEventLoopGroup, handler: @escaping Handler) {
+        self.group = group
+        self.handler = handler
+    }
+
+    public func bind(_ address: HostPort) async throws -> Channel {
+        let handler = self.handler
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(APIChannelHandler(handler: handler))
+                }
+            }
+            .bind(host: address.host, port: address.port).get()
+    }
+}
+
+final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let handler: HTTPAPIServer.Handler
+    var head: HTTPRequestHead?
+    var body = ByteBuffer()
+
+    init(handler: @escaping HTTPAPIServer.Handler) {
+        self.handler = handler
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(h):
+            head = h
+            body.clear()
+        case var .body(b):
+            body.writeBuffer(&b)
+        case .end:
+            guard let head else { return }
+            let (path, query) = Self.split(head.uri)
+            let request = APIRequest(method: head.method, path: path, query: query, headers: head.headers,
+                                     body: body.readString(length: body.readableBytes) ?? "")
+            let keepAlive = head.isKeepAlive
+            let handler = self.handler
+            let loop = context.eventLoop
+            let bound = NIOLoopBound(context, eventLoop: loop)
+            let version = head.version
+            Task {
+                let response = await handler(request)
+                loop.execute {
+                    let context = bound.value
+                    var headers = HTTPHeaders()
+                    headers.add(name: "content-type", value: response.contentType)
+                    headers.add(name: "content-length", value: String(response.body.utf8.count))
+                    if !keepAlive { headers.add(name: "connection", value: "close") }
+                    context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
+                    context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+                    context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                        if !keepAlive { context.close(promise: nil) }
+                    }
+                }
+            }
+        }
+    }
+
+    static func split(_ uri: String) -> (String, [String: String]) {
+        let parts = uri.split(separator: "?", maxSplits: 1)
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                query[kv[0]] = kv.count > 1 ? kv[1] : ""
+            }
+        }
+        return (String(parts.first ?? "/"), query)
+    }
+}
+
+import Foundation
