@@ -4,8 +4,9 @@ import NIOCore
 import NIOHTTP1
 import ProxyRouting
 
-/// One request's life on the proxy: route, fault, pick cluster and endpoint, stream the request up and the
-/// response down, retry and time out by the route's policy. Runs on the worker's loop only.
+/// One request on the proxy: runs its HTTP filters and the router, picks cluster and endpoint, streams the
+/// request up and the response down. Its course (tries, retries, timeouts, when the answer is final) is decided
+/// by `state`, a StreamState; this type does the I/O those decisions call for. Runs on the worker's loop only.
 final class Exchange: UpstreamDelegate {
     let downstream: any DownstreamSink
     let head: HTTPRequestHead
@@ -27,16 +28,13 @@ final class Exchange: UpstreamDelegate {
     var retained: [ByteBuffer]? = []
     var retainedBytes = 0
     static let retainLimit = 64 * 1024
-    var requestComplete = false
+    /// The request's course: phase, tries, retry decisions (see StreamState).
+    var state: StreamState
 
     var connection: UpstreamConnection?
     var pool: UpstreamPool?
     var endpoint: EndpointConfig?
     var tried: Set<EndpointConfig> = []
-    var attempts = 0
-    var responseStarted = false
-    var finished = false
-    var discarding = false
     var timeoutTask: Scheduled<Void>?
     var perTryTask: Scheduled<Void>?
     var started = NIODeadline.now()
@@ -44,8 +42,6 @@ final class Exchange: UpstreamDelegate {
     /// A Set-Cookie value made for consistent hashing, sent with the response.
     var generatedCookie: String?
     var generatedCookieValue: String?
-    /// This request counts against the cluster's retries in flight.
-    var retrying = false
     /// The 101 of an upgrade, waiting for its end before the connections become a tunnel.
     var upgradeResponse: HTTPResponseHead?
     /// gRPC status fields of a trailers-only answer, sent as trailers.
@@ -59,7 +55,11 @@ final class Exchange: UpstreamDelegate {
         self.snapshot = downstream.worker.snapshot
         self.isUpgrade = head.headers.contains(name: "upgrade")
             && head.headers["connection"].contains { $0.lowercased().contains("upgrade") }
+        state = StreamState(isUpgrade: isUpgrade)
     }
+
+    var finished: Bool { state.isDone }
+    var requestComplete: Bool { state.requestComplete }
 
     // MARK: start
 
@@ -132,6 +132,7 @@ final class Exchange: UpstreamDelegate {
             reply(HTTPResponseStatus(statusCode: r.status), nil, "", extra: h)
         case let .forward(f):
             forward = f
+            state.forwarded(retry: f.retry)
             proceed(view)
         }
     }
@@ -185,12 +186,11 @@ final class Exchange: UpstreamDelegate {
     // MARK: attempts
 
     func attempt() {
-        guard !finished, let rt = runtime else { return }
+        guard let rt = runtime, state.startAttempt() else { return }
         if rt.nextUnejection != nil { rt.uneject(now: .now()) }
         guard let (ep, pool, choices) = LoadBalancer.pick(rt, worker: worker, hash: hashKey(), exclude: tried) else {
             return fail(.serviceUnavailable, .noHealthyUpstream)
         }
-        attempts += 1
         endpoint = ep
         if choices > 1 { tried.insert(ep) }
         self.pool = pool
@@ -202,20 +202,20 @@ final class Exchange: UpstreamDelegate {
                 fail(.serviceUnavailable, .upstreamOverflow)
             case .failure(.connectFailed):
                 rt.record(pool, status: 0, now: .now())
-                retryOr(.serviceUnavailable, .upstreamConnectFailure, allowed: forward?.retry?.onConnectFailure ?? false)
+                follow(state.connectFailed(retryBudgetAllows: retryBudgetAllows), .serviceUnavailable, .upstreamConnectFailure)
             }
         }
     }
 
     func attach(_ conn: UpstreamConnection) {
-        if finished {
+        guard case let .send(resend) = state.connected() else {
             pool?.release(conn, reusable: true)
             return
         }
         connection = conn
         conn.handler.delegate = self
         conn.write(.head(upstreamHead!), flush: false)
-        if attempts > 1, let retained {
+        if resend, let retained {
             for b in retained { conn.write(.body(.byteBuffer(b)), flush: false) }
             if requestComplete { conn.write(.end(nil), flush: false) }
         } else {
@@ -224,7 +224,7 @@ final class Exchange: UpstreamDelegate {
         pending.removeAll()
         conn.channel.flush()
         if let t = forward?.retry?.perTryTimeout, t > 0 {
-            let attempt = attempts
+            let attempt = state.attempts
             perTryTask?.cancel()
             perTryTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in perTryTimedOut(attempt: attempt) }
         }
@@ -233,33 +233,42 @@ final class Exchange: UpstreamDelegate {
     /// This try took longer than the per-try timeout: drop its connection and try again (the route timeout
     /// still bounds the whole request), or answer 504 when no try is left.
     func perTryTimedOut(attempt: Int) {
-        guard !finished, !responseStarted, attempt == attempts, let c = connection, let pool else { return }
-        connection = nil
-        pool.release(c, reusable: false)
+        guard let decision = state.perTryTimedOut(attempt: attempt, retryBudgetAllows: retryBudgetAllows) else { return }
+        dropConnection()
         runtime?.counters.value.timeouts += 1
-        retryOr(.gatewayTimeout, .upstreamTimeout, allowed: forward?.retry.map { $0.on5xx || $0.onGatewayError } ?? false)
+        follow(decision, .gatewayTimeout, .upstreamTimeout)
     }
 
-    func retryOr(_ status: HTTPResponseStatus, _ flag: ResponseFlag, allowed: Bool) {
-        if let r = forward?.retry, let rt = runtime, allowed, attempts <= r.attempts, retained != nil, !responseStarted {
-            // Retries in flight against the cluster's budget, counted across workers as Envoy does.
-            let active = rt.shared.requests.load(ordering: .relaxed)
-            guard rt.shared.retries.load(ordering: .relaxed) < rt.config.limits.retriesAllowed(active: active) else {
-                // Over the retry budget (or max_retries): answer now rather than add load.
-                rt.counters.value.retryOverflows += 1
-                return fail(status, flag)
-            }
-            if !retrying {
-                retrying = true
-                rt.shared.retries.wrappingAdd(1, ordering: .relaxed)
-            }
+    /// Whether the cluster's retry budget (or max retries), counted across workers, has room for one more.
+    var retryBudgetAllows: Bool {
+        guard let rt = runtime else { return false }
+        let active = rt.shared.requests.load(ordering: .relaxed)
+        return rt.shared.retries.load(ordering: .relaxed) < rt.config.limits.retriesAllowed(active: active)
+    }
+
+    /// Does what a retry decision says: schedule the next try after a jittered backoff, or answer the failure.
+    func follow(_ decision: StreamState.RetryDecision, _ status: HTTPResponseStatus, _ flag: ResponseFlag) {
+        switch decision {
+        case .ignore: return
+        case let .retry(backoff, firstRetry):
+            guard let rt = runtime else { return }
+            if firstRetry { rt.shared.retries.wrappingAdd(1, ordering: .relaxed) }
             rt.counters.value.retries += 1
-            let backoff = min(r.maxInterval, r.baseInterval << Int64(min(attempts - 1, 10)))
             let jittered = Int64(worker.random(below: Int(max(1, backoff))))
             loop.scheduleTask(in: .nanoseconds(jittered)) { [self] in attempt() }
-            return
+        case let .fail(overBudget):
+            // Over the retry budget (or max_retries): answer now rather than add load.
+            if overBudget { runtime?.counters.value.retryOverflows += 1 }
+            fail(status, flag)
         }
-        fail(status, flag)
+    }
+
+    /// Gives up the current try's connection without reusing it.
+    func dropConnection() {
+        if let c = connection, let pool {
+            connection = nil
+            pool.release(c, reusable: false)
+        }
     }
 
     /// A cookie's value from the request, without quotes.

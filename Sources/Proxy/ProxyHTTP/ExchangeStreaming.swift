@@ -8,13 +8,19 @@ extension Exchange {
     func requestBody(_ b: ByteBuffer) {
         if var kept = retained {
             retainedBytes += b.readableBytes
-            if retainedBytes <= Self.retainLimit { kept.append(b); retained = kept } else { retained = nil }
+            if retainedBytes <= Self.retainLimit {
+                kept.append(b)
+                retained = kept
+            } else {
+                retained = nil
+                state.canResend = false
+            }
         }
         if let connection { connection.write(.body(.byteBuffer(b)), flush: false) } else { pending.append(.body(.byteBuffer(b))) }
     }
 
     func requestEnd(_ trailers: HTTPHeaders?) {
-        requestComplete = true
+        state.requestEnded()
         if upstreamHead != nil { mirrorIfConfigured() }
         if let connection { connection.write(.end(trailers), flush: true) } else { pending.append(.end(trailers)) }
     }
@@ -27,14 +33,10 @@ extension Exchange {
     }
 
     func downstreamClosed() {
-        guard !finished else { return }
-        finished = true
+        guard state.downstreamClosed() else { return }
         timeoutTask?.cancel()
         perTryTask?.cancel()
-        if let c = connection, let pool {
-            connection = nil
-            pool.release(c, reusable: false)
-        }
+        dropConnection()
         done(status: 0)
     }
 
@@ -42,22 +44,26 @@ extension Exchange {
 
     func upstreamHead(_ h: HTTPResponseHead) {
         let status = Int(h.status.code)
-        if status == 100 { return }
-        if status == 101 && isUpgrade {
+        if status != 100 && !(status == 101 && isUpgrade), let rt = runtime, let pool { rt.record(pool, status: status, now: .now()) }
+        switch state.responseHead(status: status, retryBudgetAllows: retryBudgetAllows) {
+        case .ignore:
+            return
+        case .holdUpgrade:
             // Switch once the decoder has delivered the end of the 101, so only raw bytes follow.
             upgradeResponse = h
-            return
-        }
-        if let rt = runtime, let pool { rt.record(pool, status: status, now: .now()) }
-        if let r = forward?.retry, r.retriable(status: status), attempts <= r.attempts, retained != nil, requestComplete {
+        case let .retry(decision):
             // Drop this answer and try again: the connection is not reused, as its response is unread.
-            discarding = true
-            if let c = connection, let pool { connection = nil; pool.release(c, reusable: false) }
-            retryOr(h.status, .upstreamRetryLimit, allowed: true)
-            return
+            dropConnection()
+            follow(decision, h.status, .upstreamRetryLimit)
+        case .forward:
+            perTryTask?.cancel()
+            downstream.writeHead(responseHead(h))
         }
-        responseStarted = true
-        perTryTask?.cancel()
+    }
+
+    /// The upstream's response head as the caller gets it: hop-by-hop headers out, the route's edits in, and a
+    /// gRPC trailers-only status moved to the trailers.
+    func responseHead(_ h: HTTPResponseHead) -> HTTPResponseHead {
         var out = HTTPResponseHead(version: head.version, status: h.status, headers: h.headers)
         HeaderRules.stripHopByHop(&out.headers)
         if let c = generatedCookie { out.headers.add(name: "set-cookie", value: c) }
@@ -73,50 +79,52 @@ extension Exchange {
                 out.headers.remove(name: name)
             }
         }
-        downstream.writeHead(out)
+        return out
     }
 
     func upstreamBody(_ b: ByteBuffer) {
-        guard responseStarted else { return }
+        guard state.responseStarted else { return }
         downstream.writeBody(b)
     }
 
     func upstreamReadComplete() {
-        if responseStarted { downstream.flush() }
+        if state.responseStarted { downstream.flush() }
     }
 
     func upstreamEnd(_ trailers: HTTPHeaders?) {
-        if let h = upgradeResponse, !finished { return switchToTunnel(h) }
-        guard responseStarted, !finished else { return }
-        var trailers = trailers
-        if trailers == nil, !deferredTrailers.isEmpty { trailers = deferredTrailers }
-        finished = true
-        timeoutTask?.cancel()
-        perTryTask?.cancel()
-        if let c = connection, let pool {
-            connection = nil
-            pool.release(c, reusable: requestComplete && upstreamKeepAlive)
+        switch state.responseEnded() {
+        case .ignore:
+            return
+        case .tunnel:
+            if let h = upgradeResponse { switchToTunnel(h) }
+        case let .finish(reusable):
+            timeoutTask?.cancel()
+            perTryTask?.cancel()
+            if let c = connection, let pool {
+                connection = nil
+                pool.release(c, reusable: reusable && upstreamKeepAlive)
+            }
+            downstream.writeEnd(trailers ?? (deferredTrailers.isEmpty ? nil : deferredTrailers), from: self)
+            done(status: 1)
         }
-        downstream.writeEnd(trailers, from: self)
-        done(status: 1)
     }
 
     func upstreamClosed(_ error: (any Error)?) {
-        guard !finished, connection != nil else { return }
-        let reused = connection?.reused ?? false
+        guard let c = connection else { return }
         connection = nil
         pool?.requestEnded()
-        if responseStarted {
-            finished = true
+        switch state.upstreamLost(reused: c.reused, retryBudgetAllows: retryBudgetAllows) {
+        case .ignore:
+            return
+        case .abortDownstream:
             timeoutTask?.cancel()
-        perTryTask?.cancel()
+            perTryTask?.cancel()
             downstream.abort()
             done(status: 0)
-            return
+        case let .retry(decision):
+            if !c.reused, let rt = runtime, let pool { rt.record(pool, status: 0, now: .now()) }
+            follow(decision, .serviceUnavailable, .upstreamReset)
         }
-        if !reused, let rt = runtime, let pool { rt.record(pool, status: 0, now: .now()) }
-        // A reused keep-alive connection the peer had closed: safe to send again on a fresh one.
-        retryOr(.serviceUnavailable, .upstreamReset, allowed: reused || (forward?.retry?.onReset ?? false))
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {
@@ -126,21 +134,20 @@ extension Exchange {
     // MARK: endings
 
     func timedOut() {
-        guard !finished, !responseStarted else { return }
+        guard state.routeTimedOut() else { return }
         runtime?.counters.value.timeouts += 1
-        if let c = connection, let pool { connection = nil; pool.release(c, reusable: false) }
+        dropConnection()
         fail(.gatewayTimeout, .upstreamTimeout)
     }
 
     func fail(_ status: HTTPResponseStatus, _ flag: ResponseFlag) {
         guard !finished else { return }
-        let text = flag == .upstreamRetryLimit ? "upstream answered \(status.code) after \(attempts) attempts" : flag.explanation
+        let text = flag == .upstreamRetryLimit ? "upstream answered \(status.code) after \(state.attempts) attempts" : flag.explanation
         reply(status, flag, text + "\n")
     }
 
     func reply(_ status: HTTPResponseStatus, _ flag: ResponseFlag?, _ body: String, extra: HTTPHeaders = [:]) {
-        guard !finished else { return }
-        finished = true
+        guard state.answeredLocally() else { return }
         timeoutTask?.cancel()
         perTryTask?.cancel()
         downstream.localReply(status, flag: flag, body: body, extra: extra, from: self)
@@ -151,7 +158,7 @@ extension Exchange {
         guard let rt = runtime else { return }
         worker.activeRequests -= 1
         rt.shared.requests.wrappingSubtract(1, ordering: .relaxed)
-        if retrying { rt.shared.retries.wrappingSubtract(1, ordering: .relaxed) }
+        if state.countsAsRetry { rt.shared.retries.wrappingSubtract(1, ordering: .relaxed) }
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)
         WorkerStats.record(rt.counters, micros: micros, status: status)
         runtime = nil

@@ -4,9 +4,9 @@ import NIOHTTP1
 extension Exchange {
     /// After the upstream answered 101 to an Upgrade (WebSocket), both connections stop speaking HTTP and
     /// become one byte tunnel: HTTP handlers are removed on both sides and bytes are glued through.
+    /// The stream is done (StreamState ended it with `.tunnel`) before this runs.
     func switchToTunnel(_ response: HTTPResponseHead) {
         guard let conn = connection, let downContext = downstream.upgradeContext else { return }
-        finished = true
         timeoutTask?.cancel()
         perTryTask?.cancel()
         connection = nil

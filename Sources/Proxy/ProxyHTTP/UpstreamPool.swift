@@ -90,6 +90,7 @@ final class UpstreamPool {
     /// The cluster's counts across workers, and this endpoint's outlier state (shared by every worker's pool).
     let shared: SharedCluster
     let endpoint: SharedEndpoint
+    let connector: any UpstreamConnector
     var idle: [UpstreamConnection] = []
     var open = 0
     /// Requests using a connection of this pool (least-request balancing reads it).
@@ -103,7 +104,8 @@ final class UpstreamPool {
     var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
 
     init(key: EndpointKey, cluster: ClusterConfig, loop: any EventLoop, stats: WorkerStats, shared: SharedCluster,
-         endpoint: SharedEndpoint) {
+         endpoint: SharedEndpoint, connector: any UpstreamConnector = TCPConnector()) {
+        self.connector = connector
         self.key = key
         self.cluster = cluster
         self.loop = loop
@@ -158,11 +160,8 @@ final class UpstreamPool {
     func openConnection(_ initializer: @escaping @Sendable (any Channel) throws -> Void) -> EventLoopFuture<any Channel> {
         open += 1
         stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
-        let connected = ClientBootstrap(group: loop)
-            .connectTimeout(.nanoseconds(cluster.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try initializer(ch) } }
-            .connect(host: key.host, port: key.port)
+        let connected = connector.connect(host: key.host, port: key.port, timeout: .nanoseconds(cluster.connectTimeout),
+                                          on: loop, initializer: initializer)
         connected.whenFailure { [self] _ in
             connectionGone()
             stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }

@@ -17,11 +17,15 @@ public final class Worker: @unchecked Sendable {
     /// Cluster state shared with the other workers of the proxy (circuit breakers, outlier detection).
     let shared: SharedUpstreams
 
+    /// Opens upstream connections (TCP; embedded channels in tests).
+    let connector: any UpstreamConnector
+
     public init(loop: any EventLoop, rng: any RandomNumberGenerator = SystemRandomNumberGenerator(),
-                shared: SharedUpstreams = SharedUpstreams()) {
+                shared: SharedUpstreams = SharedUpstreams(), connector: any UpstreamConnector = TCPConnector()) {
         self.loop = loop
         self.rng = rng
         self.shared = shared
+        self.connector = connector
         shared.subscribe { [weak self] name in
             guard let self else { return }
             // The worker that ejected has rebuilt its rotation already; the others do it on their own loop.
@@ -98,7 +102,7 @@ public final class Worker: @unchecked Sendable {
         if let p = pools[key] { return p }
         let sharedCluster = shared.cluster(cluster.name)
         let p = UpstreamPool(key: key, cluster: cluster, loop: loop, stats: stats, shared: sharedCluster,
-                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)))
+                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)), connector: connector)
         pools[key] = p
         return p
     }
