@@ -1,6 +1,5 @@
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import ProxyRouting
 import Testing
 @testable import ProxyHTTP
