@@ -257,9 +257,15 @@ def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_sc
         loop = asyncio.get_running_loop()
         clients = [Client(f"sim-{i}", {"app": f"scope-{i % n_scopes}"}, "127.0.0.1:15001") for i in range(n_clients)]
         stop = asyncio.Event()
+        # The config in place is published to the xDS streams before any client connects, so the first sync is
+        # of one version.
+        deadline = loop.time() + timeout
+        while (st := await _status(api_url))["xds"]["published"] != st["version"]:
+            assert loop.time() < deadline, f"config version {st['version']} not published: {st['xds']}"
+            await asyncio.sleep(0.02)
         rss_before = rss_kib(cp_pid)
         cpu0 = cpu_seconds(cp_pid)
-        tr_before = (await _status(api_url))["xds"]["translations"]
+        tr_before = st["xds"]["translations"]
         t0 = loop.time()
         task = asyncio.create_task(run_clients(xds, clients, stop))
         try:

@@ -12,11 +12,13 @@ public struct ControlAPI: Sendable {
     let registry: MeshRegistry
     let book: ProxyStatusBook
     let cache: XDSCache?
+    let hub: SnapshotHub?
 
-    public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil) {
+    public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil, hub: SnapshotHub? = nil) {
         self.registry = registry
         self.book = book
         self.cache = cache
+        self.hub = hub
     }
 
     public func handle(_ req: APIRequest) async -> APIResponse {
@@ -124,7 +126,8 @@ public struct ControlAPI: Sendable {
             ("version", .number(Double(registry.version))),
             ("proxies", .array(proxies)),
             ("xds", .object([("translations", .number(Double(cache?.translations ?? 0))),
-                             ("scopes", .number(Double(cache?.scopes ?? 0)))])),
+                             ("scopes", .number(Double(cache?.scopes ?? 0))),
+                             ("published", hub?.current.map { .number(Double($0.version)) } ?? .null)])),
             ("errors", .array(registry.errors().map { .string($0.description) })),
             ("resources", .array(registry.resources().map { r in
                 .object([("kind", .string(r.key.kind.rawValue)), ("namespace", .string(r.key.namespace)),

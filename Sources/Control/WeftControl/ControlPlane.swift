@@ -62,7 +62,7 @@ public struct ControlPlane: Sendable {
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
                                 services: [ads])
-        let api = ControlAPI(registry: registry, book: book, cache: cache)
+        let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub)
         let channel = try await HTTPAPIServer(group: group) { await api.handle($0) }.bind(config.api)
         logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
                                                        "resources": "\(registry.resources().count)"])
