@@ -42,13 +42,8 @@ def swift_counts(path: str, rc: int) -> tuple[int, int, int, str | None]:
         total += int(xc[-1].group(1))
         failed += int(xc[-1].group(2))
         closed = True
-    problem = None
-    if not closed:
-        problem = f"no closing line from swift test (exit {rc})"
-        failed += 1
-    elif rc != 0 and failed == 0:
-        problem = f"swift test exited {rc} with no failed test named"
-        failed += 1
+    problem = _problem("swift test", closed, rc, failed)
+    failed += 1 if problem else 0
     return max(total - failed - skipped, 0), failed, skipped, problem
 
 
@@ -64,14 +59,18 @@ def pytest_counts(path: str, rc: int) -> tuple[int, int, int, str | None]:
             closed = True
             break
     failed = counts["failed"] + counts["error"]
-    problem = None
-    if not closed:
-        problem = f"no closing line from pytest (exit {rc})"
-        failed += 1
-    elif rc != 0 and failed == 0:
-        problem = f"pytest exited {rc} with no failed test named"
-        failed += 1
+    problem = _problem("pytest", closed, rc, failed)
+    failed += 1 if problem else 0
     return counts["passed"], failed, counts["skipped"], problem
+
+
+def _problem(runner: str, closed: bool, rc: int, failed: int) -> str | None:
+    """Why a run counts as one more failure: it never printed its closing line, or it failed without naming a test."""
+    if not closed:
+        return f"no closing line from {runner} (exit {rc})"
+    if rc != 0 and failed == 0:
+        return f"{runner} exited {rc} with no failed test named"
+    return None
 
 
 def fmt(passed: int, failed: int, skipped: int, problem: str | None = None) -> str:

@@ -20,6 +20,8 @@ from concurrent import futures
 
 import grpc
 
+from pbwire import field, fields, varint
+
 SERVICE = "echo.Echo"
 UNARY = f"/{SERVICE}/Unary"
 BIDI = f"/{SERVICE}/Bidi"
@@ -30,68 +32,26 @@ HEALTH_CHECK = f"/{HEALTH_SERVICE}/Check"
 UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN = 0, 1, 2, 3
 
 
-def _varint(n: int) -> bytes:
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def _read_varint(data: bytes, i: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        b = data[i]
-        i += 1
-        n |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return n, i
-
-
 def encode_health_request(service: str) -> bytes:
     """HealthCheckRequest{service = 1}."""
-    raw = service.encode()
-    return (b"\x0a" + _varint(len(raw)) + raw) if raw else b""
+    return field(1, service) if service else b""
 
 
 def decode_health_request(data: bytes) -> str:
     """The `service` field (1) of a HealthCheckRequest; other fields skipped."""
-    i, service = 0, ""
-    while i < len(data):
-        key, i = _read_varint(data, i)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            _, i = _read_varint(data, i)
-        elif wire == 2:
-            n, i = _read_varint(data, i)
-            if field == 1:
-                service = data[i:i + n].decode()
-            i += n
-        elif wire == 1:
-            i += 8
-        elif wire == 5:
-            i += 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-    return service
+    return next((v.decode() for n, v in fields(data) if n == 1 and isinstance(v, bytes)), "")
 
 
 def encode_health_response(status: int) -> bytes:
     """HealthCheckResponse{status = 1}."""
-    return (b"\x08" + _varint(status)) if status else b""
+    return (b"\x08" + varint(status)) if status else b""
 
 
 def decode_health_response(data: bytes) -> int:
-    i = 0
-    while i < len(data):
-        key, i = _read_varint(data, i)
-        if key == 0x08:
-            return _read_varint(data, i)[0]
-        raise ValueError(f"unexpected field key {key} in HealthCheckResponse")
+    for n, v in fields(data):
+        if n != 1 or not isinstance(v, int):
+            raise ValueError(f"unexpected field {n} in HealthCheckResponse")
+        return v
     return UNKNOWN
 
 

@@ -282,10 +282,10 @@ def test_destination_rule_change_reaches_running_proxy(reviews_mesh, report):
     assert m.wait_routing("reviews", "v1") < 5
 
 
-def test_outlier_detection_ejects_failing_endpoint(mesh, report):
-    m = mesh
-    good = m.upstream("reviews", "v1")
-    bad = m.upstream("reviews", "v1")  # second v1 endpoint; made to fail below
+def _outlier_mesh(m, concurrency: int = 1, nodelay: bool = False):
+    """Two v1 endpoints (good, bad) under consecutive5xxErrors 3, one proxy, both endpoints receiving traffic."""
+    good = m.upstream("reviews", "v1", nodelay=nodelay)
+    bad = m.upstream("reviews", "v1", nodelay=nodelay)  # second v1 endpoint; made to fail by the test
     v2 = m.upstream("reviews", "v2")
     m.apply(docs(
         _reviews_entries(m, {"v1": good, "v1b": bad, "v2": v2}),
@@ -298,11 +298,16 @@ def test_outlier_detection_ejects_failing_endpoint(mesh, report):
             """),
         route_all("v1"),
     ))
-    e = m.start_envoy()
+    e = m.start_envoy(concurrency=concurrency)
     m.wait_routing("reviews", "v1")
-    # both v1 endpoints in use before one starts failing
     wait_until(lambda: m.request("reviews", "/spread") and good.requests and bad.requests, 10, 0.0,
                desc=lambda: f"both v1 endpoints receiving (good {len(good.requests)}, bad {len(bad.requests)})")
+    return good, bad, e
+
+
+def test_outlier_detection_ejects_failing_endpoint(mesh, report):
+    m = mesh
+    good, bad, e = _outlier_mesh(m)
     bad_addr = f"{m.host}:{bad.port}"
     assert "failed_outlier_check" not in "".join(
         ln for ln in _clusters_text(e).splitlines() if bad_addr in ln), "ejected before failing"
@@ -372,24 +377,7 @@ def test_outlier_detection_counts_errors_across_workers(mesh, report):
     request on a new connection (spread over the workers), the failing endpoint is ejected after about 3
     errors, not 3 per worker (12)."""
     m = mesh
-    good = m.upstream("reviews", "v1", nodelay=True)
-    bad = m.upstream("reviews", "v1", nodelay=True)
-    v2 = m.upstream("reviews", "v2")
-    m.apply(docs(
-        _reviews_entries(m, {"v1": good, "v1b": bad, "v2": v2}),
-        destination_rule_with_policy("reviews", """
-            outlierDetection:
-              consecutive5xxErrors: 3
-              interval: 1s
-              baseEjectionTime: 30s
-              maxEjectionPercent: 100
-            """),
-        route_all("v1"),
-    ))
-    e = m.start_envoy(concurrency=WORKERS)
-    m.wait_routing("reviews", "v1")
-    wait_until(lambda: m.request("reviews", "/spread") and good.requests and bad.requests, 10, 0.0,
-               desc=lambda: f"both v1 endpoints receiving (good {len(good.requests)}, bad {len(bad.requests)})")
+    good, bad, e = _outlier_mesh(m, concurrency=WORKERS, nodelay=True)
     bad.fail_status = 500
     statuses: list[int] = []
     streak = 0

@@ -12,63 +12,15 @@ import os
 
 import grpc
 
+from pbwire import field as _field, fields
+
 METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
 T = "type.googleapis.com/envoy.config."
 CDS, EDS = T + "cluster.v3.Cluster", T + "endpoint.v3.ClusterLoadAssignment"
 LDS, RDS = T + "listener.v3.Listener", T + "route.v3.RouteConfiguration"
 
 
-# ------------------------------------------------------------------ protobuf wire format
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _field(num: int, payload: bytes | str) -> bytes:
-    data = payload.encode() if isinstance(payload, str) else payload
-    return _varint(num << 3 | 2) + _varint(len(data)) + data
-
-
-def fields(buf: bytes) -> list[tuple[int, bytes | int]]:
-    """(field number, value) pairs of one message: bytes for length-delimited fields, int for varints."""
-    out, i = [], 0
-    while i < len(buf):
-        key, i = _read_varint(buf, i)
-        num, wire = key >> 3, key & 7
-        if wire == 0:
-            v, i = _read_varint(buf, i)
-            out.append((num, v))
-        elif wire == 2:
-            n, i = _read_varint(buf, i)
-            out.append((num, buf[i:i + n]))
-            i += n
-        elif wire == 1:
-            i += 8
-        elif wire == 5:
-            i += 4
-        else:
-            raise ValueError(f"wire type {wire}")
-    return out
-
-
-def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        n |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return n, i
-
+# ------------------------------------------------------------------ messages
 
 def _get(buf: bytes, *path: int) -> list[bytes]:
     """Every value at a path of field numbers (repeated fields fan out)."""
