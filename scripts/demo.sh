@@ -8,16 +8,18 @@
 # Any flag of `weft demo --help` works. The Envoy walk-through is scripts/demo-envoy.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The first build takes several minutes: its progress is shown, one line per step, instead of silence.
+# The first build takes several minutes: its progress is shown instead of silence (one line updated in place on
+# a terminal, every step otherwise).
 echo "building weft (the first build takes a few minutes) ..." >&2
+if [[ -t 2 ]]; then step() { printf '\r  %-100.100s' "$1" >&2; }; else step() { printf '  %s\n' "$1" >&2; }; fi
 swift build --product weft 2>&1 | while IFS= read -r line; do
   case "$line" in
-    *error:*|*warning:\ unre*) printf '%s\n' "$line" >&2 ;;
-    \[*) printf '\r  %-100.100s' "$line" >&2 ;;
+    *error:*) printf '%s\n' "$line" >&2 ;;
+    \[*) step "$line" ;;
   esac
 done
 status=${PIPESTATUS[0]}
-printf '\r%-104s\r' "" >&2
+[[ -t 2 ]] && printf '\r%-104s\r' "" >&2
 if [[ $status -ne 0 ]]; then swift build --product weft; exit 1; fi
 BIN=$(swift build --show-bin-path)
 export PATH="$BIN:$PATH"
