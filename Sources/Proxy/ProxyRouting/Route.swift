@@ -26,8 +26,6 @@ public struct Route: Sendable {
 
     /// Fault injection configured for this route (the fault filter's settings).
     public var fault: FaultPolicy? { filterSettings[FaultFilter.name] as? FaultPolicy }
-    /// Local rate limit for this route.
-    public var rateLimit: RateLimiter? { filterSettings[LocalRateLimitFilter.name] as? RateLimiter }
 }
 
 public enum RouteAction: Sendable {

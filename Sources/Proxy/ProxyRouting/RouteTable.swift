@@ -11,7 +11,6 @@ public struct RouteTable: Sendable {
     }
     /// Listener-wide filters, compiled from `filterSettings`: they run for every request, before routing.
     public private(set) var filters: [any HTTPFilter] = []
-    public var rateLimit: RateLimiter? { filterSettings[LocalRateLimitFilter.name] as? RateLimiter }
     /// Exact domains to virtual host index, compiled once.
     var exact: [String: Int] = [:]
     /// `*.suffix` and `prefix*` domains, longest first, and the `*` catch-all.

@@ -91,7 +91,7 @@ struct StreamState {
     }
 
     /// The upstream's response head.
-    mutating func responseHead(status: Int, retryBudgetAllows: Bool) -> HeadAction {
+    mutating func responseHead(status: Int, retryBudgetAllows: @autoclosure () -> Bool) -> HeadAction {
         guard phase == .sending else { return .ignore }
         if status == 100 { return .ignore }
         if status == 101 && isUpgrade {
@@ -99,7 +99,7 @@ struct StreamState {
             return .holdUpgrade
         }
         if let r = retry, r.retriable(status: status), attempts <= r.attempts, canResend, requestComplete {
-            return .retry(retryOrFail(allowed: true, budgetAllows: retryBudgetAllows))
+            return .retry(retryOrFail(allowed: true, budgetAllows: retryBudgetAllows()))
         }
         phase = .responding
         return .forward
@@ -134,28 +134,28 @@ struct StreamState {
 
     /// The upstream connection closed or failed. A reused keep-alive connection that the peer had closed is safe
     /// to send again on a fresh one; other resets are retried only when the policy retries on reset.
-    mutating func upstreamLost(reused: Bool, retryBudgetAllows: Bool) -> LostAction {
+    mutating func upstreamLost(reused: Bool, retryBudgetAllows: @autoclosure () -> Bool) -> LostAction {
         switch phase {
         case .responding:
             phase = .done
             return .abortDownstream
         case .sending, .upgrading:
-            return .retry(retryOrFail(allowed: reused || (retry?.onReset ?? false), budgetAllows: retryBudgetAllows))
+            return .retry(retryOrFail(allowed: reused || (retry?.onReset ?? false), budgetAllows: retryBudgetAllows()))
         default:
             return .ignore
         }
     }
 
     /// No connection could be made for this try.
-    mutating func connectFailed(retryBudgetAllows: Bool) -> RetryDecision {
+    mutating func connectFailed(retryBudgetAllows: @autoclosure () -> Bool) -> RetryDecision {
         guard phase == .connecting else { return .ignore }
-        return retryOrFail(allowed: retry?.onConnectFailure ?? false, budgetAllows: retryBudgetAllows)
+        return retryOrFail(allowed: retry?.onConnectFailure ?? false, budgetAllows: retryBudgetAllows())
     }
 
     /// The per-try timeout of try `attempt` fired: a decision, or nil when that try is already over.
-    mutating func perTryTimedOut(attempt: Int, retryBudgetAllows: Bool) -> RetryDecision? {
+    mutating func perTryTimedOut(attempt: Int, retryBudgetAllows: @autoclosure () -> Bool) -> RetryDecision? {
         guard phase == .sending, attempt == attempts else { return nil }
-        return retryOrFail(allowed: retry.map { $0.on5xx || $0.onGatewayError } ?? false, budgetAllows: retryBudgetAllows)
+        return retryOrFail(allowed: retry.map { $0.on5xx || $0.onGatewayError } ?? false, budgetAllows: retryBudgetAllows())
     }
 
     /// The route's timeout fired: true when the request must be answered with 504 now.
@@ -174,11 +174,12 @@ struct StreamState {
         case fail(overBudget: Bool)
     }
 
-    mutating func retryOrFail(allowed: Bool, budgetAllows: Bool) -> RetryDecision {
+    mutating func retryOrFail(allowed: Bool, budgetAllows: @autoclosure () -> Bool) -> RetryDecision {
         guard let r = retry, allowed, attempts <= r.attempts, canResend, !responseStarted, !isDone else {
             return .fail(overBudget: false)
         }
-        guard budgetAllows else { return .fail(overBudget: true) }
+        // Read only when a retry is otherwise possible: the budget is two atomic loads across workers.
+        guard budgetAllows() else { return .fail(overBudget: true) }
         let first = !countsAsRetry
         countsAsRetry = true
         phase = .backingOff
