@@ -157,8 +157,8 @@ def test_workload_rate_limit_on_inbound_listener(mesh, report):
     details = m.upstream("details", "v1", nodelay=True)
     other = m.upstream("other", "v1", nodelay=True)
     listen_d, listen_o = free_port(m.host), free_port(m.host)
-    m.start_envoy(labels={"app": "details", "version": "v1"},
-                  inbound=f"{hostport(m.host, listen_d)}={hostport(m.host, details.port)}")
+    e = m.start_envoy(labels={"app": "details", "version": "v1"},
+                      inbound=f"{hostport(m.host, listen_d)}={hostport(m.host, details.port)}")
     m.start_envoy(labels={"app": "other", "version": "v1"},
                   inbound=f"{hostport(m.host, listen_o)}={hostport(m.host, other.port)}")
 
@@ -180,7 +180,11 @@ def test_workload_rate_limit_on_inbound_listener(mesh, report):
     before = len(details.requests)
     with session() as s:
         got, took = _timed(lambda i: send(listen_d, f"/in/{i}", s))
-    n_ok = _check_burst(got, "1", "details inbound", took)
+    # Seen once (Envoy, 2026-12-02): all 20 passed although the limit had answered 429 just before. The listener
+    # manager's state goes into the message so a next occurrence says whether an old listener was still serving.
+    where = "details inbound" + ("" if m.dataplane == "weft" else
+                                 f" (Envoy {e.admin('/stats?filter=listener_manager').text.split()})")
+    n_ok = _check_burst(got, "1", where, took)
     assert len(details.requests) - before == n_ok, "limited requests must not reach the app"
     with session() as s:
         free = [send(listen_o, f"/in/{i}", s) for i in range(BURST)]
