@@ -69,9 +69,10 @@ let package = Package(
             dependencies: ["WeftCore", "WeftConfig", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Control/XDSTranslation", swiftSettings: strict
         ),
+        .target(name: "ProxyConfig", path: "Sources/Proxy/ProxyConfig", swiftSettings: strict),
         .target(
             name: "ProxyRouting",
-            dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: ["ProxyConfig"],
             path: "Sources/Proxy/ProxyRouting", swiftSettings: strict
         ),
         // L3
@@ -93,7 +94,7 @@ let package = Package(
         .target(
             name: "ProxyHTTP",
             dependencies: [
-                "ProxyRouting", "WeftCore",
+                "ProxyConfig", "ProxyRouting", "WeftCore",
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -106,7 +107,7 @@ let package = Package(
             name: "XDSClient",
             dependencies: [
                 .product(name: "NIOPosix", package: "swift-nio"),
-                "WeftCore", "EnvoyAPI", "ProxyRouting",
+                "WeftCore", "EnvoyAPI", "ProxyConfig", "ProxyRouting",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -118,7 +119,7 @@ let package = Package(
         .target(
             name: "WeftProxy",
             dependencies: [
-                "ProxyHTTP", "ProxyRouting", "WeftHTTPServer", "WeftCore", "XDSClient",
+                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "WeftHTTPServer", "WeftCore", "XDSClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -174,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "XDSClientTests",
             dependencies: [
-                "XDSClient", "ProxyRouting", "WeftCore", "EnvoyAPI", "WeftConfig", "WeftModel", "XDSTranslation", "XDSServer",
+                "XDSClient", "ProxyConfig", "ProxyRouting", "WeftCore", "EnvoyAPI", "WeftConfig", "WeftModel", "XDSTranslation", "XDSServer",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -185,11 +186,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxyHTTPTests",
-            dependencies: ["ProxyHTTP", "ProxyRouting", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["ProxyHTTP", "ProxyConfig", "ProxyRouting", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
-        .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", .product(name: "NIOHTTP1", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", "ProxyConfig"], swiftSettings: strict),
         .testTarget(name: "WeftCLITests", dependencies: ["WeftCLI", "WeftMesh", "WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import ProxyConfig
 import ProxyRouting
 import Testing
 @testable import ProxyHTTP
@@ -41,7 +42,7 @@ import Testing
             upstreams = Upstreams(loop: loop)
             worker = Worker(loop: loop, connector: upstreams)
             let route = Route(match: RouteMatch(path: .prefix("/")), action: .forward(forward), filterSettings: filters)
-            let table = RouteTable(name: "r", virtualHosts: [VirtualHost(name: "vh", domains: ["reviews"], routes: [route])])
+            let table = HTTPFilterRegistry.compile(RouteTable(name: "r", virtualHosts: [VirtualHost(name: "vh", domains: ["reviews"], routes: [route])]))
             let cluster = ClusterConfig(name: "c", endpoints: [EndpointConfig(host: "10.0.0.1", port: 80), EndpointConfig(host: "10.0.0.2", port: 80)])
             worker.apply(ProxySnapshot(routeTables: ["r": table], clusters: ["c": cluster]))
             caller = EmbeddedChannel(loop: loop)
@@ -77,7 +78,7 @@ import Testing
 
     @Test func aRetriable503IsRetriedOnAnotherConnectionAndTheCallerGetsThe200() throws {
         let p = try Proxy(forward: ForwardAction(clusters: [WeightedCluster(name: "c")],
-                                                 retry: RetryPolicy(attempts: 2, on5xx: true, baseInterval: 1_000_000)))
+                                                 retry: RetryPolicy(attempts: 2, on5xx: true, baseInterval: .milliseconds(1))))
         try p.send(Self.get)
         #expect(try p.upstream(0).hasPrefix("GET /r HTTP/1.1"))
         try p.respond(0, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
@@ -93,8 +94,8 @@ import Testing
     }
 
     @Test func aTryThatOutlivesThePerTryTimeoutIsDroppedAndRetried() throws {
-        let p = try Proxy(forward: ForwardAction(clusters: [WeightedCluster(name: "c")], timeout: 10_000_000_000,
-                                                 retry: RetryPolicy(attempts: 1, on5xx: true, perTryTimeout: 300_000_000, baseInterval: 1_000_000)))
+        let p = try Proxy(forward: ForwardAction(clusters: [WeightedCluster(name: "c")], timeout: .seconds(10),
+                                                 retry: RetryPolicy(attempts: 1, on5xx: true, perTryTimeout: .milliseconds(300), baseInterval: .milliseconds(1))))
         try p.send(Self.get)
         #expect(p.upstreams.channels.count == 1)
         p.loop.advanceTime(by: .milliseconds(299))

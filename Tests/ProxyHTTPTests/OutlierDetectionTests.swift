@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import ProxyConfig
 import ProxyRouting
 import Testing
 @testable import ProxyHTTP
@@ -18,7 +19,7 @@ import Testing
     let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
 
     @Test func ejectsAfterConsecutive5xxAndReturnsAfterBaseTime() {
-        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 3, baseEjectionTime: 30_000_000_000, maxEjectionPercent: 100))
+        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 3, baseEjectionTime: .nanoseconds(30_000_000_000), maxEjectionPercent: 100))
         rt.record(pools[0], status: 500, now: t0)
         rt.record(pools[0], status: 503, now: t0)
         #expect(rt.candidates.count == 2)
@@ -38,7 +39,7 @@ import Testing
     }
 
     @Test func ejectionTimeGrowsWithEachEjection() {
-        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 1, baseEjectionTime: 10_000_000_000, maxEjectionPercent: 100))
+        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 1, baseEjectionTime: .nanoseconds(10_000_000_000), maxEjectionPercent: 100))
         rt.record(pools[0], status: 0, now: t0)
         rt.uneject(now: t0 + .seconds(10))
         rt.record(pools[0], status: 502, now: t0 + .seconds(10))

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import ProxyConfig
 import ProxyRouting
 import Testing
 @testable import ProxyHTTP
@@ -8,7 +9,7 @@ import Testing
 @Suite struct RotationTests {
     func runtime(_ endpoints: [EndpointConfig], weighted: Bool = false) -> (Worker, ClusterRuntime) {
         var c = ClusterConfig(name: "c", endpoints: endpoints)
-        c.healthCheck = HealthCheckConfig(probe: .tcp, interval: 1_000_000_000, timeout: 500_000_000, unhealthyThreshold: 2, healthyThreshold: 1)
+        c.healthCheck = HealthCheckConfig(probe: .tcp, interval: .seconds(1), timeout: .milliseconds(500), unhealthyThreshold: 2, healthyThreshold: 1)
         c.localityWeighted = weighted
         let worker = Worker(loop: EmbeddedEventLoop())
         worker.apply(ProxySnapshot(clusters: ["c": c]))
@@ -62,7 +63,7 @@ import Testing
 
     @Test func healthCheckStateMachineFollowsThresholds() {
         let checker = HealthChecker(loop: EmbeddedEventLoop(), workers: [])
-        let config = HealthCheckConfig(probe: .tcp, interval: 1, timeout: 1, unhealthyThreshold: 3, healthyThreshold: 2)
+        let config = HealthCheckConfig(probe: .tcp, interval: .nanoseconds(1), timeout: .nanoseconds(1), unhealthyThreshold: 3, healthyThreshold: 2)
         let e = HealthChecker.EndpointHealth()
         #expect(!e.healthy, "a new endpoint waits for its first probe")
         checker.record(.pass, e, config)

@@ -1,10 +1,11 @@
+import ProxyConfig
 import ProxyRouting
 import Testing
 @testable import ProxyHTTP
 
 /// The per-stream state machine as tables of events: no sockets, no clock.
 @Suite struct StreamStateTests {
-    let retry5xx = RetryPolicy(attempts: 2, on5xx: true, onConnectFailure: true, baseInterval: 25, maxInterval: 250)
+    let retry5xx = RetryPolicy(attempts: 2, on5xx: true, onConnectFailure: true, baseInterval: .nanoseconds(25), maxInterval: .nanoseconds(250))
 
     func routed(_ retry: RetryPolicy?, complete: Bool = true) -> StreamState {
         var s = StreamState(isUpgrade: false)
@@ -20,14 +21,14 @@ import Testing
         var sent = s.connected()
         #expect(sent == .send(resend: false))
         var head = s.responseHead(status: 503, retryBudgetAllows: true)
-        #expect(head == .retry(.retry(backoff: 25, firstRetry: true)))
+        #expect(head == .retry(.retry(backoff: .nanoseconds(25), firstRetry: true)))
         #expect(s.phase == .backingOff && s.countsAsRetry)
         var again = s.startAttempt()
         #expect(again && s.attempts == 2)
         sent = s.connected()
         #expect(sent == .send(resend: true))
         head = s.responseHead(status: 503, retryBudgetAllows: true)
-        #expect(head == .retry(.retry(backoff: 50, firstRetry: false)))
+        #expect(head == .retry(.retry(backoff: .nanoseconds(50), firstRetry: false)))
         again = s.startAttempt()
         sent = s.connected()
         #expect(again && sent == .send(resend: true))
@@ -42,7 +43,7 @@ import Testing
     @Test func connectFailures() {
         // (retry policy?, budget, decision)
         let table: [(Bool, Bool, StreamState.RetryDecision)] = [
-            (true, true, .retry(backoff: 25, firstRetry: true)),
+            (true, true, .retry(backoff: .nanoseconds(25), firstRetry: true)),
             (true, false, .fail(overBudget: true)),
             (false, true, .fail(overBudget: false)),
         ]
@@ -71,12 +72,12 @@ import Testing
     }
 
     @Test func perTryTimeoutCountsOnlyForTheTryInFlight() {
-        var s = routed(RetryPolicy(attempts: 1, on5xx: true, perTryTimeout: 100, baseInterval: 25))
+        var s = routed(RetryPolicy(attempts: 1, on5xx: true, perTryTimeout: .nanoseconds(100), baseInterval: .nanoseconds(25)))
         _ = s.connected()
         let other = s.perTryTimedOut(attempt: 7, retryBudgetAllows: true)
         #expect(other == nil, "a timer of another try")
         let first = s.perTryTimedOut(attempt: 1, retryBudgetAllows: true)
-        #expect(first == .retry(backoff: 25, firstRetry: true))
+        #expect(first == .retry(backoff: .nanoseconds(25), firstRetry: true))
         _ = s.startAttempt()
         _ = s.connected()
         let second = s.perTryTimedOut(attempt: 2, retryBudgetAllows: true)
@@ -105,10 +106,10 @@ import Testing
         _ = reused.connected()
         let b = reused.upstreamLost(reused: true, retryBudgetAllows: true)
         #expect(b == .retry(.fail(overBudget: false)), "without a policy there is no retry, even on a stale keep-alive connection")
-        var policy = routed(RetryPolicy(attempts: 1, baseInterval: 10))
+        var policy = routed(RetryPolicy(attempts: 1, baseInterval: .nanoseconds(10)))
         _ = policy.connected()
         let c = policy.upstreamLost(reused: true, retryBudgetAllows: true)
-        #expect(c == .retry(.retry(backoff: 10, firstRetry: true)))
+        #expect(c == .retry(.retry(backoff: .nanoseconds(10), firstRetry: true)))
     }
 
     @Test func theCallerLeavingEndsEverythingOnce() {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 import Synchronization
 import Testing

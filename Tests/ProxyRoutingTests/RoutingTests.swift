@@ -1,9 +1,9 @@
-import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 import Testing
 
 func request(_ uri: String, host: String = "reviews", headers: [(String, String)] = []) -> RequestView {
-    RequestView(method: "GET", uri: uri, authority: host, headers: HTTPHeaders(headers))
+    RequestView(method: "GET", uri: uri, authority: host, headers: HeaderList(headers))
 }
 
 func forward(_ cluster: String) -> RouteAction { .forward(ForwardAction(clusters: [WeightedCluster(name: cluster)])) }
@@ -63,9 +63,9 @@ func forward(_ cluster: String) -> RouteAction { .forward(ForwardAction(clusters
     }
 
     @Test func headerEdits() {
-        var h = HTTPHeaders([("x-a", "1"), ("x-drop", "y")])
+        var h = HeaderList([("x-a", "1"), ("x-drop", "y")])
         HeaderEdits(set: [("x-a", "2")], append: [("x-b", "3")], remove: ["x-drop"]).apply(to: &h)
-        #expect(h["x-a"] == ["2"] && h["x-b"] == ["3"] && !h.contains(name: "x-drop"))
+        #expect(h == HeaderList([("x-a", "2"), ("x-b", "3")]))
     }
 
     @Test func invertedAndPresenceMatchers() {

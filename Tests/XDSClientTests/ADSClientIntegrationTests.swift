@@ -2,6 +2,7 @@ import EnvoyAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import ProxyConfig
 import ProxyRouting
 import Testing
 import WeftConfig

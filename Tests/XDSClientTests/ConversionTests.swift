@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 import Testing
@@ -57,14 +58,14 @@ import Testing
     }
 
     @Test func timeoutDefaultsAndZero() throws {
-        func timeout(_ edit: (inout Envoy_Config_Route_V3_Route) -> Void) throws -> Int64? {
+        func timeout(_ edit: (inout Envoy_Config_Route_V3_Route) -> Void) throws -> Duration? {
             let t = try XDSConversion.routeTable(Self.routeConfig(edit))
-            guard case let .forward(f) = t.virtualHosts[0].routes[2].action else { return -1 }
+            guard case let .forward(f) = t.virtualHosts[0].routes[2].action else { return .seconds(-1) }
             return f.timeout
         }
-        #expect(try timeout { _ in } == 15_000_000_000)
+        #expect(try timeout { _ in } == .seconds(15))
         #expect(try timeout { $0.route.timeout = Google_Protobuf_Duration(seconds: 0) } == nil)
-        #expect(try timeout { $0.route.timeout = Google_Protobuf_Duration(seconds: 2, nanos: 500_000_000) } == 2_500_000_000)
+        #expect(try timeout { $0.route.timeout = Google_Protobuf_Duration(seconds: 2, nanos: 500_000_000) } == .milliseconds(2_500))
     }
 
     @Test(arguments: [(Envoy_Config_Route_V3_RedirectAction.RedirectResponseCode.movedPermanently, 301), (.found, 302),

@@ -1,6 +1,6 @@
 import EnvoyAPI
 import Foundation
-import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 import WeftConfig
@@ -122,7 +122,7 @@ enum Fixture {
     }
 
     static func request(_ authority: String, _ uri: String = "/", headers: [(String, String)] = []) -> RequestView {
-        RequestView(method: "GET", uri: uri, authority: authority, headers: HTTPHeaders(headers))
+        RequestView(method: "GET", uri: uri, authority: authority, headers: HeaderList(headers))
     }
 }
 

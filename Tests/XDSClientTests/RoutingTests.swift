@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import Testing
 import XDSClient
@@ -62,10 +63,10 @@ import XDSClient
         #expect(route.fault == FaultPolicy(abortStatus: 503, abortPerMillion: 1_000))
         #expect(route.requestHeaders.set.map { "\($0.0)=\($0.1)" } == ["x-mesh=weft"])
         guard case let .forward(f) = route.action else { Issue.record("expected forward"); return }
-        #expect(f.timeout == 3_000_000_000)
+        #expect(f.timeout == .seconds(3))
         let retry = try #require(f.retry)
         #expect(retry.attempts == 2)
-        #expect(retry.perTryTimeout == 1_000_000_000)
+        #expect(retry.perTryTimeout == .seconds(1))
         #expect(retry.onGatewayError && !retry.on5xx)
         #expect(retry.retriable(status: 503) && retry.retriable(status: 502) && !retry.retriable(status: 500))
         #expect(f.mirrors == [MirrorPolicy(cluster: Self.v2, fractionPerMillion: 50_000)])
@@ -85,7 +86,7 @@ import XDSClient
         #expect(v1.endpoints == [EndpointConfig(host: "10.0.0.1", port: 8080, locality: "eu/west-1a")])
         #expect(s.clusters[Self.v2]?.endpoints == [EndpointConfig(host: "10.0.0.2", port: 9080, weight: 3)])
         #expect(s.clusters["outbound|9080||reviews.shop.svc.cluster.local"]?.endpoints.count == 2)
-        #expect(v1.connectTimeout == 2_000_000_000)
+        #expect(v1.connectTimeout == .seconds(2))
         #expect(v1.limits == CircuitLimits(maxConnections: 100, maxPendingRequests: 10, maxRetries: 4, retryBudgetPercent: 20, minRetryConcurrency: 3))
         #expect(v1.maxRequestsPerConnection == 5)
         #expect(s.clusters[Self.v2]?.lbPolicy == .ringHash)

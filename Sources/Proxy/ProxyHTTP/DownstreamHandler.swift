@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 
 /// The downstream side of one HTTP/1.x connection (or one HTTP/2 stream through NIO's HTTP/1 codec):

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 
 /// Where an Exchange writes its answer: an HTTP/1.x connection (DownstreamHandler) or one HTTP/2 stream

@@ -2,6 +2,7 @@ import WeftCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 
 /// One request on the proxy: runs its HTTP filters and the router, picks cluster and endpoint, streams the
@@ -63,62 +64,45 @@ final class Exchange: UpstreamDelegate {
 
     // MARK: start
 
-    /// Where a request held by a filter (a fault delay) goes on from.
-    enum FilterPhase { case listener, route }
-
     func start() {
         let (authority, uri) = HeaderRules.target(head)
         let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
         guard let table = snapshot.routeTables[downstream.routeTable] else {
             return reply(.notFound, .noRoute, "no route configuration '\(downstream.routeTable)' yet\n")
         }
-        // Listener-wide filters see every request, routed or not (an inbound listener's rate limit).
-        if runFilters(table.filters, from: 0, phase: .listener, view: view) { return }
-        routeRequest(view, table)
-    }
-
-    func routeRequest(_ view: RequestView, _ table: RouteTable) {
-        guard let (vh, route) = table.route(for: view) else {
-            return reply(.notFound, .noRoute, "no route for \(view.authority)\(view.path)\n")
+        // As Envoy's HCM: the route is found first, then the listener's filter chain runs (with the route's
+        // settings where it has its own), then the router. A request no route matches still meets the
+        // listener-wide filters (an inbound listener's rate limit) before its 404.
+        if let (vh, route) = table.route(for: view) {
+            self.route = route
+            self.virtualHost = vh
         }
-        self.route = route
-        self.virtualHost = vh
-        if runFilters(route.filters, from: 0, phase: .route, view: view) { return }
-        router(view, route)
+        runFilters(route?.filters ?? table.filters, from: 0, view: view)
     }
 
-    /// Runs `filters` from `start`; true when one answered the request or is holding it (it goes on later).
-    func runFilters(_ filters: [any HTTPFilter], from start: Int, phase: FilterPhase, view: RequestView) -> Bool {
-        guard start < filters.count else { return false }
-        let request = FilterRequest(method: head.method.rawValue, headers: head.headers)
-        let now = Int64(NIODeadline.now().uptimeNanoseconds)
-        for i in start..<filters.count {
-            switch filters[i].decodeHeaders(request, now: now, random: { worker.random(below: $0) }) {
-            case .proceed: continue
-            case let .reply(r):
-                reply(HTTPResponseStatus(statusCode: r.status), r.flag, r.body, extra: r.headers)
-                return true
-            case let .delay(nanos):
-                loop.scheduleTask(in: .nanoseconds(nanos)) { [self] in
-                    if !finished { resumeFilters(at: i + 1, phase: phase, view: view) }
+    /// Runs the chain from `start`, then the router, unless a filter answers the request or holds it (a delay:
+    /// it goes on from the next filter later).
+    func runFilters(_ filters: [any HTTPFilter], from start: Int, view: RequestView) {
+        if start < filters.count {
+            let request = FilterRequest(method: head.method.rawValue, headers: head.headers)
+            let now = ContinuousClock.now
+            for i in start..<filters.count {
+                switch filters[i].decodeHeaders(request, now: now, random: { worker.random(below: $0) }) {
+                case .proceed: continue
+                case let .reply(r):
+                    var extra = HTTPHeaders()
+                    for f in r.headers { extra.add(name: f.name, value: f.value) }
+                    return reply(HTTPResponseStatus(statusCode: r.status), r.flag, r.body, extra: extra)
+                case let .delay(d):
+                    loop.scheduleTask(in: TimeAmount(d)) { [self] in
+                        if !finished { runFilters(filters, from: i + 1, view: view) }
+                    }
+                    return
                 }
-                return true
             }
         }
-        return false
-    }
-
-    func resumeFilters(at index: Int, phase: FilterPhase, view: RequestView) {
-        switch phase {
-        case .listener:
-            guard let table = snapshot.routeTables[downstream.routeTable] else { return }
-            if runFilters(table.filters, from: index, phase: .listener, view: view) { return }
-            routeRequest(view, table)
-        case .route:
-            guard let route else { return }
-            if runFilters(route.filters, from: index, phase: .route, view: view) { return }
-            router(view, route)
-        }
+        guard let route else { return reply(.notFound, .noRoute, "no route for \(view.authority)\(view.path)\n") }
+        router(view, route)
     }
 
     /// The router, after every filter: a direct answer, a redirect, or on to the upstream.
@@ -156,8 +140,8 @@ final class Exchange: UpstreamDelegate {
         rt.shared.requests.wrappingAdd(1, ordering: .relaxed)
         worker.activeRequests += 1
         if requestComplete { mirrorIfConfigured() }
-        if let t = f.timeout, t > 0 {
-            timeoutTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in timedOut() }
+        if let t = f.timeout, t > .zero {
+            timeoutTask = loop.scheduleTask(in: TimeAmount(t)) { [self] in timedOut() }
         }
         attempt()
     }
@@ -223,10 +207,10 @@ final class Exchange: UpstreamDelegate {
         }
         pending.removeAll()
         conn.channel.flush()
-        if let t = forward?.retry?.perTryTimeout, t > 0 {
+        if let t = forward?.retry?.perTryTimeout, t > .zero {
             let attempt = state.attempts
             perTryTask?.cancel()
-            perTryTask = loop.scheduleTask(in: .nanoseconds(t)) { [self] in perTryTimedOut(attempt: attempt) }
+            perTryTask = loop.scheduleTask(in: TimeAmount(t)) { [self] in perTryTimedOut(attempt: attempt) }
         }
     }
 
@@ -254,7 +238,7 @@ final class Exchange: UpstreamDelegate {
             guard let rt = runtime else { return }
             if firstRetry { rt.shared.retries.wrappingAdd(1, ordering: .relaxed) }
             rt.counters.value.retries += 1
-            let jittered = Int64(worker.random(below: Int(max(1, backoff))))
+            let jittered = Int64(worker.random(below: Int(max(1, TimeAmount(backoff).nanoseconds))))
             loop.scheduleTask(in: .nanoseconds(jittered)) { [self] in attempt() }
         case let .fail(overBudget):
             // Over the retry budget (or max_retries): answer now rather than add load.
@@ -297,7 +281,7 @@ final class Exchange: UpstreamDelegate {
                     let value = String(UInt64.random(in: 1...UInt64.max, using: &worker.rng), radix: 16)
                     mix(value)
                     generatedCookieValue = value
-                    var c = "\(n)=\"\(value)\"; Max-Age=\(ttl / 1_000_000_000)"
+                    var c = "\(n)=\"\(value)\"; Max-Age=\(ttl.components.seconds)"
                     if let path { c += "; Path=\(path)" }
                     generatedCookie = c + "; HttpOnly"
                 } else {

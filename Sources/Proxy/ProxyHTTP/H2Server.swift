@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHPACK
 import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 import NIOHTTP2
 

@@ -1,5 +1,14 @@
 import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
+
+/// NIO's headers, as routing and filters read them and as a route's header edits change them.
+extension HTTPHeaders: HeaderLookup, EditableHeaders {
+    public func joinedValues(_ name: String) -> String? {
+        let values = self[name]
+        return values.isEmpty ? nil : values.joined(separator: ",")
+    }
+}
 
 /// Header handling shared by both directions: hop-by-hop headers are the connection's own and never cross.
 enum HeaderRules {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 
 /// Sets up an accepted connection for its listener's kind, on the worker of the connection's loop.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import ProxyRouting
 
 /// Fire-and-forget copies of a request (Envoy's request mirror policy): the copy goes to the mirror cluster

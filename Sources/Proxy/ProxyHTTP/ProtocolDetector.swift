@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
+import ProxyConfig
 import ProxyRouting
 
 /// Looks at the first bytes of a cleartext connection: the HTTP/2 connection preface (prior knowledge,

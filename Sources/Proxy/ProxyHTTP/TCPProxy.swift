@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 
 /// Plain TCP proxying: each accepted connection is glued to a new connection to an endpoint of the
@@ -34,7 +35,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
         rt.counters.value.requests += 1
         let inbound = context.channel
         ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.nanoseconds(c.connectTimeout))
+            .connectTimeout(TimeAmount(c.connectTimeout))
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound)) }

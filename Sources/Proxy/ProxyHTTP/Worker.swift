@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyConfig
 import ProxyRouting
 
 /// One event loop's share of the proxy. Only ever used on `loop`.

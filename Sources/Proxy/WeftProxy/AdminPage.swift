@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import ProxyHTTP
+import ProxyConfig
 import ProxyRouting
 import WeftCore
 import WeftHTTPServer
@@ -39,7 +40,7 @@ struct AdminPage: Sendable {
             let c = s.clusters[name]!
             return .object([
                 ("name", str(name)), ("lb_policy", str("\(c.lbPolicy)")), ("http2", .bool(c.http2)),
-                ("connect_timeout_ms", .number(Double(c.connectTimeout / 1_000_000))),
+                ("connect_timeout_ms", .number((c.connectTimeout / .milliseconds(1)).rounded(.down))),
                 ("endpoints", .array(c.endpoints.map { e in
                     .object([("address", str(HostPort(host: e.host, port: e.port).description)), ("weight", .number(Double(e.weight))),
                              ("locality", str(e.locality)), ("healthy", .bool(e.healthy))])

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ProxyHTTP
+import ProxyConfig
 import ProxyRouting
 
 /// The running data plane: workers, listeners and the snapshot in force.

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 import WeftCore
 import WeftHTTPServer

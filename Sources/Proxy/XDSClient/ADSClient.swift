@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 import Synchronization
 import WeftCore

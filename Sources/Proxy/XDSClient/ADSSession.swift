@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 
@@ -9,6 +10,11 @@ public struct SnapshotAssembler: Sendable {
     public private(set) var assignments: [String: [EndpointConfig]] = [:]
     public private(set) var listeners: [String: ConvertedListener] = [:]
     public private(set) var routeTables: [String: RouteTable] = [:]
+    /// The RDS tables with their filter chains compiled in the order of the listeners that use them (redone when
+    /// listeners or routes change, not on cluster or endpoint updates, so a rate limit's bucket lives on).
+    private var compiledTables: [String: RouteTable] = [:]
+    /// Listeners whose table had to be compiled apart (another listener uses it with another filter order).
+    private var tableKeys: [String: String] = [:]
     /// Accepted `version_info` by type URL.
     public private(set) var versions: [String: String] = [:]
 
@@ -43,16 +49,35 @@ public struct SnapshotAssembler: Sendable {
             for l in items { next[l.name] = try XDSConversion.listener(l) }
             listeners = next
             routeTables = routeTables.filter { Set(routeNames).contains($0.key) }
+            compileTables()
         case EnvoyTypeURL.routeConfiguration:
             let items = try decode(resources, as: Envoy_Config_Route_V3_RouteConfiguration.self, kind: "RouteConfiguration", name: \.name)
             var next = routeTables
             for rc in items { next[rc.name] = try XDSConversion.routeTable(rc) }
             let wanted = Set(routeNames)
             routeTables = next.filter { wanted.contains($0.key) }
+            compileTables()
         default:
             throw XDSConversionError(resource: "DiscoveryResponse", path: "type_url", message: "unsupported type '\(typeURL)'")
         }
         versions[typeURL] = version
+    }
+
+    /// Compiles each RDS table's filter chains for the listeners that use it; a table two listeners use with
+    /// different `http_filters` orders is compiled once per order.
+    private mutating func compileTables() {
+        compiledTables = [:]
+        tableKeys = [:]
+        for (name, l) in listeners.sorted(by: { $0.key < $1.key }) {
+            guard let rds = l.rdsName, let table = routeTables[rds] else { continue }
+            if let done = compiledTables[rds] {
+                guard done.filterOrder != l.filterOrder else { continue }
+                tableKeys[name] = rds + "@" + name
+                compiledTables[rds + "@" + name] = HTTPFilterRegistry.compile(table, order: l.filterOrder)
+            } else {
+                compiledTables[rds] = HTTPFilterRegistry.compile(table, order: l.filterOrder)
+            }
+        }
     }
 
     /// Unpacks each Any, refusing the wrong type and duplicate names.
@@ -79,9 +104,12 @@ public struct SnapshotAssembler: Sendable {
             if let eds = c.edsServiceName { config.endpoints = assignments[eds] ?? [] }
             out.clusters[name] = config
         }
-        out.routeTables = routeTables
+        out.routeTables = compiledTables
         for (name, l) in listeners {
             out.listeners[name] = l.config
+            if let key = tableKeys[name], case let .http(_, prefix) = l.config.kind {
+                out.listeners[name]?.kind = .http(routeTable: key, statPrefix: prefix)
+            }
             if let inline = l.inlineRoutes { out.routeTables[XDSConversion.inlineRouteName(listener: name)] = inline }
         }
         // Warm (Envoy's init manager): clusters and listeners arrived, and every EDS cluster has its endpoints

@@ -69,12 +69,12 @@ func converting<T>(_ resource: String, _ body: () throws -> T) throws(XDSConvers
 
 /// Shared conversions of small protobuf values.
 enum Convert {
-    /// Nanoseconds of a Duration; negative durations are refused.
-    static func nanos(_ d: Google_Protobuf_Duration) throws -> Int64 {
+    /// A protobuf Duration as a Swift one; negative durations, and those beyond what a timer can hold (about
+    /// 292 years in nanoseconds), are refused.
+    static func duration(_ d: Google_Protobuf_Duration) throws -> Duration {
         guard d.seconds >= 0, d.nanos >= 0 else { throw FieldError("negative duration") }
-        let (s, overflow) = d.seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { throw FieldError("duration too large") }
-        return s + Int64(d.nanos)
+        guard d.seconds < Int64.max / 1_000_000_000 else { throw FieldError("duration too large") }
+        return .seconds(d.seconds) + .nanoseconds(Int64(d.nanos))
     }
 
     /// A FractionalPercent as parts per million (HUNDRED x10000, TEN_THOUSAND x100, MILLION x1), capped at 100%.

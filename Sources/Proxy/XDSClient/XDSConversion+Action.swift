@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 
 /// Route actions and their policies: weighted clusters, rewrites, timeouts, retries, mirrors, hashing,
@@ -7,7 +8,7 @@ extension XDSConversion {
     typealias Action = Envoy_Config_Route_V3_RouteAction
 
     /// Envoy's route timeout when the field is absent.
-    static let defaultRouteTimeout: Int64 = 15_000_000_000
+    static let defaultRouteTimeout: Duration = .seconds(15)
 
     static func forwardAction(_ a: Action) throws -> ForwardAction {
         if a.hasMetadataMatch { throw FieldError("metadata_match is not supported", at: ["metadata_match"]) }
@@ -31,13 +32,13 @@ extension XDSConversion {
             try field("regex_rewrite") { (try field("pattern") { try regex(a.regexRewrite.pattern) }, a.regexRewrite.substitution) }
         } else { nil }
         // Absent timeout: Envoy's 15 s default; an explicit 0 disables it (nil here).
-        let timeout: Int64 = if a.hasTimeout { try field("timeout") { try Convert.nanos(a.timeout) } } else { defaultRouteTimeout }
+        let timeout: Duration = if a.hasTimeout { try field("timeout") { try Convert.duration(a.timeout) } } else { defaultRouteTimeout }
         let retry: RetryPolicy? = if a.hasRetryPolicy { try field("retry_policy") { try retryPolicy(a.retryPolicy) } } else { nil }
         // idle_timeout, max_stream_duration, priority and upgrade_configs (websocket) do not change where a request
         // goes; they are accepted and left to the data path's defaults.
         return ForwardAction(
             clusters: clusters, prefixRewrite: a.prefixRewrite.isEmpty ? nil : a.prefixRewrite, regexRewrite: regexRewrite,
-            hostRewrite: hostRewrite, timeout: timeout == 0 ? nil : timeout, retry: retry,
+            hostRewrite: hostRewrite, timeout: timeout == .zero ? nil : timeout, retry: retry,
             mirrors: try each("request_mirror_policies", a.requestMirrorPolicies, mirror),
             hashPolicies: try each("hash_policy", a.hashPolicy, hashPolicy))
     }
@@ -87,14 +88,14 @@ extension XDSConversion {
         }
         if codes { r.retriableStatusCodes.formUnion(p.retriableStatusCodes.map(Int.init)) }
         if p.hasPerTryTimeout {
-            let t = try field("per_try_timeout") { try Convert.nanos(p.perTryTimeout) }
-            r.perTryTimeout = t == 0 ? nil : t
+            let t = try field("per_try_timeout") { try Convert.duration(p.perTryTimeout) }
+            r.perTryTimeout = t == .zero ? nil : t
         }
         if p.hasRetryBackOff {
             try field("retry_back_off") {
                 let b = p.retryBackOff
-                if b.hasBaseInterval { r.baseInterval = try field("base_interval") { try Convert.nanos(b.baseInterval) } }
-                r.maxInterval = if b.hasMaxInterval { try field("max_interval") { try Convert.nanos(b.maxInterval) } } else { r.baseInterval * 10 }
+                if b.hasBaseInterval { r.baseInterval = try field("base_interval") { try Convert.duration(b.baseInterval) } }
+                r.maxInterval = if b.hasMaxInterval { try field("max_interval") { try Convert.duration(b.maxInterval) } } else { r.baseInterval * 10 }
             }
         }
         return r
@@ -114,7 +115,7 @@ extension XDSConversion {
             if x.hasRegexRewrite { throw FieldError("regex_rewrite is not supported", at: ["header", "regex_rewrite"]) }
             return .header(x.headerName.lowercased())
         case let .cookie(c)?:
-            return .cookie(name: c.name, ttl: c.hasTtl ? try Convert.nanos(c.ttl) : nil, path: c.path.isEmpty ? nil : c.path)
+            return .cookie(name: c.name, ttl: c.hasTtl ? try Convert.duration(c.ttl) : nil, path: c.path.isEmpty ? nil : c.path)
         case let .connectionProperties(c)?:
             guard c.sourceIp else { throw FieldError("connection_properties without source_ip", at: ["connection_properties"]) }
             return .sourceIP

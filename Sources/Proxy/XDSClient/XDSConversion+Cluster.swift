@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 
@@ -17,7 +18,7 @@ extension XDSConversion {
     typealias Cluster = Envoy_Config_Cluster_V3_Cluster
 
     /// Envoy's connect_timeout default.
-    static let defaultConnectTimeout: Int64 = 5_000_000_000
+    static let defaultConnectTimeout: Duration = .seconds(5)
 
     /// Converts a CDS Cluster. Static and DNS clusters carry their endpoints from `load_assignment`.
     public static func cluster(_ c: Envoy_Config_Cluster_V3_Cluster) throws(XDSConversionError) -> ConvertedCluster {
@@ -64,8 +65,8 @@ extension XDSConversion {
         case .clusterProvided, .loadBalancingPolicyConfig, .UNRECOGNIZED:
             throw FieldError("lb_policy \(c.lbPolicy) is not supported", at: ["lb_policy"])
         }
-        if c.hasConnectTimeout { out.connectTimeout = try field("connect_timeout") { try Convert.nanos(c.connectTimeout) } }
-        guard out.connectTimeout > 0 else { throw FieldError("must be positive", at: ["connect_timeout"]) }
+        if c.hasConnectTimeout { out.connectTimeout = try field("connect_timeout") { try Convert.duration(c.connectTimeout) } }
+        guard out.connectTimeout > .zero else { throw FieldError("must be positive", at: ["connect_timeout"]) }
         if c.hasCircuitBreakers { out.limits = try field("circuit_breakers") { try limits(c.circuitBreakers) } }
         if c.hasTransportSocket {
             throw FieldError("transport_socket '\(c.transportSocket.name)': upstream TLS is not supported by weft proxy yet",
@@ -100,11 +101,11 @@ extension XDSConversion {
         if o.hasEnforcingConsecutive5Xx { out.enforcing5xx = Int(o.enforcingConsecutive5Xx.value) }
         if o.hasConsecutiveGatewayFailure { out.consecutiveGatewayFailure = Int(o.consecutiveGatewayFailure.value) }
         if o.hasEnforcingConsecutiveGatewayFailure { out.enforcingGatewayFailure = Int(o.enforcingConsecutiveGatewayFailure.value) }
-        if o.hasInterval { out.interval = try Convert.nanos(o.interval) }
-        if o.hasBaseEjectionTime { out.baseEjectionTime = try Convert.nanos(o.baseEjectionTime) }
-        if o.hasMaxEjectionTime { out.maxEjectionTime = try Convert.nanos(o.maxEjectionTime) }
+        if o.hasInterval { out.interval = try Convert.duration(o.interval) }
+        if o.hasBaseEjectionTime { out.baseEjectionTime = try Convert.duration(o.baseEjectionTime) }
+        if o.hasMaxEjectionTime { out.maxEjectionTime = try Convert.duration(o.maxEjectionTime) }
         if o.hasMaxEjectionPercent { out.maxEjectionPercent = Int(o.maxEjectionPercent.value) }
-        guard out.baseEjectionTime > 0 else { throw FieldError("must be positive", at: ["base_ejection_time"]) }
+        guard out.baseEjectionTime > .zero else { throw FieldError("must be positive", at: ["base_ejection_time"]) }
         return out
     }
 
@@ -144,8 +145,8 @@ extension XDSConversion {
                 c.maxRequestsPerConnection = Int(common.maxRequestsPerConnection.value)
             }
             if common.hasIdleTimeout {
-                let t = try field("common_http_protocol_options") { try field("idle_timeout") { try Convert.nanos(common.idleTimeout) } }
-                c.idleTimeout = t == 0 ? nil : t
+                let t = try field("common_http_protocol_options") { try field("idle_timeout") { try Convert.duration(common.idleTimeout) } }
+                c.idleTimeout = t == .zero ? nil : t
             }
         }
     }

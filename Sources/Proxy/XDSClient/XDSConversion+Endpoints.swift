@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 
 /// EDS: ClusterLoadAssignment -> endpoints, and socket addresses.

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 
@@ -14,7 +15,7 @@ extension XDSConversion {
         if f.hasDelay {
             try field("delay") {
                 switch f.delay.faultDelaySecifier {
-                case let .fixedDelay(d)?: p.delayNanos = try field("fixed_delay") { try Convert.nanos(d) }
+                case let .fixedDelay(d)?: p.delay = try field("fixed_delay") { try Convert.duration(d) }
                 case .headerDelay?: throw FieldError("header_delay is not supported", at: ["header_delay"])
                 case nil: throw FieldError("a delay needs fixed_delay")
                 }
@@ -41,6 +42,6 @@ extension XDSConversion {
     /// True when a listener-level fault filter config would inject faults for every route.
     static func faultIsEmpty(_ any: Google_Protobuf_Any) throws -> Bool {
         let p = try faultPolicy(any)
-        return p.delayNanos == nil && p.abortStatus == nil && p.abortGRPCStatus == nil
+        return p.delay == nil && p.abortStatus == nil && p.abortGRPCStatus == nil
     }
 }

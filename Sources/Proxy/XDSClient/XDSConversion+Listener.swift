@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 
@@ -7,8 +8,11 @@ public struct ConvertedListener: Sendable {
     public var config: ListenerConfig
     /// The RDS route configuration this listener needs (nil for TCP and inline routes).
     public var rdsName: String?
-    /// An inline route configuration, registered in the snapshot under `XDSConversion.inlineRouteName(listener:)`.
+    /// An inline route configuration, registered in the snapshot under `XDSConversion.inlineRouteName(listener:)`,
+    /// its filter chains compiled.
     public var inlineRoutes: RouteTable?
+    /// The HTTP filters weft proxy runs for this listener, in the order of its `http_filters` (router excluded).
+    public var filterOrder: [String] = []
 }
 
 extension XDSConversion {
@@ -55,10 +59,10 @@ extension XDSConversion {
 
     static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM) throws -> ConvertedListener {
         if case .http3 = hcm.codecType { throw FieldError("HTTP/3 is not supported", at: ["codec_type"]) }
-        let limiter = try checkHTTPFilters(hcm.httpFilters)
+        let (limit, order) = try httpFilters(hcm.httpFilters)
         switch hcm.routeSpecifier {
         case let .rds(rds)?:
-            if limiter != nil {
+            if limit != nil {
                 throw FieldError("a listener-wide local rate limit needs an inline route_config (use per-route config with rds)", at: ["http_filters"])
             }
             guard !rds.routeConfigName.isEmpty else { throw FieldError("route_config_name is empty", at: ["rds", "route_config_name"]) }
@@ -67,21 +71,23 @@ extension XDSConversion {
             }
             return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
                                                             kind: .http(routeTable: rds.routeConfigName, statPrefix: hcm.statPrefix)),
-                                     rdsName: rds.routeConfigName)
+                                     rdsName: rds.routeConfigName, filterOrder: order)
         case let .routeConfig(rc)?:
             var table = try field("route_config") { try routeTableFields(rc) }
-            table.filterSettings[FilterName.localRateLimit] = limiter
+            table.filterSettings[FilterName.localRateLimit] = limit
             return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
                                                             kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
-                                     inlineRoutes: table)
+                                     inlineRoutes: HTTPFilterRegistry.compile(table, order: order), filterOrder: order)
         case nil: throw FieldError("an HTTP connection manager needs rds or route_config")
         }
     }
 
     /// The HTTP filters the proxy runs itself: local rate limit, fault (per route), CORS (ignored for now) and the
-    /// router, last. Returns the listener-wide rate limiter, if the local rate limit filter has a bucket.
-    static func checkHTTPFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter]) throws -> RateLimiter? {
-        var limiter: RateLimiter?
+    /// router, last. Returns the listener-wide rate limit (if the local rate limit filter has a bucket) and the
+    /// order of the filters weft proxy runs, as listed (disabled ones included: a route may enable them).
+    static func httpFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter]) throws
+        -> (LocalRateLimitPolicy?, [String]) {
+        var limit: LocalRateLimitPolicy?
         guard filters.last?.name == FilterName.router else {
             throw FieldError("the last HTTP filter must be \(FilterName.router)", at: ["http_filters"])
         }
@@ -90,7 +96,7 @@ extension XDSConversion {
                 switch f.name {
                 case FilterName.router, FilterName.cors: break
                 case FilterName.localRateLimit:
-                    if case let .typedConfig(any)? = f.configType { limiter = try field("typed_config") { try rateLimiter(any) } }
+                    if case let .typedConfig(any)? = f.configType { limit = try field("typed_config") { try rateLimit(any) } }
                 case FilterName.fault:
                     if case let .typedConfig(any)? = f.configType, !(try field("typed_config") { try faultIsEmpty(any) }) {
                         throw FieldError("a listener-wide fault is not supported (use per-route typed_per_filter_config)", at: ["typed_config"])
@@ -100,7 +106,7 @@ extension XDSConversion {
                 }
             }
         }
-        return limiter
+        return (limit, filters.map(\.name).filter(HTTPFilterRegistry.knows))
     }
 
     static func tcpListener(_ name: String, _ host: String, _ port: Int, _ tcp: TcpProxy) throws -> ConvertedListener {

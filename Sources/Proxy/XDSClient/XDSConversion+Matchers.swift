@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Foundation
+import ProxyConfig
 import ProxyRouting
 
 /// Matchers and header edits: the small building blocks of route configurations.

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 import SwiftProtobuf
 
@@ -6,9 +7,9 @@ import SwiftProtobuf
 extension XDSConversion {
     typealias LocalRateLimit = Envoy_Extensions_Filters_Http_LocalRatelimit_V3_LocalRateLimit
 
-    /// A local_ratelimit config as a limiter; nil when it has no bucket or is not enforced (Envoy's shadow mode
+    /// A local_ratelimit config as the filter's settings; nil when it has no bucket or is not enforced (Envoy's shadow mode
     /// only counts, and weft proxy keeps no such counters).
-    static func rateLimiter(_ any: Google_Protobuf_Any) throws -> RateLimiter? {
+    static func rateLimit(_ any: Google_Protobuf_Any) throws -> LocalRateLimitPolicy? {
         let c = try Convert.unpack(any, as: LocalRateLimit.self)
         guard c.hasTokenBucket else { return nil }
         if c.localRateLimitPerDownstreamConnection {
@@ -27,12 +28,12 @@ extension XDSConversion {
         guard tb.maxTokens > 0 else { throw FieldError("must be at least 1", at: ["token_bucket", "max_tokens"]) }
         let perFill = tb.hasTokensPerFill ? Int(tb.tokensPerFill.value) : 1
         guard perFill > 0 else { throw FieldError("must be at least 1", at: ["token_bucket", "tokens_per_fill"]) }
-        let interval = try field("token_bucket") { try field("fill_interval") { try Convert.nanos(tb.fillInterval) } }
-        guard interval >= 50_000_000 else { throw FieldError("must be at least 50ms", at: ["token_bucket", "fill_interval"]) }
+        let interval = try field("token_bucket") { try field("fill_interval") { try Convert.duration(tb.fillInterval) } }
+        guard interval >= .milliseconds(50) else { throw FieldError("must be at least 50ms", at: ["token_bucket", "fill_interval"]) }
         let code = c.hasStatus ? c.status.code.rawValue : 429
         let headers = try headerEdits(add: c.responseHeadersToAdd, remove: [], addField: "response_headers_to_add")
-        return RateLimiter(maxTokens: Int(tb.maxTokens), tokensPerFill: perFill, fillInterval: interval,
-                           status: code < 400 ? 429 : code, responseHeaders: headers)
+        return LocalRateLimitPolicy(maxTokens: Int(tb.maxTokens), tokensPerFill: perFill, fillInterval: interval,
+                                    status: code < 400 ? 429 : code, responseHeaders: headers)
     }
 
     /// The cluster's first active health check (Envoy runs every one listed; Weft's translation writes one).
@@ -40,10 +41,10 @@ extension XDSConversion {
         guard let h = list.first else { return nil }
         if list.count > 1 { throw FieldError("only one health check per cluster is supported", at: ["health_checks"]) }
         return try field("health_checks[0]") {
-            let interval = try field("interval") { try Convert.nanos(h.interval) }
-            let timeout = try field("timeout") { try Convert.nanos(h.timeout) }
-            guard interval > 0 else { throw FieldError("must be positive", at: ["interval"]) }
-            guard timeout > 0 else { throw FieldError("must be positive", at: ["timeout"]) }
+            let interval = try field("interval") { try Convert.duration(h.interval) }
+            let timeout = try field("timeout") { try Convert.duration(h.timeout) }
+            guard interval > .zero else { throw FieldError("must be positive", at: ["interval"]) }
+            guard timeout > .zero else { throw FieldError("must be positive", at: ["timeout"]) }
             guard h.hasUnhealthyThreshold, h.hasHealthyThreshold else {
                 throw FieldError("unhealthy_threshold and healthy_threshold are required", at: [h.hasUnhealthyThreshold ? "healthy_threshold" : "unhealthy_threshold"])
             }

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import ProxyConfig
 import ProxyRouting
 
 /// RDS: RouteConfiguration -> RouteTable, virtual hosts and routes in order.
@@ -74,7 +75,7 @@ extension XDSConversion {
                 // browser preflight answers, not where a request is routed.
                 break
             case FilterName.localRateLimit:
-                settings[key] = try field("typed_per_filter_config[\(key)]") { try rateLimiter(any) }
+                settings[key] = try field("typed_per_filter_config[\(key)]") { try rateLimit(any) }
             default:
                 throw FieldError("per-route config for '\(key)' is not supported", at: ["typed_per_filter_config[\(key)]"])
             }

@@ -1,3 +1,4 @@
+import ProxyConfig
 import ProxyRouting
 
 /// One request's life on the proxy as a state machine, in the style of NIO's: the Exchange reports what happened
@@ -167,9 +168,9 @@ struct StreamState {
 
     enum RetryDecision: Equatable {
         case ignore
-        /// Try again after `backoff` nanoseconds at most (the caller jitters it); `firstRetry` when the request
+        /// Try again after `backoff` at most (the caller jitters it); `firstRetry` when the request
         /// now counts against the cluster's retries in flight.
-        case retry(backoff: Int64, firstRetry: Bool)
+        case retry(backoff: Duration, firstRetry: Bool)
         /// Answer with the failure; `overBudget` when only the retry budget stopped a retry.
         case fail(overBudget: Bool)
     }
@@ -183,7 +184,7 @@ struct StreamState {
         let first = !countsAsRetry
         countsAsRetry = true
         phase = .backingOff
-        return .retry(backoff: min(r.maxInterval, r.baseInterval << Int64(min(attempts - 1, 10))), firstRetry: first)
+        return .retry(backoff: min(r.maxInterval, r.baseInterval * (1 << min(attempts - 1, 10))), firstRetry: first)
     }
 
     private mutating func finish() -> Bool {

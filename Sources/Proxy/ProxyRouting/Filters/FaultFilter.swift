@@ -1,27 +1,22 @@
-import NIOHTTP1
-
-extension FaultPolicy: HTTPFilterSettings {}
+import ProxyConfig
 
 /// Envoy's fault filter (`envoy.filters.http.fault`), per route: aborts a share of requests with an HTTP status
 /// (or, for gRPC callers, a gRPC status in a trailers-only answer), and delays a share of the others.
 public struct FaultFilter: HTTPFilter {
-    public static let name = "envoy.filters.http.fault"
+    public static let name = FaultPolicy.filterName
     public let policy: FaultPolicy
 
     public init?(settings: any HTTPFilterSettings) {
-        guard let p = settings as? FaultPolicy, p.abortPerMillion > 0 || (p.delayNanos != nil && p.delayPerMillion > 0) else { return nil }
+        guard let p = settings as? FaultPolicy, p.abortPerMillion > 0 || (p.delay != nil && p.delayPerMillion > 0) else { return nil }
         policy = p
     }
 
-    public func decodeHeaders(_ request: FilterRequest, now: Int64, random: (Int) -> Int) -> FilterVerdict {
+    public func decodeHeaders(_ request: FilterRequest, now: ContinuousClock.Instant, random: (Int) -> Int) -> FilterVerdict {
         let f = policy
         if f.abortPerMillion > 0, random(1_000_000) < f.abortPerMillion {
             if let g = f.abortGRPCStatus, request.isGRPC {
                 // As Envoy: a gRPC answer with the status in the headers (trailers-only), no body.
-                var h = HTTPHeaders()
-                h.add(name: "content-type", value: "application/grpc")
-                h.add(name: "grpc-status", value: String(g))
-                h.add(name: "grpc-message", value: "fault filter abort")
+                let h: HeaderList = ["content-type": "application/grpc", "grpc-status": String(g), "grpc-message": "fault filter abort"]
                 return .reply(LocalReply(status: 200, flag: .faultAbort, body: "", headers: h))
             }
             if f.abortGRPCStatus != nil {
@@ -30,8 +25,8 @@ public struct FaultFilter: HTTPFilter {
             }
             return .reply(LocalReply(status: f.abortStatus ?? 503, flag: .faultAbort, body: "fault filter abort\n"))
         }
-        if let d = f.delayNanos, f.delayPerMillion > 0, random(1_000_000) < f.delayPerMillion {
-            return .delay(nanoseconds: d)
+        if let d = f.delay, f.delayPerMillion > 0, random(1_000_000) < f.delayPerMillion {
+            return .delay(d)
         }
         return .proceed
     }

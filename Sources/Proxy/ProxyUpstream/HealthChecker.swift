@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyConfig
 import ProxyRouting
 
 /// Active health checking for the whole proxy, on one event loop (as Envoy runs it on its main thread): each
@@ -78,7 +79,7 @@ public final class HealthChecker: @unchecked Sendable {
             guard !e.removed, let cluster = clusters[name] else { return }
             record(outcome, e, config)
             publish(name, cluster)
-            e.task = loop.scheduleTask(in: .nanoseconds(cluster.config.interval)) { [self] in probe(name, addr, e) }
+            e.task = loop.scheduleTask(in: TimeAmount(cluster.config.interval)) { [self] in probe(name, addr, e) }
         }
     }
 

@@ -1,46 +1,3 @@
-import NIOHTTP1
-
-/// Everything a `weft proxy` runs with, swapped whole when xDS changes. A request keeps the snapshot it
-/// started with.
-public struct ProxySnapshot: Sendable {
-    public var listeners: [String: ListenerConfig]
-    public var routeTables: [String: RouteTable]
-    public var clusters: [String: ClusterConfig]
-    /// Version strings of what was applied, by xDS type URL (for /config_dump and ACKs).
-    public var versions: [String: String]
-    /// Every cluster has its endpoints and every listener its routes (nothing is still being fetched).
-    public var warm = true
-
-    public init(listeners: [String: ListenerConfig] = [:], routeTables: [String: RouteTable] = [:],
-                clusters: [String: ClusterConfig] = [:], versions: [String: String] = [:]) {
-        self.listeners = listeners
-        self.routeTables = routeTables
-        self.clusters = clusters
-        self.versions = versions
-    }
-}
-
-/// A listening socket and what runs on it.
-public struct ListenerConfig: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// HTTP connection manager with a route table by name (from RDS) or inline.
-        case http(routeTable: String, statPrefix: String)
-        /// TCP proxy to weighted clusters.
-        case tcp(clusters: [WeightedCluster], statPrefix: String)
-    }
-    public var name: String
-    public var host: String
-    public var port: Int
-    public var kind: Kind
-
-    public init(name: String, host: String, port: Int, kind: Kind) {
-        self.name = name
-        self.host = host
-        self.port = port
-        self.kind = kind
-    }
-}
-
 /// An upstream cluster: how to pick among its endpoints and how to talk to them.
 public struct ClusterConfig: Sendable, Equatable {
     public enum LBPolicy: Sendable, Equatable { case roundRobin, leastRequest, random, ringHash, maglev }
@@ -49,13 +6,12 @@ public struct ClusterConfig: Sendable, Equatable {
     public var discovery: Discovery
     public var lbPolicy: LBPolicy
     public var endpoints: [EndpointConfig]
-    /// Nanoseconds.
-    public var connectTimeout: Int64
+    public var connectTimeout: Duration
     public var http2: Bool
     public var limits: CircuitLimits
     public var maxRequestsPerConnection: Int?
-    /// Nanoseconds; nil keeps idle upstream connections until the peer closes them.
-    public var idleTimeout: Int64?
+    /// nil keeps idle upstream connections until the peer closes them.
+    public var idleTimeout: Duration?
     /// Passive health checking: endpoints that keep failing leave rotation for a while.
     public var outlier: OutlierConfig?
     /// Below this share of endpoints in rotation (percent), all endpoints are used anyway (Envoy's panic mode).
@@ -66,8 +22,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var localityWeighted = false
 
     public init(name: String, discovery: Discovery = .staticEndpoints, lbPolicy: LBPolicy = .roundRobin,
-                endpoints: [EndpointConfig] = [], connectTimeout: Int64 = 10_000_000_000, http2: Bool = false,
-                limits: CircuitLimits = CircuitLimits(), maxRequestsPerConnection: Int? = nil, idleTimeout: Int64? = nil) {
+                endpoints: [EndpointConfig] = [], connectTimeout: Duration = .seconds(10), http2: Bool = false,
+                limits: CircuitLimits = CircuitLimits(), maxRequestsPerConnection: Int? = nil, idleTimeout: Duration? = nil) {
         self.name = name
         self.discovery = discovery
         self.lbPolicy = lbPolicy
@@ -139,15 +95,14 @@ public struct OutlierConfig: Sendable, Equatable {
     /// Consecutive gateway errors (502, 503, 504, connection failures) that eject an endpoint.
     public var consecutiveGatewayFailure: Int?
     public var enforcingGatewayFailure: Int
-    /// Nanoseconds.
-    public var interval: Int64
-    public var baseEjectionTime: Int64
-    public var maxEjectionTime: Int64
+    public var interval: Duration
+    public var baseEjectionTime: Duration
+    public var maxEjectionTime: Duration
     public var maxEjectionPercent: Int
 
     public init(consecutive5xx: Int? = 5, enforcing5xx: Int = 100, consecutiveGatewayFailure: Int? = nil,
-                enforcingGatewayFailure: Int = 0, interval: Int64 = 10_000_000_000, baseEjectionTime: Int64 = 30_000_000_000,
-                maxEjectionTime: Int64 = 300_000_000_000, maxEjectionPercent: Int = 10) {
+                enforcingGatewayFailure: Int = 0, interval: Duration = .seconds(10), baseEjectionTime: Duration = .seconds(30),
+                maxEjectionTime: Duration = .seconds(300), maxEjectionPercent: Int = 10) {
         self.consecutive5xx = consecutive5xx
         self.enforcing5xx = enforcing5xx
         self.consecutiveGatewayFailure = consecutiveGatewayFailure
@@ -156,5 +111,30 @@ public struct OutlierConfig: Sendable, Equatable {
         self.baseEjectionTime = baseEjectionTime
         self.maxEjectionTime = maxEjectionTime
         self.maxEjectionPercent = maxEjectionPercent
+    }
+}
+
+/// Active health checking of a cluster's endpoints (Envoy's cluster `health_checks`, first one).
+public struct HealthCheckConfig: Sendable, Equatable {
+    public enum Probe: Sendable, Equatable {
+        /// GET `path` with `host` as Host; healthy on a status in `expected` (default 200 only).
+        case http(host: String, path: String, http2: Bool, expected: [ClosedRange<Int>])
+        /// A TCP connect.
+        case tcp
+        /// grpc.health.v1.Health/Check for `service`; healthy when SERVING.
+        case grpc(service: String, authority: String)
+    }
+    public var probe: Probe
+    public var interval: Duration
+    public var timeout: Duration
+    public var unhealthyThreshold: Int
+    public var healthyThreshold: Int
+
+    public init(probe: Probe, interval: Duration, timeout: Duration, unhealthyThreshold: Int, healthyThreshold: Int) {
+        self.probe = probe
+        self.interval = interval
+        self.timeout = timeout
+        self.unhealthyThreshold = unhealthyThreshold
+        self.healthyThreshold = healthyThreshold
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyConfig
 import ProxyRouting
 
 /// The endpoints in rotation for one cluster on one worker, as Envoy computes them: endpoints leave for

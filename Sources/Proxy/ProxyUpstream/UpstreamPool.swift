@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 
 /// What an upstream connection reports to the exchange that is using it (same event loop).
@@ -160,7 +161,7 @@ final class UpstreamPool {
     func openConnection(_ initializer: @escaping @Sendable (any Channel) throws -> Void) -> EventLoopFuture<any Channel> {
         open += 1
         stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
-        let connected = connector.connect(host: key.host, port: key.port, timeout: .nanoseconds(cluster.connectTimeout),
+        let connected = connector.connect(host: key.host, port: key.port, timeout: TimeAmount(cluster.connectTimeout),
                                           on: loop, initializer: initializer)
         connected.whenFailure { [self] _ in
             connectionGone()

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
+import ProxyConfig
 import ProxyRouting
 
 /// One active health check probe against one endpoint: a TCP connect, an HTTP GET, or a gRPC
@@ -17,7 +18,7 @@ enum HealthProbe {
 
     static func run(_ config: HealthCheckConfig, _ target: EndpointAddress, on loop: any EventLoop) -> EventLoopFuture<Outcome> {
         let promise = loop.makePromise(of: Outcome.self)
-        let timeout = TimeAmount.nanoseconds(config.timeout)
+        let timeout = TimeAmount(config.timeout)
         var channel: (any Channel)?
         let answer = ProbeAnswer(promise: promise)
         let timer = loop.scheduleTask(in: timeout) {

@@ -30,17 +30,6 @@ public enum StringMatcher: Sendable {
     case suffix(String)
     case contains(String)
     case regex(CompiledRegex)
-
-    public func matches(_ s: Substring, ignoreCase: Bool = false) -> Bool {
-        let v = ignoreCase ? Substring(s.lowercased()) : s
-        switch self {
-        case let .exact(e): return v == (ignoreCase ? e.lowercased() : e)
-        case let .prefix(p): return v.hasPrefix(ignoreCase ? p.lowercased() : p)
-        case let .suffix(p): return v.hasSuffix(ignoreCase ? p.lowercased() : p)
-        case let .contains(p): return v.contains(ignoreCase ? p.lowercased() : p)
-        case let .regex(r): return r.fullMatch(s)
-        }
-    }
 }
 
 public struct HeaderMatcher: Sendable {
@@ -57,16 +46,6 @@ public struct HeaderMatcher: Sendable {
         self.kind = kind
         self.invert = invert
     }
-
-    func matches(_ r: RequestView) -> Bool {
-        let value = r.header(name)
-        let result: Bool
-        switch kind {
-        case let .present(want): result = (value != nil) == want
-        case let .string(m): result = value.map { m.matches(Substring($0)) } ?? false
-        }
-        return result != invert
-    }
 }
 
 public struct QueryMatcher: Sendable {
@@ -77,17 +56,6 @@ public struct QueryMatcher: Sendable {
     public init(name: String, matcher: StringMatcher?) {
         self.name = name
         self.matcher = matcher
-    }
-
-    func matches(_ r: RequestView) -> Bool {
-        guard let q = r.query else { return false }
-        for pair in q.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            guard kv.first.map({ String($0) }) == name else { continue }
-            let value = kv.count > 1 ? kv[1] : ""
-            return matcher?.matches(value) ?? true
-        }
-        return false
     }
 }
 
@@ -112,21 +80,6 @@ public struct RouteMatch: Sendable {
         self.headers = headers
         self.query = query
         self.fractionPerMillion = fractionPerMillion
-    }
-
-    public func matches(_ r: RequestView) -> Bool {
-        let p = r.path
-        switch path {
-        case let .prefix(x):
-            if caseSensitive ? !p.hasPrefix(x) : !p.lowercased().hasPrefix(x.lowercased()) { return false }
-        case let .exact(x):
-            if caseSensitive ? p != x : p.lowercased() != x.lowercased() { return false }
-        case let .regex(rx):
-            if !rx.fullMatch(p) { return false }
-        case let .separatedPrefix(x):
-            guard p == x || p.hasPrefix(x + "/") else { return false }
-        }
-        return headers.allSatisfy { $0.matches(r) } && query.allSatisfy { $0.matches(r) }
     }
 
     /// The literal prefix (or exact path) this match consumed, for prefix rewrites.

@@ -1,4 +1,5 @@
 import WeftCore
+import ProxyConfig
 import ProxyRouting
 
 /// Picks an endpoint of a cluster for one request, on the worker's loop.

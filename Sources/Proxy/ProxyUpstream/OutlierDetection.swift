@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyConfig
 import ProxyRouting
 import Synchronization
 
@@ -30,10 +31,10 @@ extension ClusterRuntime {
         let ejected = allPools.filter { $0.endpoint.isEjected(at: now) }.count
         let allowed = max(1, allPools.count * o.maxEjectionPercent / 100)
         guard ejected < allowed else { return }
-        let times = Int64(e.ejections.load(ordering: .relaxed) + 1)
+        let times = e.ejections.load(ordering: .relaxed) + 1
         let time = min(o.baseEjectionTime * times, max(o.baseEjectionTime, o.maxEjectionTime))
         // Another worker may have ejected it a moment ago: only one ejection counts.
-        guard e.eject(until: now + .nanoseconds(time)) else { return recompute(now: now) }
+        guard e.eject(until: now + TimeAmount(time)) else { return recompute(now: now) }
         e.ejections.wrappingAdd(1, ordering: .relaxed)
         e.consecutive5xx.store(0, ordering: .relaxed)
         e.consecutiveGateway.store(0, ordering: .relaxed)

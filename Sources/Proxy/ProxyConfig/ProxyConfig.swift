@@ -1,0 +1,6 @@
+// ProxyConfig: the proxy's configuration model, what XDSClient makes of validated xDS and every part of the data
+// path reads: listeners, route tables (virtual hosts, routes, matchers, actions, policies), clusters (endpoints,
+// circuit limits, outlier detection, health checks) and the HTTP filters' settings, with times typed as
+// `Duration`. Plain values with no I/O and no NIO, swapped whole as a `ProxySnapshot` when config changes. TLS
+// contexts and secrets (SDS) join here as new value types beside `ClusterConfig` and `ListenerConfig`; a new
+// HTTP filter adds its settings type here and its logic in ProxyRouting/Filters.
