@@ -92,9 +92,20 @@ let package = Package(
             path: "Sources/Control/XDSServer", swiftSettings: strict
         ),
         .target(
+            name: "ProxyUpstream",
+            dependencies: [
+                "ProxyConfig", "WeftCore",
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/Proxy/ProxyUpstream", swiftSettings: strict
+        ),
+        .target(
             name: "ProxyHTTP",
             dependencies: [
-                "ProxyConfig", "ProxyRouting", "WeftCore",
+                "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftCore",
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -119,7 +130,7 @@ let package = Package(
         .target(
             name: "WeftProxy",
             dependencies: [
-                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "WeftHTTPServer", "WeftCore", "XDSClient",
+                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftHTTPServer", "WeftCore", "XDSClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -186,7 +197,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxyHTTPTests",
-            dependencies: ["ProxyHTTP", "ProxyConfig", "ProxyRouting", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ProxyUpstreamTests",
+            dependencies: ["ProxyUpstream", "ProxyConfig", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),

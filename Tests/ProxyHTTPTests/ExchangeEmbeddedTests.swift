@@ -4,13 +4,14 @@ import ProxyConfig
 import ProxyRouting
 import Testing
 @testable import ProxyHTTP
+@testable import ProxyUpstream
 
 /// Whole requests through the proxy's own pipeline on NIO's embedded channels: the caller's connection, the
 /// filters, the router, the pool and the upstream connections are real; bytes go in and come out by hand and
 /// time moves only when the test advances it.
 @Suite struct ExchangeEmbeddedTests {
     /// Hands out embedded channels as upstream connections (or refuses them), on the test's loop.
-    final class Upstreams: UpstreamConnector, @unchecked Sendable {
+    final class EmbeddedUpstreams: UpstreamConnector, @unchecked Sendable {
         let loop: EmbeddedEventLoop
         var channels: [EmbeddedChannel] = []
         var refuse = false
@@ -33,13 +34,13 @@ import Testing
     /// A proxy with one route table "r" (domain reviews, route / to cluster c of two endpoints) and one caller.
     struct Proxy {
         let loop = EmbeddedEventLoop()
-        let upstreams: Upstreams
+        let upstreams: EmbeddedUpstreams
         let worker: Worker
         let caller: EmbeddedChannel
 
         init(forward: ForwardAction = ForwardAction(clusters: [WeightedCluster(name: "c")]),
              filters: [String: any HTTPFilterSettings] = [:]) throws {
-            upstreams = Upstreams(loop: loop)
+            upstreams = EmbeddedUpstreams(loop: loop)
             worker = Worker(loop: loop, connector: upstreams)
             let route = Route(match: RouteMatch(path: .prefix("/")), action: .forward(forward), filterSettings: filters)
             let table = HTTPFilterRegistry.compile(RouteTable(name: "r", virtualHosts: [VirtualHost(name: "vh", domains: ["reviews"], routes: [route])]))
@@ -68,7 +69,7 @@ import Testing
 
         /// The cluster's shared counts: requests and retries in flight, connections, pending.
         var counts: [Int] {
-            let c = worker.shared.cluster("c")
+            let c = worker.upstreams.shared.cluster("c")
             return [c.requests.load(ordering: .relaxed), c.retries.load(ordering: .relaxed),
                     c.connections.load(ordering: .relaxed), c.pending.load(ordering: .relaxed)]
         }

@@ -5,34 +5,25 @@ import ProxyRouting
 
 /// The downstream side of one HTTP/1.x connection (or one HTTP/2 stream through NIO's HTTP/1 codec):
 /// hands each request to an Exchange and writes what the Exchange answers.
-final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, DownstreamSink {
+final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, DownstreamSink, DownstreamConnectionHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let worker: Worker
-    let routeTable: String
-    let sourceAddress: String
+    let origin: DownstreamOrigin
+    var worker: Worker { origin.worker }
     var context: ChannelHandlerContext?
     var exchange: Exchange?
     var closeAfterResponse = false
 
-    init(worker: Worker, routeTable: String, sourceAddress: String) {
-        self.worker = worker
-        self.routeTable = routeTable
-        self.sourceAddress = sourceAddress
-    }
+    init(origin: DownstreamOrigin) { self.origin = origin }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        worker.connectionOpened()
-    }
+    func handlerAdded(context: ChannelHandlerContext) { connectionAdded(context) }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        worker.connectionClosed()
         exchange?.downstreamClosed()
         exchange = nil
-        self.context = nil
+        connectionRemoved()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

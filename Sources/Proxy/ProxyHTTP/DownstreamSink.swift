@@ -3,12 +3,37 @@ import NIOHTTP1
 import ProxyConfig
 import ProxyRouting
 
+/// The connection a request came in on, as its Exchange sees it: the worker (event loop) it lives on, the
+/// listener's route table and the peer's address. One per downstream connection, shared by its requests; the
+/// peer's verified identity (mTLS) joins it here.
+struct DownstreamOrigin {
+    let worker: Worker
+    let routeTable: String
+    let sourceAddress: String
+}
+
+/// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.
+protocol DownstreamConnectionHandler: AnyObject {
+    var origin: DownstreamOrigin { get }
+    var context: ChannelHandlerContext? { get set }
+}
+
+extension DownstreamConnectionHandler {
+    func connectionAdded(_ context: ChannelHandlerContext) {
+        self.context = context
+        origin.worker.connectionOpened()
+    }
+
+    func connectionRemoved() {
+        origin.worker.connectionClosed()
+        context = nil
+    }
+}
+
 /// Where an Exchange writes its answer: an HTTP/1.x connection (DownstreamHandler) or one HTTP/2 stream
 /// (H2StreamSink). Same loop as the Exchange, always.
 protocol DownstreamSink: AnyObject {
-    var worker: Worker { get }
-    var routeTable: String { get }
-    var sourceAddress: String { get }
+    var origin: DownstreamOrigin { get }
     /// The HTTP/1 connection's context, for protocol upgrades (nil on HTTP/2 streams, which cannot upgrade).
     var upgradeContext: ChannelHandlerContext? { get }
     func writeHead(_ head: HTTPResponseHead)
@@ -29,7 +54,7 @@ extension DownstreamSink {
         headers.add(name: "content-length", value: String(body.utf8.count))
         if let flag {
             headers.add(name: "x-weft-response-flags", value: flag.rawValue)
-            worker.stats.localReplies[flag.rawValue, default: 0] += 1
+            origin.worker.stats.localReplies[flag.rawValue, default: 0] += 1
         }
         writeHead(HTTPResponseHead(version: x.head.version, status: status, headers: headers))
         if x.head.method != .HEAD && !body.isEmpty { writeBody(ByteBuffer(string: body)) }

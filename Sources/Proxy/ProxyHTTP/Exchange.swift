@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import ProxyUpstream
 import ProxyRouting
 
 /// One request on the proxy: runs its HTTP filters and the router, picks cluster and endpoint, streams the
@@ -11,7 +12,7 @@ import ProxyRouting
 final class Exchange: UpstreamDelegate {
     let downstream: any DownstreamSink
     let head: HTTPRequestHead
-    var worker: Worker { downstream.worker }
+    let worker: Worker
     var loop: any EventLoop { worker.loop }
     let snapshot: ProxySnapshot
 
@@ -53,7 +54,8 @@ final class Exchange: UpstreamDelegate {
     init(downstream: any DownstreamSink, head: HTTPRequestHead) {
         self.downstream = downstream
         self.head = head
-        self.snapshot = downstream.worker.snapshot
+        self.worker = downstream.origin.worker
+        self.snapshot = worker.snapshot
         self.isUpgrade = head.headers.contains(name: "upgrade")
             && head.headers["connection"].contains { $0.lowercased().contains("upgrade") }
         state = StreamState(isUpgrade: isUpgrade)
@@ -67,8 +69,8 @@ final class Exchange: UpstreamDelegate {
     func start() {
         let (authority, uri) = HeaderRules.target(head)
         let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
-        guard let table = snapshot.routeTables[downstream.routeTable] else {
-            return reply(.notFound, .noRoute, "no route configuration '\(downstream.routeTable)' yet\n")
+        guard let table = snapshot.routeTables[downstream.origin.routeTable] else {
+            return reply(.notFound, .noRoute, "no route configuration '\(downstream.origin.routeTable)' yet\n")
         }
         // As Envoy's HCM: the route is found first, then the listener's filter chain runs (with the route's
         // settings where it has its own), then the router. A request no route matches still meets the
@@ -126,7 +128,7 @@ final class Exchange: UpstreamDelegate {
             return reply(.serviceUnavailable, .noCluster, "route has no cluster\n")
         }
         picked = wc
-        guard let rt = worker.clusters[wc.name] else {
+        guard let rt = worker.upstreams.cluster(wc.name) else {
             return reply(.serviceUnavailable, .noCluster, "no cluster '\(wc.name)'\n")
         }
         let c = rt.config
@@ -136,8 +138,7 @@ final class Exchange: UpstreamDelegate {
         if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
             downstream.writeInformational(HTTPResponseHead(version: head.version, status: .continue))
         }
-        rt.counters.value.requests += 1
-        rt.shared.requests.wrappingAdd(1, ordering: .relaxed)
+        rt.requestStarted()
         worker.activeRequests += 1
         if requestComplete { mirrorIfConfigured() }
         if let t = f.timeout, t > .zero {
@@ -171,8 +172,7 @@ final class Exchange: UpstreamDelegate {
 
     func attempt() {
         guard let rt = runtime, state.startAttempt() else { return }
-        if rt.nextUnejection != nil { rt.uneject(now: .now()) }
-        guard let (ep, pool, choices) = LoadBalancer.pick(rt, worker: worker, hash: hashKey(), exclude: tried) else {
+        guard let (ep, pool, choices) = rt.pick(hash: hashKey(), exclude: tried, random: { worker.random(below: $0) }) else {
             return fail(.serviceUnavailable, .noHealthyUpstream)
         }
         endpoint = ep
@@ -182,10 +182,10 @@ final class Exchange: UpstreamDelegate {
             switch result {
             case let .success(conn): attach(conn)
             case .failure(.overflow):
-                rt.counters.value.overflows += 1
+                rt.count(.overflow)
                 fail(.serviceUnavailable, .upstreamOverflow)
             case .failure(.connectFailed):
-                rt.record(pool, status: 0, now: .now())
+                rt.record(pool, status: 0)
                 follow(state.connectFailed(retryBudgetAllows: retryBudgetAllows), .serviceUnavailable, .upstreamConnectFailure)
             }
         }
@@ -197,7 +197,7 @@ final class Exchange: UpstreamDelegate {
             return
         }
         connection = conn
-        conn.handler.delegate = self
+        conn.delegate = self
         conn.write(.head(upstreamHead!), flush: false)
         if resend, let retained {
             for b in retained { conn.write(.body(.byteBuffer(b)), flush: false) }
@@ -219,15 +219,13 @@ final class Exchange: UpstreamDelegate {
     func perTryTimedOut(attempt: Int) {
         guard let decision = state.perTryTimedOut(attempt: attempt, retryBudgetAllows: retryBudgetAllows) else { return }
         dropConnection()
-        runtime?.counters.value.timeouts += 1
+        runtime?.count(.timeout)
         follow(decision, .gatewayTimeout, .upstreamTimeout)
     }
 
     /// Whether the cluster's retry budget (or max retries), counted across workers, has room for one more.
     var retryBudgetAllows: Bool {
-        guard let rt = runtime else { return false }
-        let active = rt.shared.requests.load(ordering: .relaxed)
-        return rt.shared.retries.load(ordering: .relaxed) < rt.config.limits.retriesAllowed(active: active)
+        runtime?.retryAllowed ?? false
     }
 
     /// Does what a retry decision says: schedule the next try after a jittered backoff, or answer the failure.
@@ -236,13 +234,12 @@ final class Exchange: UpstreamDelegate {
         case .ignore: return
         case let .retry(backoff, firstRetry):
             guard let rt = runtime else { return }
-            if firstRetry { rt.shared.retries.wrappingAdd(1, ordering: .relaxed) }
-            rt.counters.value.retries += 1
+            rt.retryStarted(first: firstRetry)
             let jittered = Int64(worker.random(below: Int(max(1, TimeAmount(backoff).nanoseconds))))
             loop.scheduleTask(in: .nanoseconds(jittered)) { [self] in attempt() }
         case let .fail(overBudget):
             // Over the retry budget (or max_retries): answer now rather than add load.
-            if overBudget { runtime?.counters.value.retryOverflows += 1 }
+            if overBudget { runtime?.count(.retryOverflow) }
             fail(status, flag)
         }
     }
@@ -287,7 +284,7 @@ final class Exchange: UpstreamDelegate {
                 } else {
                     mix("")
                 }
-            case .sourceIP: mix(downstream.sourceAddress)
+            case .sourceIP: mix(downstream.origin.sourceAddress)
             case let .queryParameter(n): mix(head.uri.split(separator: "?").dropFirst().first.map(String.init).flatMap { q in
                     q.split(separator: "&").first { $0.hasPrefix(n + "=") }.map(String.init) } ?? "")
             }

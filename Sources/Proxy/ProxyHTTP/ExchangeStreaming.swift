@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import ProxyUpstream
 import ProxyRouting
 
 extension Exchange {
@@ -45,7 +46,7 @@ extension Exchange {
 
     func upstreamHead(_ h: HTTPResponseHead) {
         let status = Int(h.status.code)
-        if status != 100 && !(status == 101 && isUpgrade), let rt = runtime, let pool { rt.record(pool, status: status, now: .now()) }
+        if status != 100 && !(status == 101 && isUpgrade), let rt = runtime, let pool { rt.record(pool, status: status) }
         switch state.responseHead(status: status, retryBudgetAllows: retryBudgetAllows) {
         case .ignore:
             return
@@ -123,7 +124,7 @@ extension Exchange {
             downstream.abort()
             done(status: 0)
         case let .retry(decision):
-            if !c.reused, let rt = runtime, let pool { rt.record(pool, status: 0, now: .now()) }
+            if !c.reused, let rt = runtime, let pool { rt.record(pool, status: 0) }
             follow(decision, .serviceUnavailable, .upstreamReset)
         }
     }
@@ -136,7 +137,7 @@ extension Exchange {
 
     func timedOut() {
         guard state.routeTimedOut() else { return }
-        runtime?.counters.value.timeouts += 1
+        runtime?.count(.timeout)
         dropConnection()
         fail(.gatewayTimeout, .upstreamTimeout)
     }
@@ -158,10 +159,8 @@ extension Exchange {
     func done(status: Int) {
         guard let rt = runtime else { return }
         worker.activeRequests -= 1
-        rt.shared.requests.wrappingSubtract(1, ordering: .relaxed)
-        if state.countsAsRetry { rt.shared.retries.wrappingSubtract(1, ordering: .relaxed) }
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)
-        WorkerStats.record(rt.counters, micros: micros, status: status)
+        rt.requestEnded(status: status, micros: micros, retried: state.countsAsRetry)
         runtime = nil
     }
 }

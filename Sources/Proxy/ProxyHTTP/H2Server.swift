@@ -8,34 +8,25 @@ import NIOHTTP2
 /// HTTP/2 downstream at the frame level: one handler per connection keeps its streams as plain objects
 /// (no child channel per stream), turns HEADERS/DATA into the same Exchange as HTTP/1, and returns flow-control
 /// credit as data is handed on.
-final class H2ServerHandler: ChannelInboundHandler {
+final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler {
     typealias InboundIn = HTTP2Frame
     typealias OutboundOut = HTTP2Frame
 
-    let worker: Worker
-    let routeTable: String
-    let sourceAddress: String
+    let origin: DownstreamOrigin
+    var worker: Worker { origin.worker }
     var context: ChannelHandlerContext?
     var streams: [HTTP2StreamID: H2StreamSink] = [:]
     /// Bytes received and handed on, not yet returned to the peer as WINDOW_UPDATE.
     var connectionCredit = 0
     var streamCredit: [HTTP2StreamID: Int] = [:]
 
-    init(worker: Worker, routeTable: String, sourceAddress: String) {
-        self.worker = worker
-        self.routeTable = routeTable
-        self.sourceAddress = sourceAddress
-    }
+    init(origin: DownstreamOrigin) { self.origin = origin }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        worker.connectionOpened()
-    }
+    func handlerAdded(context: ChannelHandlerContext) { connectionAdded(context) }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        worker.connectionClosed()
         closeAll()
-        self.context = nil
+        connectionRemoved()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -143,9 +134,7 @@ final class H2StreamSink: DownstreamSink {
         self.id = id
     }
 
-    var worker: Worker { connection.worker }
-    var routeTable: String { connection.routeTable }
-    var sourceAddress: String { connection.sourceAddress }
+    var origin: DownstreamOrigin { connection.origin }
     var upgradeContext: ChannelHandlerContext? { nil }
 
     /// Headers that belong to one HTTP/1 connection and are not allowed in HTTP/2.

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import ProxyUpstream
 import ProxyRouting
 
 /// Fire-and-forget copies of a request (Envoy's request mirror policy): the copy goes to the mirror cluster
@@ -13,9 +14,9 @@ final class MirrorExchange: UpstreamDelegate {
 
     /// Sends `head` and `body` to an endpoint of `runtime`; does nothing when none is in rotation.
     static func send(head: HTTPRequestHead, body: [ByteBuffer], to runtime: ClusterRuntime, worker: Worker) {
-        guard let picked = LoadBalancer.pick(runtime, worker: worker, hash: nil) else { return }
+        guard let picked = runtime.pick(hash: nil, random: { worker.random(below: $0) }) else { return }
         let m = MirrorExchange(pool: picked.pool)
-        runtime.counters.value.requests += 1
+        runtime.count(.mirrored)
         var shadow = head
         if let host = shadow.headers.first(name: "host") {
             let (name, port) = Self.split(host)
@@ -26,7 +27,7 @@ final class MirrorExchange: UpstreamDelegate {
         m.pool.acquire { result in
             guard case let .success(conn) = result else { return }
             m.connection = conn
-            conn.handler.delegate = m
+            conn.delegate = m
             conn.write(.head(shadow), flush: false)
             for b in body { conn.write(.body(.byteBuffer(b)), flush: false) }
             conn.write(.end(nil), flush: true)
@@ -65,7 +66,7 @@ extension Exchange {
     func mirrorIfConfigured() {
         guard let f = forward, !f.mirrors.isEmpty, let head = upstreamHead, let body = retained else { return }
         for m in f.mirrors where m.fractionPerMillion >= 1_000_000 || worker.random(below: 1_000_000) < m.fractionPerMillion {
-            guard let rt = worker.clusters[m.cluster] else { continue }
+            guard let rt = worker.upstreams.cluster(m.cluster) else { continue }
             MirrorExchange.send(head: head, body: body, to: rt, worker: worker)
         }
     }

@@ -43,17 +43,17 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     func configure(context: ChannelHandlerContext, http2: Bool) throws {
         let sync = context.pipeline.syncOperations
         let source = context.channel.remoteAddress?.ipAddress ?? ""
-        let worker = self.worker, table = self.routeTable
+        let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source)
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1024),
                                     HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20)]
             try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: conn, streamConfiguration: .init()))
-            try sync.addHandler(H2ServerHandler(worker: worker, routeTable: table, sourceAddress: source))
+            try sync.addHandler(H2ServerHandler(origin: origin))
         } else {
             // Added right after this handler, last one first: decoder, encoder, pipelining, errors, proxy.
             let here = ChannelPipeline.SynchronousOperations.Position.after(context.handler)
-            try sync.addHandler(DownstreamHandler(worker: worker, routeTable: table, sourceAddress: source), position: here)
+            try sync.addHandler(DownstreamHandler(origin: origin), position: here)
             try sync.addHandler(ProtocolErrorReplier(), position: here)
             try sync.addHandler(HTTPServerPipelineHandler(), position: here)
             try sync.addHandler(HTTPResponseEncoder(), position: here)

@@ -1,6 +1,7 @@
-// ProxyHTTP: the data path of `weft proxy`. NIO channel handlers on event loops, one Worker per loop holding
-// that loop's config snapshot, upstream pools, load-balancer state and counters. A request stays on its loop: no
-// locks, no Swift Concurrency hops. What it shares with other workers is per cluster, as in Envoy: circuit
-// breaker counts and outlier state (SharedUpstreams, atomics) and rate-limit buckets. An Exchange runs the
-// route's HTTP filters (ProxyRouting/Filters), then the router: pick a cluster and endpoint, take a pooled
-// upstream connection (UpstreamPool), stream both ways, retry and time out. Config arrives by `Worker.apply`.
+// ProxyHTTP: the request side of `weft proxy`'s data path. NIO channel handlers on event loops (HTTP/1.1,
+// HTTP/2, protocol detection, TCP proxying), one Worker per loop holding that loop's config snapshot, its
+// upstream side (ProxyUpstream's `Upstreams`) and counters. A request stays on its loop: no locks, no Swift
+// Concurrency hops. An Exchange is driven by a per-stream state machine (Stream/StreamState): it finds the route,
+// runs the route's HTTP filter chain (ProxyRouting/Filters, compiled when config arrived), then the router: picks
+// a cluster, asks its `ClusterRuntime` for an endpoint and a pooled connection, streams both ways, retries and
+// times out, and reports the outcome back (outlier detection, counters). Config arrives by `Worker.apply`.

@@ -26,13 +26,13 @@ final class TCPProxyHandler: ChannelInboundHandler {
         self.context = context
         let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
         let action = ForwardAction(clusters: clusters)
-        guard let wc = action.pick(random: worker.random(below: max(1, total))), let rt = worker.clusters[wc.name],
-              let picked = LoadBalancer.pick(rt, worker: worker, hash: nil) else {
+        guard let wc = action.pick(random: worker.random(below: max(1, total))), let rt = worker.upstreams.cluster(wc.name),
+              let picked = rt.pick(hash: nil, random: { worker.random(below: $0) }) else {
             context.close(promise: nil)
             return
         }
         let c = rt.config, ep = picked.endpoint
-        rt.counters.value.requests += 1
+        rt.count(.connection)
         let inbound = context.channel
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(TimeAmount(c.connectTimeout))
@@ -50,7 +50,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
                     ch.flush()
                     if inputClosed { ch.close(mode: .output, promise: nil) }
                 case .failure:
-                    rt.counters.value.connectFailures += 1
+                    rt.count(.connectFailure)
                     self.context?.close(promise: nil)
                 }
             }

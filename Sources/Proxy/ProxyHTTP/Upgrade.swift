@@ -6,33 +6,27 @@ extension Exchange {
     /// become one byte tunnel: HTTP handlers are removed on both sides and bytes are glued through.
     /// The stream is done (StreamState ended it with `.tunnel`) before this runs.
     func switchToTunnel(_ response: HTTPResponseHead) {
-        guard let conn = connection, let downContext = downstream.upgradeContext else { return }
+        guard let conn = connection, let pool, let downContext = downstream.upgradeContext else { return }
         timeoutTask?.cancel()
         perTryTask?.cancel()
         connection = nil
-        pool?.requestEnded()
+        pool.requestEnded()
         var out = HTTPResponseHead(version: head.version, status: response.status, headers: response.headers)
         HeaderRules.stripHopByHop(&out.headers, keepUpgrade: true)
         downstream.writeHead(out)
         let down = downContext.channel
-        let up = conn.channel
-        runtime?.counters.value.connectionsActive -= 1
         downstream.writeEnd(nil, from: self)
         done(status: 101)
-        conn.handler.delegate = nil
-        conn.handler.onClose = nil
-        pool?.open -= 1
         do {
+            let up = try pool.detachForTunnel(conn)
             // Removing the decoders forwards any bytes they hold past the handshake to the glue handlers.
             let d = down.pipeline.syncOperations
             try removeHTTPServerHandlers(d)
             try d.addHandler(TCPPeerHandler(peer: up))
-            let u = up.pipeline.syncOperations
-            try removeHTTPClientHandlers(u)
-            try u.addHandler(TCPPeerHandler(peer: down))
+            try up.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: down))
         } catch {
             down.close(promise: nil)
-            up.close(promise: nil)
+            conn.channel.close(promise: nil)
         }
     }
 
@@ -42,12 +36,5 @@ extension Exchange {
         s.removeHandler(try s.handler(type: HTTPServerPipelineHandler.self), promise: nil)
         s.removeHandler(try s.handler(type: HTTPResponseEncoder.self), promise: nil)
         s.removeHandler(try s.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
-    }
-
-    func removeHTTPClientHandlers(_ s: ChannelPipeline.SynchronousOperations) throws {
-        s.removeHandler(try s.handler(type: UpstreamHandler.self), promise: nil)
-        s.removeHandler(try s.handler(type: HTTPRequestEncoder.self), promise: nil)
-        if let validator = try? s.handler(type: NIOHTTPRequestHeadersValidator.self) { s.removeHandler(validator, promise: nil) }
-        s.removeHandler(try s.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
     }
 }

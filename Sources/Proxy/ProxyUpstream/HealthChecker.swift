@@ -1,6 +1,5 @@
 import NIOCore
 import ProxyConfig
-import ProxyRouting
 
 /// Active health checking for the whole proxy, on one event loop (as Envoy runs it on its main thread): each
 /// endpoint of each health-checked cluster is probed every interval. A new endpoint is out of rotation until
@@ -8,7 +7,7 @@ import ProxyRouting
 /// it answers "unhealthy"), and comes back after `healthyThreshold` passes. Changes go to every worker.
 public final class HealthChecker: @unchecked Sendable {
     let loop: any EventLoop
-    let workers: [Worker]
+    let upstreams: [Upstreams]
     /// Loop-confined state, by cluster name.
     var clusters: [String: CheckedCluster] = [:]
 
@@ -30,9 +29,9 @@ public final class HealthChecker: @unchecked Sendable {
         var removed = false
     }
 
-    public init(loop: any EventLoop, workers: [Worker]) {
+    public init(loop: any EventLoop, upstreams: [Upstreams]) {
         self.loop = loop
-        self.workers = workers
+        self.upstreams = upstreams
     }
 
     /// Follows a new snapshot: starts probing new endpoints, stops probing those gone.
@@ -103,7 +102,7 @@ public final class HealthChecker: @unchecked Sendable {
         let failing = cluster.failing
         guard failing != cluster.published else { return }
         cluster.published = failing
-        for w in workers { w.loop.execute { w.setHealthCheckFailures(cluster: name, failing) } }
+        for u in upstreams { u.loop.execute { u.setHealthCheckFailures(cluster: name, failing) } }
     }
 
     /// Endpoints failing their health check, by cluster (for the admin page).

@@ -3,7 +3,6 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import ProxyConfig
-import ProxyRouting
 
 /// One active health check probe against one endpoint: a TCP connect, an HTTP GET, or a gRPC
 /// grpc.health.v1.Health/Check call, each on its own connection, closed afterwards.

@@ -1,40 +1,39 @@
 import WeftCore
 import ProxyConfig
-import ProxyRouting
 
 /// Picks an endpoint of a cluster for one request, on the worker's loop.
 enum LoadBalancer {
     /// The endpoint for one request and its pool, and how many endpoints were to choose from; nil when none
     /// is in rotation.
-    static func pick(_ rt: ClusterRuntime, worker: Worker, hash: UInt64?, exclude: Set<EndpointConfig> = [])
+    static func pick(_ rt: ClusterRuntime, hash: UInt64?, exclude: Set<EndpointConfig>, random: (Int) -> Int)
         -> (endpoint: EndpointConfig, pool: UpstreamPool, choices: Int)? {
         if !rt.pools.isEmpty {
             // The common case: one priority, one group, kept flat on the runtime.
-            guard let i = index(rt.candidates, rt.pools, rt.totalWeight, rt, worker: worker, hash: hash, exclude: exclude) else { return nil }
+            guard let i = index(rt.candidates, rt.pools, rt.totalWeight, rt, hash: hash, exclude: exclude, random: random) else { return nil }
             return (rt.candidates[i], rt.pools[i], rt.candidates.count)
         }
-        guard let g = rt.chooseGroup(random: { worker.random(below: $0) }),
-              let i = index(g.endpoints, g.pools, g.totalWeight, rt, worker: worker, hash: hash, exclude: exclude) else { return nil }
+        guard let g = rt.chooseGroup(random: random),
+              let i = index(g.endpoints, g.pools, g.totalWeight, rt, hash: hash, exclude: exclude, random: random) else { return nil }
         return (g.endpoints[i], g.pools[i], g.endpoints.count)
     }
 
-    static func index(_ eps: [EndpointConfig], _ pools: [UpstreamPool], _ totalWeight: Int, _ rt: ClusterRuntime, worker: Worker,
-                      hash: UInt64?, exclude: Set<EndpointConfig>) -> Int? {
+    static func index(_ eps: [EndpointConfig], _ pools: [UpstreamPool], _ totalWeight: Int, _ rt: ClusterRuntime,
+                      hash: UInt64?, exclude: Set<EndpointConfig>, random: (Int) -> Int) -> Int? {
         guard !eps.isEmpty else { return nil }
         if eps.count == 1 { return 0 }
         if !exclude.isEmpty {
             let rest = eps.indices.filter { !exclude.contains(eps[$0]) }
-            if !rest.isEmpty, rest.count < eps.count { return rest[worker.random(below: rest.count)] }
+            if !rest.isEmpty, rest.count < eps.count { return rest[random(rest.count)] }
         }
         switch rt.config.lbPolicy {
         case .ringHash, .maglev:
             if let hash { return ring(eps, hash) }
-            return worker.random(below: eps.count)
+            return random(eps.count)
         case .random:
-            return worker.random(below: eps.count)
+            return random(eps.count)
         case .leastRequest:
             // Power of two choices on active requests.
-            let a = worker.random(below: eps.count), b = worker.random(below: eps.count)
+            let a = random(eps.count), b = random(eps.count)
             return pools[a].activeRequests <= pools[b].activeRequests ? a : b
         case .roundRobin:
             let n = rt.roundRobin

@@ -1,6 +1,5 @@
 import NIOCore
 import ProxyConfig
-import ProxyRouting
 import Synchronization
 
 /// Envoy's consecutive-error outlier detection, per cluster across workers: an endpoint that fails
@@ -17,7 +16,7 @@ extension ClusterRuntime {
     }
 
     /// Records how an exchange with `pool` ended: an HTTP status, or 0 for a connection failure or reset.
-    func record(_ pool: UpstreamPool, status: Int, now: NIODeadline) {
+    package func record(_ pool: UpstreamPool, status: Int, now: NIODeadline = .now()) {
         guard let o = config.outlier else { return }
         let e = pool.endpoint
         let isError = status == 0 || status >= 500

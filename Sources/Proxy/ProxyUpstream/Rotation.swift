@@ -1,6 +1,5 @@
 import NIOCore
 import ProxyConfig
-import ProxyRouting
 
 /// The endpoints in rotation for one cluster on one worker, as Envoy computes them: endpoints leave for
 /// outlier ejection or a failing active health check; each priority gets a share of the load by its health

@@ -3,10 +3,9 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import ProxyConfig
-import ProxyRouting
 
 /// What an upstream connection reports to the exchange that is using it (same event loop).
-protocol UpstreamDelegate: AnyObject {
+package protocol UpstreamDelegate: AnyObject {
     func upstreamHead(_ head: HTTPResponseHead)
     func upstreamBody(_ body: ByteBuffer)
     func upstreamEnd(_ trailers: HTTPHeaders?)
@@ -17,21 +16,27 @@ protocol UpstreamDelegate: AnyObject {
 }
 
 /// One keep-alive HTTP/1.1 connection to an endpoint.
-final class UpstreamConnection {
-    let channel: any Channel
+package final class UpstreamConnection {
+    package let channel: any Channel
     let handler: UpstreamHandler
     /// An HTTP/2 stream (closed after one exchange) rather than an HTTP/1.1 connection.
     var isStream = false
     var served = 0
     /// Whether it has carried a request before (a reused connection may have been closed by the peer).
-    var reused: Bool { served > 0 }
+    package var reused: Bool { served > 0 }
 
     init(channel: any Channel, handler: UpstreamHandler) {
         self.channel = channel
         self.handler = handler
     }
 
-    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+    /// The exchange that gets this connection's response (set while it is in use).
+    package var delegate: (any UpstreamDelegate)? {
+        get { handler.delegate }
+        set { handler.delegate = newValue }
+    }
+
+    package func write(_ part: HTTPClientRequestPart, flush: Bool) {
         if flush { channel.writeAndFlush(part, promise: nil) } else { channel.write(part, promise: nil) }
     }
 }
@@ -74,7 +79,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-enum UpstreamError: Error {
+package enum UpstreamError: Error {
     case overflow
     case connectFailed(any Error)
 }
@@ -83,7 +88,7 @@ enum UpstreamError: Error {
 /// workers) is under its connection limit, queues while it is under its pending limit, and refuses beyond it
 /// (Envoy's circuit breakers). As in Envoy, a pool with no connection at all opens one even at the limit, so
 /// its queued requests always have a connection to wait for.
-final class UpstreamPool {
+package final class UpstreamPool {
     let key: EndpointKey
     var cluster: ClusterConfig
     let loop: any EventLoop
@@ -129,9 +134,9 @@ final class UpstreamPool {
     }
 
     /// A request stopped using its connection or stream.
-    func requestEnded() { activeRequests -= 1 }
+    package func requestEnded() { activeRequests -= 1 }
 
-    func acquire(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+    package func acquire(_ done: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
         if cluster.http2 { return acquireStream(done) }
         while let c = idle.popLast() {
             if c.channel.isActive {
@@ -196,7 +201,7 @@ final class UpstreamPool {
     }
 
     /// Gives a connection back after an exchange; `reusable` when the exchange ended cleanly with keep-alive.
-    func release(_ c: UpstreamConnection, reusable: Bool) {
+    package func release(_ c: UpstreamConnection, reusable: Bool) {
         requestEnded()
         c.handler.delegate = nil
         if c.isStream {
@@ -300,5 +305,20 @@ extension UpstreamPool {
                 done(.failure(.connectFailed(error)))
             }
         }
+    }
+
+    /// Takes `c` out of the pool for good, to become a byte tunnel (an upgraded connection, WebSocket): it no
+    /// longer counts as this pool's, its HTTP client handlers leave the pipeline, and the caller owns the channel.
+    package func detachForTunnel(_ c: UpstreamConnection) throws -> any Channel {
+        c.handler.delegate = nil
+        c.handler.onClose = nil
+        open -= 1
+        stats.update(key.cluster) { $0.connectionsActive -= 1 }
+        let s = c.channel.pipeline.syncOperations
+        s.removeHandler(try s.handler(type: UpstreamHandler.self), promise: nil)
+        s.removeHandler(try s.handler(type: HTTPRequestEncoder.self), promise: nil)
+        if let validator = try? s.handler(type: NIOHTTPRequestHeadersValidator.self) { s.removeHandler(validator, promise: nil) }
+        s.removeHandler(try s.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+        return c.channel
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import ProxyHTTP
 import ProxyConfig
+import ProxyUpstream
 import ProxyRouting
 import WeftCore
 import WeftHTTPServer

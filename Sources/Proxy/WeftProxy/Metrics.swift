@@ -1,5 +1,6 @@
 import NIOCore
 import ProxyHTTP
+import ProxyUpstream
 
 /// Adds up the workers' counters (each read on its own loop) and renders them for Prometheus.
 enum Metrics {
@@ -18,7 +19,7 @@ enum Metrics {
             let part = try? await w.loop.submit { () -> Totals in
                 Totals(clusters: w.stats.clusters, downstreamRequests: w.stats.downstreamRequests,
                        downstreamConnections: w.stats.downstreamConnections, activeConnections: w.activeConnections,
-                       localReplies: w.stats.localReplies, ejected: w.ejectedEndpoints())
+                       localReplies: w.stats.localReplies, ejected: w.upstreams.ejectedEndpoints())
             }.get()
             guard let part else { continue }
             t.downstreamRequests += part.downstreamRequests

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ProxyHTTP
 import ProxyConfig
+import ProxyUpstream
 import ProxyRouting
 
 /// The running data plane: workers, listeners and the snapshot in force.
@@ -36,7 +37,7 @@ public final class ProxyRuntime: Sendable {
         for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop, shared: shared) }
         workers = w
         self.logger = logger
-        healthChecker = HealthChecker(loop: group.next(), workers: Array(w.values))
+        healthChecker = HealthChecker(loop: group.next(), upstreams: w.values.map(\.upstreams))
     }
 
     public var snapshot: ProxySnapshot { state.withLockedValue { $0.snapshot } }

@@ -1,25 +1,24 @@
 import NIOCore
 import NIOEmbedded
 import ProxyConfig
-import ProxyRouting
 import Testing
-@testable import ProxyHTTP
+@testable import ProxyUpstream
 
 /// Priority failover, active health check results and locality weights, as tables: no sockets.
 @Suite struct RotationTests {
-    func runtime(_ endpoints: [EndpointConfig], weighted: Bool = false) -> (Worker, ClusterRuntime) {
+    func runtime(_ endpoints: [EndpointConfig], weighted: Bool = false) -> (Upstreams, ClusterRuntime) {
         var c = ClusterConfig(name: "c", endpoints: endpoints)
         c.healthCheck = HealthCheckConfig(probe: .tcp, interval: .seconds(1), timeout: .milliseconds(500), unhealthyThreshold: 2, healthyThreshold: 1)
         c.localityWeighted = weighted
-        let worker = Worker(loop: EmbeddedEventLoop())
-        worker.apply(ProxySnapshot(clusters: ["c": c]))
-        return (worker, worker.clusters["c"]!)
+        let upstreams = Upstreams(loop: EmbeddedEventLoop(), stats: WorkerStats())
+        upstreams.apply(["c": c])
+        return (upstreams, upstreams.clusters["c"]!)
     }
 
     /// Where `n` requests go, by host.
-    func spread(_ w: Worker, _ rt: ClusterRuntime, _ n: Int = 1000) -> [String: Int] {
+    func spread(_ w: Upstreams, _ rt: ClusterRuntime, _ n: Int = 1000) -> [String: Int] {
         var out: [String: Int] = [:]
-        for _ in 0..<n { if let p = LoadBalancer.pick(rt, worker: w, hash: nil) { out[p.endpoint.host, default: 0] += 1 } }
+        for _ in 0..<n { if let p = rt.pick(hash: nil, random: { $0 <= 1 ? 0 : Int.random(in: 0..<$0) }) { out[p.endpoint.host, default: 0] += 1 } }
         return out
     }
 
@@ -62,7 +61,7 @@ import Testing
     }
 
     @Test func healthCheckStateMachineFollowsThresholds() {
-        let checker = HealthChecker(loop: EmbeddedEventLoop(), workers: [])
+        let checker = HealthChecker(loop: EmbeddedEventLoop(), upstreams: [])
         let config = HealthCheckConfig(probe: .tcp, interval: .nanoseconds(1), timeout: .nanoseconds(1), unhealthyThreshold: 3, healthyThreshold: 2)
         let e = HealthChecker.EndpointHealth()
         #expect(!e.healthy, "a new endpoint waits for its first probe")

@@ -1,25 +1,24 @@
 import NIOCore
 import NIOEmbedded
 import ProxyConfig
-import ProxyRouting
 import Testing
-@testable import ProxyHTTP
+@testable import ProxyUpstream
 
 /// Outlier detection as a table of outcomes: no sockets, an embedded loop and explicit times.
 @Suite struct OutlierDetectionTests {
     func runtime(_ outlier: OutlierConfig, endpoints: Int = 2) -> (ClusterRuntime, [UpstreamPool]) {
         var c = ClusterConfig(name: "c", endpoints: (0..<endpoints).map { EndpointConfig(host: "10.0.0.\($0)", port: 80) })
         c.outlier = outlier
-        let worker = Worker(loop: EmbeddedEventLoop())
-        worker.apply(ProxySnapshot(clusters: ["c": c]))
-        let rt = worker.clusters["c"]!
+        let upstreams = Upstreams(loop: EmbeddedEventLoop(), stats: WorkerStats())
+        upstreams.apply(["c": c])
+        let rt = upstreams.clusters["c"]!
         return (rt, rt.allPools)
     }
 
     let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
 
     @Test func ejectsAfterConsecutive5xxAndReturnsAfterBaseTime() {
-        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 3, baseEjectionTime: .nanoseconds(30_000_000_000), maxEjectionPercent: 100))
+        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 3, baseEjectionTime: .seconds(30), maxEjectionPercent: 100))
         rt.record(pools[0], status: 500, now: t0)
         rt.record(pools[0], status: 503, now: t0)
         #expect(rt.candidates.count == 2)
@@ -39,7 +38,7 @@ import Testing
     }
 
     @Test func ejectionTimeGrowsWithEachEjection() {
-        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 1, baseEjectionTime: .nanoseconds(10_000_000_000), maxEjectionPercent: 100))
+        let (rt, pools) = runtime(OutlierConfig(consecutive5xx: 1, baseEjectionTime: .seconds(10), maxEjectionPercent: 100))
         rt.record(pools[0], status: 0, now: t0)
         rt.uneject(now: t0 + .seconds(10))
         rt.record(pools[0], status: 502, now: t0 + .seconds(10))

@@ -1,10 +1,9 @@
 import NIOCore
 import NIOPosix
 import ProxyConfig
-import ProxyRouting
 import Synchronization
 import Testing
-@testable import ProxyHTTP
+@testable import ProxyUpstream
 
 /// The pools' circuit-breaker accounting with real connections on loopback: limits hold for the whole cluster
 /// across workers, and every count is back to zero after every path (served, queued, overflowed, refused
@@ -14,15 +13,15 @@ import Testing
     final class Harness: @unchecked Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let shared = SharedUpstreams()
-        let workers: [Worker]
+        let workers: [Upstreams]
         /// Connections in use with the pool that gave them, by worker; touched on that worker's loop only.
         var connections: [Int: [(UpstreamPool, UpstreamConnection)]] = [:]
         let outcomes = Mutex<[String]>([])
 
         init(cluster: ClusterConfig) async throws {
             let shared = self.shared
-            workers = group.makeIterator().map { Worker(loop: $0, shared: shared) }
-            for w in workers { try await w.loop.submit { w.apply(ProxySnapshot(clusters: [cluster.name: cluster])) }.get() }
+            workers = group.makeIterator().map { Upstreams(loop: $0, stats: WorkerStats(), shared: shared) }
+            for w in workers { try await w.loop.submit { w.apply([cluster.name: cluster]) }.get() }
         }
 
         func pool(_ w: Int) -> UpstreamPool { workers[w].clusters.values.first!.allPools[0] }
@@ -123,11 +122,11 @@ import Testing
         let (listening, live) = try await listener(server)
         var d = ClusterConfig(name: "c", endpoints: [EndpointConfig(host: "127.0.0.1", port: live)])
         d.limits = CircuitLimits(maxConnections: 1, maxPendingRequests: 4)
-        for w in h.workers { try await w.loop.submit { w.apply(ProxySnapshot(clusters: ["c": d])) }.get() }
+        for w in h.workers { try await w.loop.submit { w.apply(["c": d]) }.get() }
         try await h.acquire(worker: 0, 3)
         try await h.waitFor(1, "connected")
         #expect(h.counts() == [1, 2, 0, 0])
-        for w in h.workers { try await w.loop.submit { w.apply(ProxySnapshot()) }.get() }
+        for w in h.workers { try await w.loop.submit { w.apply([:]) }.get() }
         try await h.waitFor(2, "overflow")
         try await h.release(worker: 0, reusable: true)
         try await h.settle([0, 0, 0, 0])
