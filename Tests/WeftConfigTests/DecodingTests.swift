@@ -99,3 +99,47 @@ import WeftCore
         #expect(ConfigDuration.nanoseconds(text) == nanos)
     }
 }
+
+/// Issue 10: YAML input is bounded before any large allocation.
+@Suite struct DocumentLimitTests {
+    /// Ten levels of ten aliases: 10^10 values once expanded, in a few hundred bytes.
+    static let billionLaughs: String = {
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for i in 1...9 {
+            let refs = Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ")
+            lines.append("a\(i): &a\(i) [\(refs)]")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }()
+
+    @Test func anAliasBombIsRefusedQuickly() throws {
+        let start = ContinuousClock.now
+        #expect(throws: Diagnostic.self) { try DocumentLoader.documents(Self.billionLaughs, file: "bomb.yaml") }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        do {
+            _ = try DocumentLoader.documents(Self.billionLaughs, file: "bomb.yaml")
+        } catch {
+            #expect(error.file == "bomb.yaml" && error.message.contains("once YAML aliases are expanded"))
+        }
+    }
+
+    @Test func aFewAliasesStillWork() throws {
+        let docs = try DocumentLoader.documents("base: &b {port: 80}\nother: *b\n", file: "f.yaml")
+        #expect(docs.count == 1)
+    }
+
+    @Test func deepNestingIsRefusedBeforeTheParserRecurses() {
+        let cases = [String(repeating: "[", count: 100_000), String(repeating: "{a: ", count: 100_000),
+                     String(repeating: "- ", count: 100_000) + "x",
+                     (0..<80).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n") + " x"]
+        for text in cases {
+            #expect(throws: Diagnostic.self, "\(text.prefix(20))") { try DocumentLoader.documents(text, file: "deep.yaml") }
+        }
+    }
+
+    @Test func bracketsInQuotesCommentsAndWordsDoNotCount() throws {
+        let deep = String(repeating: "[", count: 200)
+        let text = "a: \"\(deep)\"\nb: '\(deep)'\n# \(deep)\nc: it's fine\nd: [1, [2, [3]]]\n"
+        #expect(try DocumentLoader.documents(text, file: "ok.yaml").count == 1)
+    }
+}

@@ -16,6 +16,7 @@ struct ControlCommand: AsyncParsableCommand {
     @Option(help: "xDS (ADS gRPC) listen address.") var xds: String = "127.0.0.1:15010"
     @Option(help: "HTTP API listen address.") var api: String = "127.0.0.1:15014"
     @Option(help: "Debounce before pushing a change, in milliseconds.") var debounceMs: Int = 100
+    @Option(help: "Largest API request body, in bytes (larger ones get 413).") var maxRequestBytes: Int = ControlPlaneConfig.defaultMaxRequestBytes
 
     func run() async throws {
         let xdsAddress = try parseAddress(xds, flag: "--xds")
@@ -29,10 +30,12 @@ struct ControlCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "weft.control")
         logger.logLevel = .info
-        let settings = ControlPlaneConfig(
+        guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes: must be at least 1024, got \(maxRequestBytes)") }
+        var settings = ControlPlaneConfig(
             configDirectory: config.map { URL(fileURLWithPath: $0) }, dataDirectory: URL(fileURLWithPath: data),
             xds: xdsAddress, api: apiAddress, debounce: .milliseconds(max(0, debounceMs))
         )
+        settings.maxRequestBytes = maxRequestBytes
         let plane = ControlPlane(config: settings, logger: logger, clock: SystemWallClock(), group: MultiThreadedEventLoopGroup.singleton)
         try await withSignalCancellation { try await plane.run() }
     }

@@ -1,15 +1,24 @@
 import WeftCore
 import Yams
 
-/// Turns YAML or JSON text (one or many documents) into JSON-shaped values.
+/// Turns YAML or JSON text (one or many documents) into JSON-shaped values, within `DocumentLimits`: no input
+/// can make it recurse without bound or expand aliases into more values than the limit (a "billion laughs" of a
+/// few hundred bytes is refused in microseconds, as Kubernetes refuses it).
 public enum DocumentLoader {
     /// Parses every document of `text`; empty documents are skipped. Throws a diagnostic naming `file` and line.
-    public static func documents(_ text: String, file: String) throws(Diagnostic) -> [JSONValue] {
+    public static func documents(_ text: String, file: String, limits: DocumentLimits = .standard) throws(Diagnostic) -> [JSONValue] {
         do {
+            try limits.preScan(text)
             var out: [JSONValue] = []
+            var budget = limits.maxValues
+            var count = 0
             let parser = try Parser(yaml: text)
             while let node = try parser.nextRoot() {
-                let value = try convert(node)
+                count += 1
+                guard count <= limits.maxDocuments else {
+                    throw Diagnostic(message: "more than \(limits.maxDocuments) documents in one input")
+                }
+                let value = try convert(node, depth: 0, budget: &budget, limits: limits)
                 if value != .null { out.append(value) }
             }
             return out
@@ -20,7 +29,17 @@ public enum DocumentLoader {
         }
     }
 
-    static func convert(_ node: Node) throws -> JSONValue {
+    static func line(_ mark: Mark?) -> String { "line \((mark?.line).map(String.init) ?? "?")" }
+
+    static func convert(_ node: Node, depth: Int, budget: inout Int, limits: DocumentLimits) throws -> JSONValue {
+        // Aliases are resolved by the parser into shared nodes: each use counts again here, so expansion is bounded.
+        budget -= 1
+        guard budget >= 0 else {
+            throw Diagnostic(message: "\(line(node.mark)): more than \(limits.maxValues) values once YAML aliases are expanded")
+        }
+        guard depth <= limits.maxDepth else {
+            throw Diagnostic(message: "\(line(node.mark)): nested deeper than \(limits.maxDepth) levels")
+        }
         switch node {
         case let .scalar(s):
             if s.style != .plain && s.style != .any { return .string(s.string) }
@@ -32,18 +51,87 @@ public enum DocumentLoader {
             default: return .string(s.string)
             }
         case let .sequence(seq):
-            return .array(try seq.map(convert))
+            return .array(try seq.map { try convert($0, depth: depth + 1, budget: &budget, limits: limits) })
         case let .mapping(map):
             var pairs: [(String, JSONValue)] = []
             for (k, v) in map {
                 guard let key = k.scalar?.string else {
-                    throw Diagnostic(message: "line \((k.mark?.line).map(String.init) ?? "?"): mapping keys must be strings")
+                    throw Diagnostic(message: "\(line(k.mark)): mapping keys must be strings")
                 }
-                pairs.append((key, try convert(v)))
+                pairs.append((key, try convert(v, depth: depth + 1, budget: &budget, limits: limits)))
             }
             return .object(pairs)
         case let .alias(a):
-            throw Diagnostic(message: "line \((a.mark?.line).map(String.init) ?? "?"): YAML aliases are not supported")
+            throw Diagnostic(message: "\(line(a.mark)): unresolved YAML alias")
+        }
+    }
+}
+
+/// Bounds on what one YAML or JSON input may hold, checked before and while it is parsed.
+public struct DocumentLimits: Sendable {
+    /// Values (scalars, lists, maps) in the whole input, counting each use of a YAML alias again.
+    public var maxValues = 1_000_000
+    /// Nesting of lists and maps.
+    public var maxDepth = 64
+    /// Documents (`---`) in one input.
+    public var maxDocuments = 10_000
+    /// Columns of indentation, so the parser's own recursion stays bounded before `maxDepth` is checked.
+    public var maxIndent = 256
+
+    public static let standard = DocumentLimits()
+    /// Bytes after which a scalar may start: space, tab, newline, `:`, `,`, `[`, `{`, `-`, `?`.
+    static let scalarStarts: Set<UInt8> = [0x20, 0x09, 0x0A, 0x3A, 0x2C, 0x5B, 0x7B, 0x2D, 0x3F]
+
+    public init() {}
+
+    /// A cheap pass over the text that bounds how deep the parser could recurse: flow nesting (`[`, `{` outside
+    /// quotes and comments), compact block sequences (`- - - x`) and indentation.
+    func preScan(_ text: String) throws {
+        var flow = 0, lineNo = 1, column = 0, indent = true, dashes = 0
+        var quote: UInt8? = nil, comment = false, previous: UInt8 = 0x0A
+        for c in text.utf8 {
+            if c == 0x0A {
+                lineNo += 1
+                column = 0
+                indent = true
+                dashes = 0
+                comment = false
+                previous = c  // a quoted scalar may go on over lines
+                continue
+            }
+            column += 1
+            if comment { continue }
+            if let q = quote {
+                if c == q && previous != 0x5C { quote = nil }
+                previous = c
+                continue
+            }
+            if indent {
+                if c == 0x20 {
+                    if column > maxIndent { throw Diagnostic(message: "line \(lineNo): indented more than \(maxIndent) columns") }
+                    previous = c
+                    continue
+                }
+                if c == 0x2D || c == 0x3F {  // "- " or "? " opening a compact nested node
+                    dashes += 1
+                    if dashes > maxDepth { throw Diagnostic(message: "line \(lineNo): nested deeper than \(maxDepth) levels") }
+                    previous = c
+                    continue
+                }
+                indent = false
+            }
+            switch c {
+            case 0x23 where previous == 0x20 || previous == 0x0A || previous == 0x09: comment = true
+            // A quote opens a quoted scalar only where one can start (not the apostrophe in "it's").
+            case 0x22, 0x27:
+                if Self.scalarStarts.contains(previous) { quote = c }
+            case 0x5B, 0x7B:
+                flow += 1
+                if flow > maxDepth { throw Diagnostic(message: "line \(lineNo): nested deeper than \(maxDepth) levels") }
+            case 0x5D, 0x7D: flow = max(0, flow - 1)
+            default: break
+            }
+            previous = c
         }
     }
 }

@@ -83,11 +83,12 @@ public final class ObjectReader {
     /// A duration such as `1s` or `250ms`, in nanoseconds.
     public func duration(_ key: String) -> Int64? {
         guard let s = string(key) else { return nil }
-        guard let ns = ConfigDuration.nanoseconds(s), ns >= 0 else {
-            ctx.error(sub(key), "'\(s)' is not a duration (for example 1s, 500ms, 1m)")
+        switch ConfigDuration.parse(s) {
+        case let .success(ns): return ns
+        case let .failure(p):
+            ctx.error(sub(key), ConfigDuration.message(s, p))
             return nil
         }
-        return ns
     }
 
     public func object(_ key: String) -> ObjectReader? { ObjectReader(raw(key), path: sub(key), ctx: ctx) }

@@ -56,11 +56,11 @@ public enum ResourceDecoder {
         } else if let apiVersion, kind != .RateLimit, !apiVersions.contains(apiVersion) {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported (use networking.istio.io/v1, v1beta1 or v1alpha3)")
         }
-        if !name.isEmpty && !isDNSLabelish(name) {
-            ctx.error("metadata.name", "'\(name)' must be lower-case letters, digits, '-' and '.'")
+        if !name.isEmpty && !KubernetesName.isSubdomain(name) {
+            ctx.error("metadata.name", KubernetesName.subdomainProblem(name))
         }
-        if !isDNSLabelish(namespace) {
-            ctx.error("metadata.namespace", "'\(namespace)' must be lower-case letters, digits and '-'")
+        if !KubernetesName.isLabel(namespace) {
+            ctx.error("metadata.namespace", KubernetesName.labelProblem(namespace))
         }
         guard let specReader = top.object("spec") else {
             ctx.error("spec", "missing required field")
@@ -86,8 +86,6 @@ public enum ResourceDecoder {
         return Resource(key: key, spec: spec, document: document, source: ctx.file)
     }
 
-    public static func isDNSLabelish(_ s: String) -> Bool {
-        !s.isEmpty && s.count <= 253 && s.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "." }
-            && s.first != "-" && s.last != "-"
-    }
+    /// A namespace name (a DNS-1123 label, as Kubernetes requires).
+    public static func isDNSLabelish(_ s: String) -> Bool { KubernetesName.isLabel(s) }
 }

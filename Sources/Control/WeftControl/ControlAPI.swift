@@ -22,7 +22,9 @@ public struct ControlAPI: Sendable {
     }
 
     public func handle(_ req: APIRequest) async -> APIResponse {
-        let parts = req.path.split(separator: "/").map(String.init)
+        // Segments are percent-decoded after the split, so a name holding '/' (an old, invalid registration) can
+        // still be addressed and removed: DELETE /api/v1/workloads/ns/a%2Fb.
+        let parts = req.path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
         guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return notFound("no such API path \(req.path)") }
         let rest = Array(parts.dropFirst(2))
         switch (req.method, rest.first, rest.count) {

@@ -18,6 +18,9 @@ public struct ControlPlaneConfig: Sendable {
     public var api: HostPort
     public var debounce: Duration
     public var pollInterval: Duration
+    /// The API's request body limit (413 above it).
+    public var maxRequestBytes = Self.defaultMaxRequestBytes
+    public static let defaultMaxRequestBytes = HTTPAPIServer.defaultMaxBodyBytes
     /// Services declared before the config folder is read (`weft up` declares its mesh file's services).
     public var declared: [(namespace: String, services: [RegisteredService])]
 
@@ -63,7 +66,7 @@ public struct ControlPlane: Sendable {
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
                                 services: [ads])
         let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub)
-        let channel = try await HTTPAPIServer(group: group) { await api.handle($0) }.bind(config.api)
+        let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes) { await api.handle($0) }.bind(config.api)
         logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
                                                        "resources": "\(registry.resources().count)"])
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -10,6 +10,8 @@ public final class MeshRegistry: Sendable {
     struct State {
         var fileResources: [String: [Resource]] = [:]
         var fileErrors: [String: [Diagnostic]] = [:]
+        /// Stored resources that no longer validate, found at start.
+        var storeErrors: [Diagnostic] = []
         var apiResources: [ResourceKey: Resource] = [:]
         var workloads: [String: RegisteredWorkload] = [:]
         /// Services once declared by registration, by namespace: they stay declared when their workloads leave.
@@ -68,6 +70,7 @@ public final class MeshRegistry: Sendable {
         let now = clock.now()
         state.withLock { s in
             for r in saved.resources { s.apiResources[r.key] = r }
+            s.storeErrors = saved.refused
             for var w in saved.workloads {
                 // A restart is not the workload's fault: give each one a fresh TTL to heartbeat again.
                 if let ttl = w.ttlSeconds { w.expiresAt = now + ttl }
@@ -162,9 +165,10 @@ public final class MeshRegistry: Sendable {
 
     public var version: Int { state.withLock { $0.version } }
 
-    /// Problems with files in the config folder that were refused (their last good content keeps serving).
+    /// Problems with files in the config folder that were refused (their last good content keeps serving), and
+    /// stored resources that no longer validate.
     public func errors() -> [Diagnostic] {
-        state.withLock { s in s.fileErrors.keys.sorted().flatMap { s.fileErrors[$0]! } }
+        state.withLock { s in s.fileErrors.keys.sorted().flatMap { s.fileErrors[$0]! } + s.storeErrors }
     }
 
     /// The immutable snapshot that translation reads.

@@ -71,15 +71,23 @@ extension MeshRegistry {
         var out: [Diagnostic] = []
         let res = "workload \(w.namespace)/\(w.name)"
         func error(_ path: String, _ msg: String) { out.append(Diagnostic(resource: res, path: path, message: msg)) }
-        if w.name.isEmpty { error("name", "missing required field") }
-        if !ResourceDecoder.isDNSLabelish(w.namespace) { error("namespace", "'\(w.namespace)' is not a valid namespace") }
+        if w.name.isEmpty {
+            error("name", "missing required field")
+        } else if !KubernetesName.isSubdomain(w.name) {
+            error("name", KubernetesName.subdomainProblem(w.name))
+        }
+        if !KubernetesName.isLabel(w.namespace) { error("namespace", KubernetesName.labelProblem(w.namespace)) }
         if w.addresses.isEmpty { error("addresses", "at least one address is required") }
         for (i, a) in w.addresses.enumerated() where !IPAddressText.isIP(a) { error("addresses[\(i)]", "'\(a)' is not an IP address") }
         for (name, p) in w.ports.sorted(by: { $0.key < $1.key }) {
             if let problem = PortNumber.problem(p) { error("ports.\(name)", "port " + problem) }
         }
         for (i, s) in w.services.enumerated() {
-            if s.name.isEmpty { error("services[\(i)].name", "missing required field") }
+            if s.name.isEmpty {
+                error("services[\(i)].name", "missing required field")
+            } else if !KubernetesName.isSubdomain(s.name) {
+                error("services[\(i)].name", KubernetesName.subdomainProblem(s.name))
+            }
             if let problem = PortNumber.problem(s.port) { error("services[\(i)].port", "port " + problem) }
             if let t = s.targetPort, let problem = PortNumber.problem(t) { error("services[\(i)].targetPort", "port " + problem) }
             if let p = s.protocol, PortProtocol(rawValue: p.uppercased()) == nil { error("services[\(i)].protocol", "'\(p)' is not a protocol") }

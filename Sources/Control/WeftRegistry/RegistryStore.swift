@@ -1,4 +1,5 @@
 import WeftConfig
+import WeftCore
 import WeftModel
 
 /// What a store keeps across restarts: the resources applied through the API and the registered workloads.
@@ -6,10 +7,14 @@ import WeftModel
 public struct StoredState: Sendable, Equatable {
     public var resources: [Resource]
     public var workloads: [RegisteredWorkload]
+    /// Stored resources that no longer validate (rules got stricter): not loaded, reported as errors, and kept
+    /// aside by the store so nothing is lost.
+    public var refused: [Diagnostic] = []
 
-    public init(resources: [Resource] = [], workloads: [RegisteredWorkload] = []) {
+    public init(resources: [Resource] = [], workloads: [RegisteredWorkload] = [], refused: [Diagnostic] = []) {
         self.resources = resources
         self.workloads = workloads
+        self.refused = refused
     }
 }
 

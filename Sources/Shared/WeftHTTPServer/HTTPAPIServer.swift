@@ -29,23 +29,29 @@ public struct APIResponse: Sendable {
 }
 
 /// A small HTTP/1.1 server for the control plane's JSON API; each request is handled by an async closure.
+/// A body larger than `maxBodyBytes` is refused with 413 before it is read whole (the connection is closed).
 public struct HTTPAPIServer: Sendable {
     public typealias Handler = @Sendable (APIRequest) async -> APIResponse
+    /// The default body limit: 4 MiB (Kubernetes' API server takes 3 MB; a mesh's config is far smaller).
+    public static let defaultMaxBodyBytes = 4 << 20
     let group: MultiThreadedEventLoopGroup
     let handler: Handler
+    let maxBodyBytes: Int
 
-    public init(group: MultiThreadedEventLoopGroup, handler: @escaping Handler) {
+    public init(group: MultiThreadedEventLoopGroup, maxBodyBytes: Int = HTTPAPIServer.defaultMaxBodyBytes,
+                handler: @escaping Handler) {
         self.group = group
+        self.maxBodyBytes = maxBodyBytes
         self.handler = handler
     }
 
     public func bind(_ address: HostPort) async throws -> Channel {
-        let handler = self.handler
+        let handler = self.handler, limit = maxBodyBytes
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(APIChannelHandler(handler: handler))
+                    channel.pipeline.addHandler(APIChannelHandler(handler: handler, maxBodyBytes: limit))
                 }
             }
             .bind(host: address.host, port: address.port).get()
@@ -57,19 +63,28 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let handler: HTTPAPIServer.Handler
+    let maxBodyBytes: Int
     var head: HTTPRequestHead?
     var body = ByteBuffer()
+    /// The request was refused (413); what is left of it is dropped and the connection closes.
+    var refused = false
 
-    init(handler: @escaping HTTPAPIServer.Handler) {
+    init(handler: @escaping HTTPAPIServer.Handler, maxBodyBytes: Int) {
         self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case let .head(h):
             head = h
             body.clear()
+            if let declared = h.headers.first(name: "content-length").flatMap(Int.init), declared > maxBodyBytes {
+                refuse(context, h.version)
+            }
         case var .body(b):
+            guard body.readableBytes + b.readableBytes <= maxBodyBytes else { return refuse(context, head?.version ?? .http1_1) }
             body.writeBuffer(&b)
         case .end:
             guard let head else { return }
@@ -97,6 +112,20 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// 413 with the limit in the message, then close: the rest of the body is never read.
+    func refuse(_ context: ChannelHandlerContext, _ version: HTTPVersion) {
+        refused = true
+        body = ByteBuffer()
+        let text = "{\"errors\": [\"request body larger than \(maxBodyBytes) bytes (the server's limit)\"]}\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(text.utf8.count))
+        headers.add(name: "connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .payloadTooLarge, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
 
     static func split(_ uri: String) -> (String, [String: String]) {

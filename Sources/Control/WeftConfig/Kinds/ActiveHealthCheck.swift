@@ -53,11 +53,12 @@ public struct ActiveHealthCheck: Hashable, Sendable {
         }
         func duration(_ key: String) -> Int64? {
             guard let text = ours[prefix + key] else { return nil }
-            guard let ns = ConfigDuration.nanoseconds(text), ns >= 1_000_000 else {
-                ctx.error(path(key), "'\(text)' is not a duration of at least 1ms (for example 1s, 500ms)")
-                return nil
+            switch ConfigDuration.parse(text) {
+            case let .success(ns) where ns >= 1_000_000: return ns
+            case .failure(.tooLong): ctx.error(path(key), ConfigDuration.message(text, .tooLong))
+            default: ctx.error(path(key), "'\(text)' is not a duration of at least 1ms (for example 1s, 500ms)")
             }
-            return ns
+            return nil
         }
         func count(_ key: String) -> Int? {
             guard let text = ours[prefix + key] else { return nil }
