@@ -18,6 +18,9 @@ public enum DocumentLoader {
                 guard count <= limits.maxDocuments else {
                     throw Diagnostic(message: "more than \(limits.maxDocuments) documents in one input")
                 }
+                // Counted first without building anything, so an alias bomb costs microseconds, not gigabytes.
+                var count = budget
+                try measure(node, depth: 0, budget: &count, limits: limits)
                 let value = try convert(node, depth: 0, budget: &budget, limits: limits)
                 if value != .null { out.append(value) }
             }
@@ -30,6 +33,24 @@ public enum DocumentLoader {
     }
 
     static func line(_ mark: Mark?) -> String { "line \((mark?.line).map(String.init) ?? "?")" }
+
+    /// Walks `node` as `convert` will, spending `budget` per value and checking depth, without allocating.
+    static func measure(_ node: Node, depth: Int, budget: inout Int, limits: DocumentLimits) throws {
+        budget -= 1
+        guard budget >= 0 else {
+            throw Diagnostic(message: "\(line(node.mark)): more than \(limits.maxValues) values once YAML aliases are expanded")
+        }
+        guard depth <= limits.maxDepth else {
+            throw Diagnostic(message: "\(line(node.mark)): nested deeper than \(limits.maxDepth) levels")
+        }
+        switch node {
+        case .scalar, .alias: return
+        case let .sequence(seq):
+            for n in seq { try measure(n, depth: depth + 1, budget: &budget, limits: limits) }
+        case let .mapping(map):
+            for (_, v) in map { try measure(v, depth: depth + 1, budget: &budget, limits: limits) }
+        }
+    }
 
     static func convert(_ node: Node, depth: Int, budget: inout Int, limits: DocumentLimits) throws -> JSONValue {
         // Aliases are resolved by the parser into shared nodes: each use counts again here, so expansion is bounded.
