@@ -7,6 +7,7 @@
 # Usage: bench/run.sh [seconds] [--record]
 # WEFT_BASELINE=/path/to/an/older/weft also measures that binary's proxy ("before"), fed by the same control
 # plane in the same run, so a change to the data path is judged against its baseline and Envoy at once.
+# WEFT_AFTER=/path/to/weft measures that binary as "weft" instead of building this tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,9 +16,14 @@ RECORD=${2:-}
 for t in nginx wrk hey h2load; do command -v $t >/dev/null || { echo "bench needs $t (apt-get install nginx wrk hey nghttp2-client)"; exit 1; }; done
 bash scripts/test.sh --setup-only >/dev/null
 # Built as a sidecar ships: release, with the Swift runtime and Foundation linked statically (Envoy is static too).
-BUILD=(swift build -c release --product weft --static-swift-stdlib --scratch-path .build-static)
-"${BUILD[@]}" >/dev/null 2>&1 || "${BUILD[@]}"
-WEFT="$ROOT/.build-static/release/weft"
+# WEFT_AFTER=/path/to/weft measures that binary instead of building this tree (say, a commit built elsewhere).
+if [[ -n "${WEFT_AFTER:-}" ]]; then
+  WEFT="$WEFT_AFTER"
+else
+  BUILD=(swift build -c release --product weft --static-swift-stdlib --scratch-path .build-static)
+  "${BUILD[@]}" >/dev/null 2>&1 || "${BUILD[@]}"
+  WEFT="$ROOT/.build-static/release/weft"
+fi
 ENVOY="$ROOT/.venv/bin/envoy"
 W=$(mktemp -d); chmod 755 "$W"
 PIDS=()

@@ -82,3 +82,33 @@ func forward(_ cluster: String) -> RouteAction { .forward(ForwardAction(clusters
         #expect(CircuitLimits(maxRetries: 4).retriesAllowed(active: 1000) == 4)
     }
 }
+
+/// Envoy's normalize_path (RFC 3986 dot segments, %2e) and merge_slashes, as a table.
+@Suite struct PathNormalizerTests {
+    static let cases: [(String, Bool, String)] = [
+        ("/a/b", false, "/a/b"),
+        ("/public/../admin", false, "/admin"),
+        ("/public/%2e%2e/admin", false, "/admin"),
+        ("/public/%2E%2E/admin?x=/../y", false, "/admin?x=/../y"),
+        ("/a/./b/.", false, "/a/b/"),
+        ("/../../etc/passwd", false, "/etc/passwd"),
+        ("/a/b/..", false, "/a/"),
+        ("/a//b", false, "/a//b"),
+        ("/a//b///c", true, "/a/b/c"),
+        ("/a%2fb", false, "/a%2fb"),
+        ("*", false, "*"),
+        ("/..%2e/x", false, "/..%2e/x".replacingDots()),
+    ]
+
+    @Test func normalisesLikeEnvoy() {
+        for (input, merge, want) in Self.cases {
+            #expect(PathNormalizer.normalize(input, mergeSlashes: merge) == want, "\(input)")
+        }
+        #expect(PathNormalizer.mergingSlashes("//a//b?q=//") == "/a/b?q=//")
+    }
+}
+
+private extension String {
+    /// "/..%2e/x": the decoded segment is "...", which is a name, not a dot segment.
+    func replacingDots() -> String { "/.../x" }
+}

@@ -112,3 +112,42 @@ def test_bad_registration_names_are_refused_and_old_ones_can_be_removed(mesh):
     # A percent-encoded name addresses what a '/' would split (how an old bad entry is deleted).
     r = requests.delete(f"{m.api_url}/api/v1/workloads/default/a%2Fb", timeout=5)
     assert r.status_code == 404 and "default/a/b is not registered" in r.text, r.text
+
+
+def _api_socket(m, timeout: float = 30):
+    host, port = m.api_addr.rsplit(":", 1)
+    return socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+
+
+@pytest.mark.control_plane_only
+def test_the_api_closes_slow_and_malformed_requests(mesh, report):
+    m = mesh
+    # Malformed: an answer (400) and the connection closed, not left open.
+    with _api_socket(m, timeout=5) as s:
+        s.sendall(b"NOT AN HTTP REQUEST\r\n\r\n")
+        data = b""
+        while part := s.recv(4096):
+            data += part
+    assert data.startswith(b"HTTP/1.1 400"), data[:100]
+    # Slowloris: a head trickled one line a second is cut off by the 10 s head timeout.
+    s = _api_socket(m)
+    t0 = time.monotonic()
+    s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n")
+    closed = False
+    try:
+        while time.monotonic() - t0 < 25:
+            s.sendall(b"x-slow: 1\r\n")
+            s.settimeout(1.0)
+            try:
+                if not s.recv(4096):
+                    closed = True
+                    break
+            except socket.timeout:
+                continue
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
+    took = time.monotonic() - t0
+    s.close()
+    report("API slowloris connection closed after (s)", f"{took:.1f}")
+    assert closed and took < 15, f"a trickled request head held the API connection {took:.1f} s"
+    assert m.status()["errors"] == []

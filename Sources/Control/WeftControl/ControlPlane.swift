@@ -66,7 +66,8 @@ public struct ControlPlane: Sendable {
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
                                 services: [ads])
         let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub)
-        let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes) { await api.handle($0) }.bind(config.api)
+        let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes,
+                                          timeouts: HTTPAPIServer.RequestTimeouts()) { await api.handle($0) }.bind(config.api)
         logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
                                                        "resources": "\(registry.resources().count)"])
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -125,6 +125,7 @@ struct ListenerBuilder {
         var ws = HCM.UpgradeConfig()
         ws.upgradeType = "websocket"
         hcm.upgradeConfigs = [ws]
+        applyLimits(&hcm, HTTPLimits.standard)
         hcm.httpFilters = [
             Proto.typedFilter(FilterName.fault, Envoy_Extensions_Filters_Http_Fault_V3_HTTPFault()),
             Proto.typedFilter(FilterName.cors, Envoy_Extensions_Filters_Http_Cors_V3_Cors()),
@@ -132,6 +133,19 @@ struct ListenerBuilder {
         ]
         if let rateLimit { hcm.httpFilters.insert(rateLimit, at: 0) }
         return hcm
+    }
+
+    /// Limits every HTTP connection manager carries (docs/HARDENING.md): Envoy's defaults written out, plus a
+    /// request headers timeout against slowloris and Istio's default path normalisation (BASE).
+    static func applyLimits(_ hcm: inout HCM, _ l: HTTPLimits) {
+        var common = Envoy_Config_Core_V3_HttpProtocolOptions()
+        common.idleTimeout = Proto.duration(nanos: l.idleTimeoutNanos)
+        common.maxHeadersCount = Proto.u32(l.maxHeadersCount)
+        hcm.commonHTTPProtocolOptions = common
+        hcm.streamIdleTimeout = Proto.duration(nanos: l.streamIdleTimeoutNanos)
+        hcm.requestHeadersTimeout = Proto.duration(nanos: l.requestHeadersTimeoutNanos)
+        hcm.normalizePath = Google_Protobuf_BoolValue(l.normalizePath)
+        hcm.mergeSlashes = l.mergeSlashes
     }
 
     static func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,

@@ -30,11 +30,35 @@ public struct ListenerConfig: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var kind: Kind
+    /// Limits and request handling of an HTTP listener (its HTTP connection manager's options).
+    public var http = HTTPConnectionSettings()
 
-    public init(name: String, host: String, port: Int, kind: Kind) {
+    public init(name: String, host: String, port: Int, kind: Kind, http: HTTPConnectionSettings = HTTPConnectionSettings()) {
         self.name = name
         self.host = host
         self.port = port
         self.kind = kind
+        self.http = http
     }
+}
+
+/// What an HTTP connection manager enforces on its connections and requests, with Envoy's defaults for what
+/// xDS leaves out.
+public struct HTTPConnectionSettings: Sendable, Equatable {
+    /// More request headers than this get 431 (`common_http_protocol_options.max_headers_count`, Envoy: 100).
+    public var maxHeadersCount = 100
+    /// A request whose headers take longer than this, from their first byte, is answered 408 and its connection
+    /// closed (`request_headers_timeout`; Envoy: none).
+    public var requestHeadersTimeout: Duration?
+    /// A connection with no request in flight for this long is closed (`common_http_protocol_options.idle_timeout`,
+    /// Envoy: 1 h).
+    public var idleTimeout: Duration? = .seconds(3600)
+    /// A request with no bytes in either direction for this long is ended (`stream_idle_timeout`, Envoy: 5 min).
+    public var streamIdleTimeout: Duration? = .seconds(300)
+    /// RFC 3986 path normalisation (`.` and `..` segments, percent-encoded dots) before routing (`normalize_path`).
+    public var normalizePath = false
+    /// Runs of slashes in the path become one (`merge_slashes`).
+    public var mergeSlashes = false
+
+    public init() {}
 }

@@ -11,6 +11,7 @@ public enum ResponseFlag: String, Sendable {
     case delayInjected = "DI"
     case upstreamRetryLimit = "URX"
     case rateLimited = "RL"
+    case streamIdleTimeout = "SI"
 
     public var explanation: String {
         switch self {
@@ -25,6 +26,7 @@ public enum ResponseFlag: String, Sendable {
         case .delayInjected: return "delay injected"
         case .upstreamRetryLimit: return "upstream retry limit exceeded"
         case .rateLimited: return "local rate limit"
+        case .streamIdleTimeout: return "stream idle timeout"
         }
     }
 }

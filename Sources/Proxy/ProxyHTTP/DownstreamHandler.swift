@@ -14,23 +14,51 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Do
     var worker: Worker { origin.worker }
     var context: ChannelHandlerContext?
     var exchange: Exchange?
-    var closeAfterResponse = false
+    var closesAfterResponse = false
+
+    lazy var timeouts = ConnectionTimeouts(settings: origin.settings, loop: origin.worker.loop,
+                                           inFlight: { [unowned self] in exchange?.lastActivity },
+                                           expired: { [unowned self] in timedOut($0) })
 
     init(origin: DownstreamOrigin) { self.origin = origin }
 
-    func handlerAdded(context: ChannelHandlerContext) { connectionAdded(context) }
+    func handlerAdded(context: ChannelHandlerContext) {
+        connectionAdded(context)
+        timeouts.start()
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timeouts.stop()
         exchange?.downstreamClosed()
         exchange = nil
         connectionRemoved()
     }
 
+    /// A timeout of the connection ran out (see ConnectionTimeouts).
+    func timedOut(_ what: ConnectionTimeouts.Expired) {
+        guard let context else { return }
+        switch what {
+        case .idle: context.close(promise: nil)
+        case .streamIdle: exchange?.streamIdleTimedOut()
+        case .requestHeaders:
+            // As Envoy: 408 and close, the request's headers never completed (written past the HTTP handlers,
+            // which have no request to answer).
+            if let answer = timeouts.answerRaw {
+                answer("HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func closeAfterResponse() { closesAfterResponse = true }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case let .head(head):
             worker.stats.downstreamRequests += 1
-            closeAfterResponse = !head.isKeepAlive
+            timeouts.requestStarted()
+            closesAfterResponse = !head.isKeepAlive
             let x = Exchange(downstream: self, head: head)
             exchange = x
             x.start()
@@ -60,7 +88,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Do
     func writeHead(_ head: HTTPResponseHead) {
         guard let context else { return }
         var head = head
-        if closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        if closesAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
@@ -76,12 +104,13 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Do
 
     func writeEnd(_ trailers: HTTPHeaders?, from x: Exchange) {
         guard let context else { return }
-        if closeAfterResponse {
+        if closesAfterResponse {
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in context.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         }
         if exchange === x { exchange = nil }
+        timeouts.requestEnded()
     }
 
     /// Stops or resumes reading the caller while the upstream cannot take more (backpressure).

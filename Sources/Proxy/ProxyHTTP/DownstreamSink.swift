@@ -10,6 +10,8 @@ struct DownstreamOrigin {
     let worker: Worker
     let routeTable: String
     let sourceAddress: String
+    /// The listener's limits and request handling.
+    let settings: HTTPConnectionSettings
 }
 
 /// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.
@@ -43,6 +45,8 @@ protocol DownstreamSink: AnyObject {
     func writeEnd(_ trailers: HTTPHeaders?, from x: Exchange)
     func setReading(_ on: Bool)
     func abort()
+    /// The connection closes once the current response is written (a request refused for its framing).
+    func closeAfterResponse()
     func localReply(_ status: HTTPResponseStatus, flag: ResponseFlag?, body: String, extra: HTTPHeaders, from x: Exchange)
 }
 

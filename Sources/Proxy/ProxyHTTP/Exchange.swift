@@ -15,6 +15,8 @@ final class Exchange: UpstreamDelegate {
     let worker: Worker
     var loop: any EventLoop { worker.loop }
     let snapshot: ProxySnapshot
+    /// When a byte last moved either way (the listener's stream idle timeout reads it).
+    var lastActivity = NIODeadline.now()
 
     var route: Route?
     var virtualHost: VirtualHost?
@@ -67,7 +69,20 @@ final class Exchange: UpstreamDelegate {
     // MARK: start
 
     func start() {
-        let (authority, uri) = HeaderRules.target(head)
+        let settings = downstream.origin.settings
+        if head.headers.count > settings.maxHeadersCount {
+            downstream.closeAfterResponse()
+            return reply(HTTPResponseStatus(statusCode: 431), nil, "too many request headers (at most \(settings.maxHeadersCount))\n")
+        }
+        if head.version.major == 1, let problem = HeaderRules.hostProblem(head) {
+            downstream.closeAfterResponse()
+            return reply(.badRequest, nil, problem + "\n")
+        }
+        var (authority, uri) = HeaderRules.target(head)
+        if settings.normalizePath || settings.mergeSlashes {
+            uri = settings.normalizePath ? PathNormalizer.normalize(uri, mergeSlashes: settings.mergeSlashes)
+                                         : PathNormalizer.mergingSlashes(uri)
+        }
         let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
         guard let table = snapshot.routeTables[downstream.origin.routeTable] else {
             return reply(.notFound, .noRoute, "no route configuration '\(downstream.origin.routeTable)' yet\n")

@@ -8,6 +8,7 @@ extension Exchange {
     // MARK: request parts from downstream
 
     func requestBody(_ b: ByteBuffer) {
+        lastActivity = .now()
         if var kept = retained {
             retainedBytes += b.readableBytes
             if retainedBytes <= Self.retainLimit {
@@ -22,6 +23,7 @@ extension Exchange {
     }
 
     func requestEnd(_ trailers: HTTPHeaders?) {
+        lastActivity = .now()
         state.requestEnded()
         if upstreamHead != nil { mirrorIfConfigured() }
         if let connection { connection.write(.end(trailers), flush: true) } else { pending.append(.end(trailers)) }
@@ -45,6 +47,7 @@ extension Exchange {
     // MARK: UpstreamDelegate
 
     func upstreamHead(_ h: HTTPResponseHead) {
+        lastActivity = .now()
         let status = Int(h.status.code)
         if status != 100 && !(status == 101 && isUpgrade), let rt = runtime, let pool { rt.record(pool, status: status) }
         switch state.responseHead(status: status, retryBudgetAllows: retryBudgetAllows) {
@@ -85,6 +88,7 @@ extension Exchange {
     }
 
     func upstreamBody(_ b: ByteBuffer) {
+        lastActivity = .now()
         guard state.responseStarted else { return }
         downstream.writeBody(b)
     }
@@ -94,6 +98,7 @@ extension Exchange {
     }
 
     func upstreamEnd(_ trailers: HTTPHeaders?) {
+        lastActivity = .now()
         switch state.responseEnded() {
         case .ignore:
             return
@@ -140,6 +145,23 @@ extension Exchange {
         runtime?.count(.timeout)
         dropConnection()
         fail(.gatewayTimeout, .upstreamTimeout)
+    }
+
+    /// No bytes either way for the listener's stream idle timeout: 408 when nothing was answered yet (Envoy's
+    /// "stream timeout"), else the downstream is reset; the upstream connection is dropped either way.
+    func streamIdleTimedOut() {
+        guard !finished else { return }
+        timeoutTask?.cancel()
+        perTryTask?.cancel()
+        dropConnection()
+        if state.responseStarted {
+            downstream.abort()
+            _ = state.downstreamClosed()
+            done(status: 0)
+        } else {
+            downstream.closeAfterResponse()
+            reply(.requestTimeout, .streamIdleTimeout, "stream timeout\n")
+        }
     }
 
     func fail(_ status: HTTPResponseStatus, _ flag: ResponseFlag) {

@@ -20,11 +20,27 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
     var connectionCredit = 0
     var streamCredit: [HTTP2StreamID: Int] = [:]
 
+    /// The connection's idle timeout (no stream open). Streams' own idle timeout is not enforced on HTTP/2 yet.
+    lazy var timeouts = ConnectionTimeouts(settings: idleOnly, loop: origin.worker.loop,
+                                           inFlight: { [unowned self] in streams.isEmpty ? nil : NIODeadline.now() },
+                                           expired: { [unowned self] _ in context?.close(promise: nil) })
+
+    var idleOnly: HTTPConnectionSettings {
+        var s = origin.settings
+        s.requestHeadersTimeout = nil
+        s.streamIdleTimeout = nil
+        return s
+    }
+
     init(origin: DownstreamOrigin) { self.origin = origin }
 
-    func handlerAdded(context: ChannelHandlerContext) { connectionAdded(context) }
+    func handlerAdded(context: ChannelHandlerContext) {
+        connectionAdded(context)
+        timeouts.start()
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timeouts.stop()
         closeAll()
         connectionRemoved()
     }
@@ -182,6 +198,9 @@ final class H2StreamSink: DownstreamSink {
     }
 
     func setReading(_ on: Bool) {}
+
+    /// Refusing one stream does not end an HTTP/2 connection.
+    func closeAfterResponse() {}
 
     func abort() {
         guard !ended else { return }

@@ -32,6 +32,15 @@ enum HeaderRules {
         }
     }
 
+    /// Why an HTTP/1.x request's Host is unacceptable (RFC 9112 3.2: 400 for none on HTTP/1.1 and for several).
+    static func hostProblem(_ head: HTTPRequestHead) -> String? {
+        let hosts = head.headers["host"]
+        if hosts.count > 1 { return "more than one Host header" }
+        let absolute = head.uri.hasPrefix("http://") || head.uri.hasPrefix("https://")
+        if hosts.isEmpty && head.version == .http1_1 && !absolute { return "missing Host header" }
+        return nil
+    }
+
     /// The authority and origin-form URI of a request, accepting absolute-form (`GET http://host:port/path`),
     /// as an app sends it to an HTTP proxy.
     static func target(_ head: HTTPRequestHead) -> (authority: String, uri: String) {

@@ -10,7 +10,7 @@ public enum ListenerPipelines {
         let sync = channel.pipeline.syncOperations
         switch listener.kind {
         case let .http(routeTable, _):
-            try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable))
+            try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http))
         case let .tcp(clusters, _):
             try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             try sync.addHandler(TCPProxyHandler(worker: worker, clusters: clusters))

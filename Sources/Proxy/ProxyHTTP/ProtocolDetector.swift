@@ -14,11 +14,13 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     let worker: Worker
     let routeTable: String
+    let settings: HTTPConnectionSettings
     var buffered: ByteBuffer?
 
-    init(worker: Worker, routeTable: String) {
+    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings) {
         self.worker = worker
         self.routeTable = routeTable
+        self.settings = settings
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -43,7 +45,7 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     func configure(context: ChannelHandlerContext, http2: Bool) throws {
         let sync = context.pipeline.syncOperations
         let source = context.channel.remoteAddress?.ipAddress ?? ""
-        let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source)
+        let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings)
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1024),
@@ -53,11 +55,40 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             // Added right after this handler, last one first: decoder, encoder, pipelining, errors, proxy.
             let here = ChannelPipeline.SynchronousOperations.Position.after(context.handler)
-            try sync.addHandler(DownstreamHandler(origin: origin), position: here)
+            let downstream = DownstreamHandler(origin: origin)
+            try sync.addHandler(downstream, position: here)
             try sync.addHandler(ProtocolErrorReplier(), position: here)
             try sync.addHandler(HTTPServerPipelineHandler(), position: here)
             try sync.addHandler(HTTPResponseEncoder(), position: here)
             try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), position: here)
+            if settings.requestHeadersTimeout != nil {
+                try sync.addHandler(RequestBytesWatcher(timeouts: downstream.timeouts), position: here)
+            }
         }
+    }
+}
+
+/// Sits before the HTTP/1 decoder and tells the connection's timeouts when a request's bytes start to arrive
+/// (the request headers timeout runs from the first byte, as Envoy's).
+final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    weak var timeouts: ConnectionTimeouts?
+
+    init(timeouts: ConnectionTimeouts) { self.timeouts = timeouts }
+
+    /// Answers straight to the socket, past the HTTP encoder: a 408 for headers that never completed has no
+    /// request for the HTTP handlers to answer.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        timeouts?.answerRaw = { text in
+            let context = loopBound.value
+            context.writeAndFlush(NIOAny(ByteBuffer(string: text))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        timeouts?.requestBytes()
+        context.fireChannelRead(data)
     }
 }

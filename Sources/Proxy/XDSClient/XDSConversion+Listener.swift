@@ -60,6 +60,8 @@ extension XDSConversion {
     static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM) throws -> ConvertedListener {
         if case .http3 = hcm.codecType { throw FieldError("HTTP/3 is not supported", at: ["codec_type"]) }
         let (limit, order) = try httpFilters(hcm.httpFilters)
+        let settings = try connectionSettings(hcm)
+        let converted: ConvertedListener
         switch hcm.routeSpecifier {
         case let .rds(rds)?:
             if limit != nil {
@@ -69,17 +71,46 @@ extension XDSConversion {
             guard !rds.hasConfigSource || isADS(rds.configSource) else {
                 throw FieldError("only ADS is supported as the RDS config source", at: ["rds", "config_source"])
             }
-            return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
-                                                            kind: .http(routeTable: rds.routeConfigName, statPrefix: hcm.statPrefix)),
-                                     rdsName: rds.routeConfigName, filterOrder: order)
+            converted = ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
+                                                                 kind: .http(routeTable: rds.routeConfigName, statPrefix: hcm.statPrefix)),
+                                          rdsName: rds.routeConfigName, filterOrder: order)
         case let .routeConfig(rc)?:
             var table = try field("route_config") { try routeTableFields(rc) }
             table.filterSettings[FilterName.localRateLimit] = limit
-            return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
-                                                            kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
-                                     inlineRoutes: HTTPFilterRegistry.compile(table, order: order), filterOrder: order)
+            converted = ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
+                                                                 kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
+                                          inlineRoutes: HTTPFilterRegistry.compile(table, order: order), filterOrder: order)
         case nil: throw FieldError("an HTTP connection manager needs rds or route_config")
         }
+        var out = converted
+        out.config.http = settings
+        return out
+    }
+
+    /// The connection manager's limits and request handling, with Envoy's defaults for what is not set (a zero
+    /// timeout disables it, as in Envoy).
+    static func connectionSettings(_ hcm: HCM) throws -> HTTPConnectionSettings {
+        var s = HTTPConnectionSettings()
+        func timeout(_ set: Bool, _ d: Google_Protobuf_Duration, _ name: String, default value: Duration?) throws -> Duration? {
+            guard set else { return value }
+            let t = try field(name) { try Convert.duration(d) }
+            return t == .zero ? nil : t
+        }
+        s.requestHeadersTimeout = try timeout(hcm.hasRequestHeadersTimeout, hcm.requestHeadersTimeout, "request_headers_timeout", default: nil)
+        s.streamIdleTimeout = try timeout(hcm.hasStreamIdleTimeout, hcm.streamIdleTimeout, "stream_idle_timeout", default: s.streamIdleTimeout)
+        if hcm.hasCommonHTTPProtocolOptions {
+            let o = hcm.commonHTTPProtocolOptions
+            s.idleTimeout = try timeout(o.hasIdleTimeout, o.idleTimeout, "common_http_protocol_options.idle_timeout", default: s.idleTimeout)
+            if o.hasMaxHeadersCount {
+                guard o.maxHeadersCount.value >= 1 else {
+                    throw FieldError("must be at least 1", at: ["common_http_protocol_options", "max_headers_count"])
+                }
+                s.maxHeadersCount = Int(o.maxHeadersCount.value)
+            }
+        }
+        s.normalizePath = hcm.hasNormalizePath && hcm.normalizePath.value
+        s.mergeSlashes = hcm.mergeSlashes
+        return s
     }
 
     /// The HTTP filters the proxy runs itself: local rate limit, fault (per route), CORS (ignored for now) and the

@@ -37,21 +37,34 @@ public struct HTTPAPIServer: Sendable {
     let group: MultiThreadedEventLoopGroup
     let handler: Handler
     let maxBodyBytes: Int
+    let timeouts: RequestTimeouts?
+
+    /// How long a connection may take to send a request: its head within `head` of the connection opening or of
+    /// the last answer (this also closes idle keep-alive connections), its body within `body` of the head.
+    public struct RequestTimeouts: Sendable {
+        public var head: TimeAmount
+        public var body: TimeAmount
+        public init(head: TimeAmount = .seconds(10), body: TimeAmount = .seconds(30)) {
+            self.head = head
+            self.body = body
+        }
+    }
 
     public init(group: MultiThreadedEventLoopGroup, maxBodyBytes: Int = HTTPAPIServer.defaultMaxBodyBytes,
-                handler: @escaping Handler) {
+                timeouts: RequestTimeouts? = nil, handler: @escaping Handler) {
         self.group = group
         self.maxBodyBytes = maxBodyBytes
+        self.timeouts = timeouts
         self.handler = handler
     }
 
     public func bind(_ address: HostPort) async throws -> Channel {
-        let handler = self.handler, limit = maxBodyBytes
+        let handler = self.handler, limit = maxBodyBytes, timeouts = self.timeouts
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(APIChannelHandler(handler: handler, maxBodyBytes: limit))
+                    channel.pipeline.addHandler(APIChannelHandler(handler: handler, maxBodyBytes: limit, timeouts: timeouts))
                 }
             }
             .bind(host: address.host, port: address.port).get()
@@ -68,10 +81,33 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     var body = ByteBuffer()
     /// The request was refused (413); what is left of it is dropped and the connection closes.
     var refused = false
+    /// Closes a connection whose next request does not arrive whole in time (slowloris, idle keep-alive).
+    let timeouts: HTTPAPIServer.RequestTimeouts?
+    var deadline: Scheduled<Void>?
+    var context: ChannelHandlerContext?
 
-    init(handler: @escaping HTTPAPIServer.Handler, maxBodyBytes: Int) {
+    init(handler: @escaping HTTPAPIServer.Handler, maxBodyBytes: Int, timeouts: HTTPAPIServer.RequestTimeouts?) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.timeouts = timeouts
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        arm(timeouts?.head)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        self.context = nil
+    }
+
+    func arm(_ after: TimeAmount?) {
+        deadline?.cancel()
+        deadline = nil
+        guard let after, let context else { return }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: after) { bound.value.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -80,6 +116,7 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         case let .head(h):
             head = h
             body.clear()
+            arm(timeouts?.body)
             if let declared = h.headers.first(name: "content-length").flatMap(Int.init), declared > maxBodyBytes {
                 refuse(context, h.version)
             }
@@ -88,6 +125,7 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
             body.writeBuffer(&b)
         case .end:
             guard let head else { return }
+            arm(nil)
             let (path, query) = Self.split(head.uri)
             let request = APIRequest(method: head.method, path: path, query: query, headers: head.headers,
                                      body: body.readString(length: body.readableBytes) ?? "")
@@ -109,9 +147,15 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
                     context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
                         if !keepAlive { context.close(promise: nil) }
                     }
+                    if keepAlive { self.arm(self.timeouts?.head) }
                 }
             }
         }
+    }
+
+    /// A malformed request: NIO's error handler before this one has answered 400; the connection closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 
     /// 413 with the limit in the message, then close: the rest of the body is never read.

@@ -180,6 +180,15 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
   /// Clears the value of `commonHTTPProtocolOptions`. Subsequent reads from it will return its default value.
   public mutating func clearCommonHTTPProtocolOptions() {_uniqueStorage()._commonHTTPProtocolOptions = nil}
 
+  public var requestHeadersTimeout: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_storage._requestHeadersTimeout ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_uniqueStorage()._requestHeadersTimeout = newValue}
+  }
+  /// Returns true if `requestHeadersTimeout` has been explicitly set.
+  public var hasRequestHeadersTimeout: Bool {_storage._requestHeadersTimeout != nil}
+  /// Clears the value of `requestHeadersTimeout`. Subsequent reads from it will return its default value.
+  public mutating func clearRequestHeadersTimeout() {_uniqueStorage()._requestHeadersTimeout = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_RouteSpecifier: Equatable, Sendable {
@@ -366,7 +375,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.filters.networ
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HttpConnectionManager"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{4}\u{3}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{4}\u{2}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{4}\u{3}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{4}\u{2}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
 
   fileprivate class _StorageClass {
     var _codecType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.CodecType = .auto
@@ -388,6 +397,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
     var _normalizePath: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _mergeSlashes: Bool = false
     var _commonHTTPProtocolOptions: Envoy_Config_Core_V3_HttpProtocolOptions? = nil
+    var _requestHeadersTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -417,6 +427,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       _normalizePath = source._normalizePath
       _mergeSlashes = source._mergeSlashes
       _commonHTTPProtocolOptions = source._commonHTTPProtocolOptions
+      _requestHeadersTimeout = source._requestHeadersTimeout
     }
   }
 
@@ -479,6 +490,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         case 30: try { try decoder.decodeSingularMessageField(value: &_storage._normalizePath) }()
         case 33: try { try decoder.decodeSingularBoolField(value: &_storage._mergeSlashes) }()
         case 35: try { try decoder.decodeSingularMessageField(value: &_storage._commonHTTPProtocolOptions) }()
+        case 41: try { try decoder.decodeSingularMessageField(value: &_storage._requestHeadersTimeout) }()
         default: break
         }
       }
@@ -556,6 +568,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       try { if let v = _storage._commonHTTPProtocolOptions {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 35)
       } }()
+      try { if let v = _storage._requestHeadersTimeout {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -584,6 +599,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         if _storage._normalizePath != rhs_storage._normalizePath {return false}
         if _storage._mergeSlashes != rhs_storage._mergeSlashes {return false}
         if _storage._commonHTTPProtocolOptions != rhs_storage._commonHTTPProtocolOptions {return false}
+        if _storage._requestHeadersTimeout != rhs_storage._requestHeadersTimeout {return false}
         return true
       }
       if !storagesAreEqual {return false}
