@@ -9,6 +9,12 @@ public struct HTTPLimits: Sendable, Equatable {
     public var streamIdleTimeoutNanos: Int64 = 300_000_000_000
     public var normalizePath = true
     public var mergeSlashes = false
+    /// HTTP/2 toward clients, as Envoy's edge guidance: 100 concurrent streams, 64 KiB stream window, 1 MiB
+    /// connection window. Envoy's own defaults (256 MiB stream window) let one client that grants no window make
+    /// it buffer hundreds of MiB of responses; with these its buffers follow the windows.
+    public var http2MaxConcurrentStreams = 100
+    public var http2InitialStreamWindow = 65_536
+    public var http2InitialConnectionWindow = 1_048_576
 
     public static let standard = HTTPLimits()
 }

@@ -146,6 +146,11 @@ struct ListenerBuilder {
         hcm.requestHeadersTimeout = Proto.duration(nanos: l.requestHeadersTimeoutNanos)
         hcm.normalizePath = Google_Protobuf_BoolValue(l.normalizePath)
         hcm.mergeSlashes = l.mergeSlashes
+        var h2 = Envoy_Config_Core_V3_Http2ProtocolOptions()
+        h2.maxConcurrentStreams = Proto.u32(l.http2MaxConcurrentStreams)
+        h2.initialStreamWindowSize = Proto.u32(l.http2InitialStreamWindow)
+        h2.initialConnectionWindowSize = Proto.u32(l.http2InitialConnectionWindow)
+        hcm.http2ProtocolOptions = h2
     }
 
     static func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,

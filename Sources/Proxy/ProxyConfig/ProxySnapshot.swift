@@ -59,6 +59,10 @@ public struct HTTPConnectionSettings: Sendable, Equatable {
     public var normalizePath = false
     /// Runs of slashes in the path become one (`merge_slashes`).
     public var mergeSlashes = false
+    /// HTTP/2 toward clients (`http2_protocol_options`): concurrent streams a client may open, and the window
+    /// each stream starts with (how much of a request body the proxy takes before the upstream does).
+    public var http2MaxConcurrentStreams = 1024
+    public var http2InitialStreamWindow = 1 << 20
 
     public init() {}
 }

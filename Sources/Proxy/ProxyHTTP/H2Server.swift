@@ -19,6 +19,13 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
     /// Bytes received and handed on, not yet returned to the peer as WINDOW_UPDATE.
     var connectionCredit = 0
     var streamCredit: [HTTP2StreamID: Int] = [:]
+    /// Response bytes handed to NIOHTTP2 and not yet on the wire (held by the client's flow-control windows), in
+    /// all; each stream keeps its own count. Above a high mark a stream's upstream stops being read, below the
+    /// low marks it resumes (Envoy's per-connection buffer limit is 1 MiB): a client that opens many streams and
+    /// never grants window costs the proxy about a MiB, not the responses' size.
+    var unsent = 0
+    static let connectionHigh = 1 << 20, connectionLow = 256 << 10
+    static let streamHigh = 64 << 10, streamLow = 16 << 10
 
     /// The connection's idle timeout (no stream open). Streams' own idle timeout is not enforced on HTTP/2 yet.
     lazy var timeouts = ConnectionTimeouts(settings: idleOnly, loop: origin.worker.loop,
@@ -102,7 +109,7 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
             context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: connectionCredit))), promise: nil)
             connectionCredit = 0
         }
-        for (id, credit) in streamCredit where credit > 0 && streams[id] != nil {
+        for (id, credit) in streamCredit where credit > 0 && streams[id].map({ !$0.holdingCredit }) == true {
             context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .windowUpdate(windowSizeIncrement: credit))), promise: nil)
             streamCredit[id] = 0
         }
@@ -127,8 +134,29 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
         for s in all { s.reset() }
     }
 
-    func write(_ frame: HTTP2Frame) {
-        context?.write(wrapOutboundOut(frame), promise: nil)
+    func write(_ frame: HTTP2Frame, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(wrapOutboundOut(frame), promise: promise)
+    }
+
+    /// Bytes of a stream's response reached the wire (or were dropped with the stream): streams held back for
+    /// the connection's total go on once it is below its low mark.
+    func sent(_ n: Int) {
+        let wasHigh = unsent >= Self.connectionLow
+        unsent -= n
+        guard wasHigh, unsent < Self.connectionLow else { return }
+        for s in streams.values where s.paused && s.unsent < Self.streamLow { s.resume() }
+    }
+
+    /// Stream credit withheld while a stream's upstream could not take more is returned now.
+    func returnCredit(_ id: HTTP2StreamID) {
+        guard let credit = streamCredit[id], credit > 0 else { return }
+        write(HTTP2Frame(streamID: id, payload: .windowUpdate(windowSizeIncrement: credit)))
+        streamCredit[id] = 0
+        context?.flush()
     }
 
     static func http1Headers(_ h: HPACKHeaders) -> HTTPHeaders {
@@ -144,6 +172,11 @@ final class H2StreamSink: DownstreamSink {
     let id: HTTP2StreamID
     var exchange: Exchange?
     var ended = false
+    /// This stream's response bytes not yet on the wire, and whether its upstream is held back for them.
+    var unsent = 0
+    var paused = false
+    /// The request's upstream cannot take more: the client gets no more window for this stream until it can.
+    var holdingCredit = false
 
     init(connection: H2ServerHandler, id: HTTP2StreamID) {
         self.connection = connection
@@ -176,8 +209,28 @@ final class H2StreamSink: DownstreamSink {
     }
 
     func writeBody(_ b: ByteBuffer) {
-        guard !ended else { return }
-        connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(b)))))
+        guard !ended, let loop = connection.context?.eventLoop else { return }
+        let n = b.readableBytes
+        unsent += n
+        connection.unsent += n
+        let written = loop.makePromise(of: Void.self)
+        // The connection's handler may be gone when a write fails at close: it is held weakly here.
+        written.futureResult.whenComplete { [self, weak owner = connection] _ in
+            unsent -= n
+            guard let owner else { return }
+            owner.sent(n)
+            if paused && unsent < H2ServerHandler.streamLow && owner.unsent < H2ServerHandler.connectionLow { resume() }
+        }
+        connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(b)))), promise: written)
+        if !paused && (unsent > H2ServerHandler.streamHigh || connection.unsent > H2ServerHandler.connectionHigh) {
+            paused = true
+            exchange?.downstreamWritabilityChanged(false)
+        }
+    }
+
+    func resume() {
+        paused = false
+        exchange?.downstreamWritabilityChanged(true)
     }
 
     func flush() { connection.context?.flush() }
@@ -197,7 +250,11 @@ final class H2StreamSink: DownstreamSink {
         if connection.streams[id] === self { connection.streams[id] = nil }
     }
 
-    func setReading(_ on: Bool) {}
+    /// The upstream's backpressure on the request body: window for this stream is withheld while it is off.
+    func setReading(_ on: Bool) {
+        holdingCredit = !on
+        if on { connection.returnCredit(id) }
+    }
 
     /// Refusing one stream does not end an HTTP/2 connection.
     func closeAfterResponse() {}

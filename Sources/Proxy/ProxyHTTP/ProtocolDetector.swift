@@ -48,8 +48,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings)
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
-            conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1024),
-                                    HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20)]
+            conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),
+                                    HTTP2Setting(parameter: .initialWindowSize, value: settings.http2InitialStreamWindow)]
             try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: conn, streamConfiguration: .init()))
             try sync.addHandler(H2ServerHandler(origin: origin))
         } else {

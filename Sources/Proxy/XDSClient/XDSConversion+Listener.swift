@@ -108,6 +108,22 @@ extension XDSConversion {
                 s.maxHeadersCount = Int(o.maxHeadersCount.value)
             }
         }
+        if hcm.hasHTTP2ProtocolOptions {
+            let h2 = hcm.http2ProtocolOptions
+            if h2.hasMaxConcurrentStreams {
+                guard h2.maxConcurrentStreams.value >= 1 else {
+                    throw FieldError("must be at least 1", at: ["http2_protocol_options", "max_concurrent_streams"])
+                }
+                s.http2MaxConcurrentStreams = Int(h2.maxConcurrentStreams.value)
+            }
+            if h2.hasInitialStreamWindowSize {
+                let w = Int(h2.initialStreamWindowSize.value)
+                guard (65_535...2_147_483_647).contains(w) else {
+                    throw FieldError("must be between 65535 and 2147483647", at: ["http2_protocol_options", "initial_stream_window_size"])
+                }
+                s.http2InitialStreamWindow = w
+            }
+        }
         s.normalizePath = hcm.hasNormalizePath && hcm.normalizePath.value
         s.mergeSlashes = hcm.mergeSlashes
         return s
