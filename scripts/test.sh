@@ -96,6 +96,17 @@ if [[ $MODE == all ]]; then
   UNIT_SUMMARY=$(python3 scripts/summarize-tests.py swift "$LOGS/swift-test.log" "$UNIT_RC")
 fi
 
+FUZZ_RC=0
+FUZZ_SUMMARY="not run (--e2e-only)"
+if [[ $MODE == all ]]; then
+  section "fuzz (libFuzzer, a short run; scripts/fuzz.sh for a long one)"
+  set +e
+  bash scripts/fuzz.sh 20 2>&1 | tee "$LOGS/fuzz.log"
+  FUZZ_RC=${PIPESTATUS[0]}
+  set -e
+  if ((FUZZ_RC == 0)); then FUZZ_SUMMARY="no crash"; else FUZZ_SUMMARY="FAILED (see .build-fuzz/crashes)"; fi
+fi
+
 section "e2e (pytest + envoy)"
 export WEFT_BIN="$BIN_DIR/weft"
 export ENVOY_BIN="$ROOT/.venv/bin/envoy"
@@ -115,6 +126,7 @@ E2E_SUMMARY=$(python3 scripts/summarize-tests.py pytest "$LOGS/e2e.log" "$E2E_RC
 section "summary"
 echo "swift test: $UNIT_SUMMARY"
 echo "e2e:        $E2E_SUMMARY"
+echo "fuzz:       $FUZZ_SUMMARY"
 # The last line is the closing line CI reads: every test of both suites.
 python3 scripts/summarize-tests.py total "$LOGS/swift-test.log" "$UNIT_RC" "$LOGS/e2e.log" "$E2E_RC" "$MODE"
-if ((UNIT_RC != 0 || E2E_RC != 0)); then exit 1; fi
+if ((UNIT_RC != 0 || E2E_RC != 0 || FUZZ_RC != 0)); then exit 1; fi
