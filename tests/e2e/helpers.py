@@ -20,6 +20,15 @@ TYPE_ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignm
 
 # ---------------------------------------------------------------- addresses
 
+def rss_mib(pid: int) -> float:
+    """A process's resident memory (VmRSS) in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
 def free_port(host: str = LOCAL4) -> int:
     """A port that was free a moment ago (bind port 0, read it, close)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

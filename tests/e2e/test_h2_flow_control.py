@@ -11,15 +11,7 @@ import h2.connection
 import h2.events
 import h2.settings
 
-from helpers import route_all
-
-
-def _rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+from helpers import route_all, rss_mib
 
 
 def test_a_zero_window_client_cannot_make_the_proxy_buffer_responses(reviews_mesh, report):
@@ -28,7 +20,7 @@ def test_a_zero_window_client_cannot_make_the_proxy_buffer_responses(reviews_mes
     m.apply(route_all("v1"))
     m.wait_routing("reviews", "v1")
     pid = e.proc.popen.pid
-    before = _rss_mib(pid)
+    before = rss_mib(pid)
     host, port = e.outbound.rsplit(":", 1)
     sock = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
@@ -59,10 +51,10 @@ def test_a_zero_window_client_cannot_make_the_proxy_buffer_responses(reviews_mes
             out = conn.data_to_send()
             if out:
                 sock.sendall(out)  # SETTINGS/PING acks only; h2 sends no WINDOW_UPDATE unless told
-        peak = max(peak, _rss_mib(pid))
+        peak = max(peak, rss_mib(pid))
     sock.close()
     time.sleep(1)
-    after = _rss_mib(pid)
+    after = rss_mib(pid)
     report(f"{streams} streams x {size // 1_000_000} MB to a zero-window client: proxy RSS before / peak / after (MiB)",
            f"{before:.0f} / {peak:.0f} / {after:.0f}")
     assert heads > 0, "no response headers came back at all"

@@ -8,15 +8,7 @@ import time
 import pytest
 import requests
 
-from helpers import wait_until
-
-
-def _rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+from helpers import rss_mib, wait_until
 
 
 def _billion_laughs() -> str:
@@ -48,7 +40,7 @@ def test_a_duration_too_long_is_a_field_error_everywhere(mesh):
 def test_an_alias_bomb_and_a_huge_body_are_refused_fast_with_memory_bounded(mesh, report):
     m = mesh
     pid = m.cp.proc.popen.pid
-    before = _rss_mib(pid)
+    before = rss_mib(pid)
     t0 = time.monotonic()
     r = requests.post(f"{m.api_url}/api/v1/apply", data=_billion_laughs(), timeout=10)
     took = time.monotonic() - t0
@@ -75,7 +67,7 @@ def test_an_alias_bomb_and_a_huge_body_are_refused_fast_with_memory_bounded(mesh
         assert "larger than 4194304 bytes" in r2.text
     except requests.exceptions.ConnectionError:
         pass  # closed mid-upload: also a refusal; the memory check below is what matters
-    after = _rss_mib(pid)
+    after = rss_mib(pid)
     report("control plane RSS before / after an alias bomb and two 100 MB bodies (MiB)", f"{before:.0f} / {after:.0f}")
     assert after - before < 64, f"RSS grew from {before:.0f} to {after:.0f} MiB"
     assert took < 5.0, f"the 100 MB body took {took:.2f} s to refuse"

@@ -12,6 +12,7 @@ import os
 
 import grpc
 
+from helpers import rss_mib
 from pbwire import field as _field, fields
 
 METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
@@ -161,10 +162,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_kib(pid: int) -> int:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    return int(rss_mib(pid) * 1024)
 
 
 # ------------------------------------------------------------------ the scale check

@@ -18,10 +18,10 @@ public enum DocumentLoader {
                 guard count <= limits.maxDocuments else {
                     throw Diagnostic(message: "more than \(limits.maxDocuments) documents in one input")
                 }
-                // Counted first without building anything, so an alias bomb costs microseconds, not gigabytes.
-                var count = budget
-                try measure(node, depth: 0, budget: &count, limits: limits)
-                let value = try convert(node, depth: 0, budget: &budget, limits: limits)
+                // Counted and depth-checked first without building anything, so an alias bomb costs
+                // microseconds, not gigabytes; `convert` then only builds what fits.
+                try measure(node, depth: 0, budget: &budget, limits: limits)
+                let value = try convert(node)
                 if value != .null { out.append(value) }
             }
             return out
@@ -35,6 +35,7 @@ public enum DocumentLoader {
     static func line(_ mark: Mark?) -> String { "line \((mark?.line).map(String.init) ?? "?")" }
 
     /// Walks `node` as `convert` will, spending `budget` per value and checking depth, without allocating.
+    /// Aliases are resolved by the parser into shared nodes: each use counts again, so expansion is bounded.
     static func measure(_ node: Node, depth: Int, budget: inout Int, limits: DocumentLimits) throws {
         budget -= 1
         guard budget >= 0 else {
@@ -52,15 +53,8 @@ public enum DocumentLoader {
         }
     }
 
-    static func convert(_ node: Node, depth: Int, budget: inout Int, limits: DocumentLimits) throws -> JSONValue {
-        // Aliases are resolved by the parser into shared nodes: each use counts again here, so expansion is bounded.
-        budget -= 1
-        guard budget >= 0 else {
-            throw Diagnostic(message: "\(line(node.mark)): more than \(limits.maxValues) values once YAML aliases are expanded")
-        }
-        guard depth <= limits.maxDepth else {
-            throw Diagnostic(message: "\(line(node.mark)): nested deeper than \(limits.maxDepth) levels")
-        }
+    /// Builds the JSON value of a node `measure` accepted.
+    static func convert(_ node: Node) throws -> JSONValue {
         switch node {
         case let .scalar(s):
             if s.style != .plain && s.style != .any { return .string(s.string) }
@@ -72,14 +66,14 @@ public enum DocumentLoader {
             default: return .string(s.string)
             }
         case let .sequence(seq):
-            return .array(try seq.map { try convert($0, depth: depth + 1, budget: &budget, limits: limits) })
+            return .array(try seq.map(convert))
         case let .mapping(map):
             var pairs: [(String, JSONValue)] = []
             for (k, v) in map {
                 guard let key = k.scalar?.string else {
                     throw Diagnostic(message: "\(line(k.mark)): mapping keys must be strings")
                 }
-                pairs.append((key, try convert(v, depth: depth + 1, budget: &budget, limits: limits)))
+                pairs.append((key, try convert(v)))
             }
             return .object(pairs)
         case let .alias(a):

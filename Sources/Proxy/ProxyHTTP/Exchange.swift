@@ -69,7 +69,8 @@ final class Exchange: UpstreamDelegate {
     // MARK: start
 
     func start() {
-        let settings = downstream.origin.settings
+        let origin = downstream.origin
+        let settings = origin.settings
         if head.headers.count > settings.maxHeadersCount {
             downstream.closeAfterResponse()
             return reply(HTTPResponseStatus(statusCode: 431), nil, "too many request headers (at most \(settings.maxHeadersCount))\n")
@@ -84,8 +85,8 @@ final class Exchange: UpstreamDelegate {
                                          : PathNormalizer.mergingSlashes(uri)
         }
         let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
-        guard let table = snapshot.routeTables[downstream.origin.routeTable] else {
-            return reply(.notFound, .noRoute, "no route configuration '\(downstream.origin.routeTable)' yet\n")
+        guard let table = snapshot.routeTables[origin.routeTable] else {
+            return reply(.notFound, .noRoute, "no route configuration '\(origin.routeTable)' yet\n")
         }
         // As Envoy's HCM: the route is found first, then the listener's filter chain runs (with the route's
         // settings where it has its own), then the router. A request no route matches still meets the

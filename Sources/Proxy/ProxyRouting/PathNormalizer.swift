@@ -9,11 +9,24 @@ public enum PathNormalizer {
         let rawPath = q.map { uri[..<$0] } ?? Substring(uri)
         let query = q.map { uri[$0...] } ?? ""
         guard rawPath.first == "/" else { return uri }  // "*" (OPTIONS) and authority-form are left alone
+        // The common case, checked without allocating: nothing to decode, no dot segment, no slash run to merge.
+        if !needsWork(rawPath, mergeSlashes: mergeSlashes) { return uri }
         var path = decodeDots(rawPath)
         if mergeSlashes {
             path = mergingSlashes(path)
         }
         return removeDotSegments(path) + query
+    }
+
+    /// Whether `path` holds a `%`, a segment starting with `.`, or (when merging) a `//`.
+    static func needsWork(_ path: Substring, mergeSlashes: Bool) -> Bool {
+        var previous: UInt8 = 0
+        for c in path.utf8 {
+            if c == UInt8(ascii: "%") { return true }
+            if previous == UInt8(ascii: "/") && (c == UInt8(ascii: ".") || (mergeSlashes && c == UInt8(ascii: "/"))) { return true }
+            previous = c
+        }
+        return false
     }
 
     /// Only runs of `/` merged (merge_slashes without normalize_path).
