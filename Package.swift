@@ -152,7 +152,7 @@ let package = Package(
             ],
             path: "Sources/Control/WeftControl", swiftSettings: strict
         ),
-        .target(name: "WeftMesh", dependencies: ["WeftCore", "WeftConfig"], path: "Sources/Mesh/WeftMesh", swiftSettings: strict),
+        .target(name: "WeftMesh", dependencies: ["WeftCore", "WeftConfig", "WeftModel"], path: "Sources/Mesh/WeftMesh", swiftSettings: strict),
         .target(
             name: "WeftSample",
             dependencies: ["WeftCore", "WeftHTTPServer", "WeftHTTPClient", .product(name: "NIOPosix", package: "swift-nio")],
@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", "ProxyConfig"], swiftSettings: strict),
         .testTarget(name: "WeftCLITests", dependencies: ["WeftCLI", "WeftMesh", "WeftConfig", "WeftCore"], swiftSettings: strict),
-        .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore"], swiftSettings: strict),
+        .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore", "WeftModel"], swiftSettings: strict),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
     ]
 )

@@ -5,6 +5,8 @@
 #   config-decoder   any bytes as a config file: YAML/JSON loader, decoder, every validator
 #   xds-conversion   any bytes as one xDS resource (first byte picks the type): weft proxy's conversion and
 #                    snapshot assembly (XDSClient's conversion sources, compiled into the harness)
+#   http-request     any bytes as what a client sends to an HTTP listener (first byte: HTTP/1 or HTTP/2, read
+#                    size): weft proxy's whole downstream pipeline on embedded channels, an upstream answering
 # Every input in fuzz/regressions/<target>/ (crashes found before) is replayed first; a new crash is saved under
 # .build-fuzz/crashes/<target>/ and fails the run: copy it into fuzz/regressions/<target>/ with the fix.
 set -euo pipefail
@@ -59,4 +61,24 @@ run config-decoder "$seeds"
 build_sources xds-conversion fuzz/XDSConversionFuzz.swift "ProxyRouting EnvoyAPI" "EnvoyAPI ProxyConfig ProxyRouting WeftCore SwiftProtobuf" \
   Sources/Proxy/XDSClient/XDSClient.swift Sources/Proxy/XDSClient/XDSConversion*.swift Sources/Proxy/XDSClient/SnapshotAssembler.swift
 run xds-conversion
+# The proxy's pipeline and everything under it (NIO, NIOHTTP1/2, collections, atomics), instrumented.
+for m in ProxyHTTP NIOEmbedded; do
+  swift build --target "$m" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer >/dev/null 2>&1 \
+    || swift build --target "$m" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer
+done
+http_objects=()
+for m in ProxyHTTP ProxyUpstream ProxyRouting ProxyConfig WeftCore NIOEmbedded NIOHTTP2 NIOHPACK NIOHTTP1 NIOPosix NIOCore \
+         NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLinux CNIOPosix CNIODarwin CNIOWindows CNIOLLHTTP \
+         CNIOAtomics DequeModule InternalCollectionsUtilities Atomics _AtomicsShims; do
+  [[ -d "$D/$m.build" ]] && mapfile -t -O "${#http_objects[@]}" http_objects < <(find "$D/$m.build" -name '*.o')
+done
+swiftc -sanitize=fuzzer -parse-as-library -swift-version 6 fuzz/HTTPRequestFuzz.swift -I "$D/Modules" \
+  "${http_objects[@]}" -o "$D/http-request"
+http_seeds=$(mktemp -d)
+printf '\x00GET /r HTTP/1.1\r\nHost: reviews\r\n\r\nPOST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' > "$http_seeds/h1"
+printf '\x08GET /direct/../%%2e%%2e//a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc' > "$http_seeds/h1-split"
+# HTTP/2: SETTINGS, a GET on stream 1 (HPACK static :method GET, :scheme http, :path /, :authority a), its reset.
+printf '\x41\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x06\x01\x05\x00\x00\x00\x01\x82\x86\x84\x41\x01\x61\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x08' > "$http_seeds/h2"
+run http-request "$http_seeds"
+rm -rf "$http_seeds"
 echo "fuzz: no crash"

@@ -48,7 +48,8 @@ import Testing
             worker.apply(ProxySnapshot(routeTables: ["r": table], clusters: ["c": cluster]))
             caller = EmbeddedChannel(loop: loop)
             try ListenerPipelines.configure(caller, listener: ListenerConfig(name: "l", host: "127.0.0.1", port: 15001,
-                                                                             kind: .http(routeTable: "r", statPrefix: "l")), worker: worker)
+                                                                             kind: .http(routeTable: "r", statPrefix: "l")), worker: worker,
+                                             guard: ListenerGuard())
             try caller.connect(to: SocketAddress(ipAddress: "127.0.0.2", port: 40000)).wait()
         }
 

@@ -106,3 +106,18 @@ options: {ipv6: false, ttl: 5s, restartBackoff: 100ms}
         "mesh.yaml: services[0].port: missing required field",
     ])
 }
+
+@Test func optionsTakeListenerLimits() throws {
+    let spec = try MeshDecoder.decode(text: """
+    services:
+    - {name: a, command: x, port: 9080}
+    options: {limits: {maxConnections: 50, streamIdleTimeout: 30s}}
+    """, file: "mesh.yaml")
+    #expect(spec.options.limits.maxConnections == 50)
+    #expect(spec.options.limits.streamIdleTimeoutNanos == 30_000_000_000)
+    #expect(problems("""
+    services:
+    - {name: a, command: x, port: 9080}
+    options: {limits: {maxHeadersCount: 0}}
+    """) == ["mesh.yaml: options.limits.maxHeadersCount: must be between 1 and 10000, got 0"])
+}

@@ -101,8 +101,9 @@ enum Fixture {
         id: "productpage-1", namespace: "shop", labels: ["app": "productpage"], outbound: HostPort(host: "127.0.0.1", port: 15001),
         inbound: [.init(listen: HostPort(host: "0.0.0.0", port: 15006), app: HostPort(host: "127.0.0.1", port: 9080))])
 
-    static func translate(_ text: String = mesh, proxy: ProxyNode = proxy) throws -> ProxyResources {
-        let state = MeshState(version: 1, resources: try ResourceDecoder.decode(text: text, file: "fixture.yaml"), workloads: [])
+    static func translate(_ text: String = mesh, proxy: ProxyNode = proxy, limits: ListenerLimits = .standard) throws -> ProxyResources {
+        var state = MeshState(version: 1, resources: try ResourceDecoder.decode(text: text, file: "fixture.yaml"), workloads: [])
+        state.limits = limits
         return Translator.translate(mesh: state, proxy: proxy)
     }
 

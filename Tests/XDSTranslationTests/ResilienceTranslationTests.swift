@@ -95,7 +95,7 @@ import XDSTranslation
         #expect(rl.tokenBucket.maxTokens == 10 && rl.tokenBucket.tokensPerFill.value == 5)
         #expect(rl.responseHeadersToAdd.map { "\($0.header.key)=\($0.header.value)" } == ["retry-after=2"])
         #expect(rl.filterEnforced.defaultValue.numerator == 1_000_000)
-        let hcm = try #require(r.listeners.first { $0.name == "outbound_http" }?.filterChains[0].filters[0].typedConfig)
+        let hcm = try #require(r.listeners.first { $0.name == "outbound_http" }?.filterChains[0].filters.last?.typedConfig)
         let filters = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(unpackingAny: hcm).httpFilters
         #expect(filters.map(\.name).first == "envoy.filters.http.local_ratelimit")
     }

@@ -160,7 +160,7 @@ class Proc:
 
 
 class ControlPlane:
-    def __init__(self, mesh: "Mesh", config_dir: Path):
+    def __init__(self, mesh: "Mesh", config_dir: Path, extra_args: list[str] | None = None):
         self.mesh = mesh
         self.config_dir = config_dir
         n = len(mesh.control_planes) + 1
@@ -168,7 +168,7 @@ class ControlPlane:
         mesh._register_log(f"weft control #{n}", self.log)
         argv = [mesh.weft_bin, "control",
                 "--config", str(config_dir), "--data", str(mesh.data_dir),
-                "--xds", mesh.xds_addr, "--api", mesh.api_addr]
+                "--xds", mesh.xds_addr, "--api", mesh.api_addr, *(extra_args or [])]
         self.proc = Proc(f"weft control #{n}", argv, self.log, mesh.tmp)
         mesh.control_planes.append(self)
 
@@ -383,9 +383,11 @@ class Mesh:
         self.item._weft_logs.append((name, path))
 
     # -- control plane
-    def start_control_plane(self, config_dir: Path | None = None, timeout: float = 30.0) -> ControlPlane:
+    def start_control_plane(self, config_dir: Path | None = None, timeout: float = 30.0,
+                            extra_args: list[str] | None = None) -> ControlPlane:
+        """extra_args: more `weft control` flags (for example --limits FILE)."""
         assert self.cp is None or not self.cp.proc.alive(), "a control plane is already running"
-        self.cp = ControlPlane(self, config_dir or self.config_dir)
+        self.cp = ControlPlane(self, config_dir or self.config_dir, extra_args)
         self.cp.wait_ready(timeout)
         return self.cp
 
@@ -590,13 +592,13 @@ def make_mesh(weft_bin, envoy_bin, tmp_path, request, dataplane):
     """make_mesh(host="127.0.0.1", start=True) -> Mesh; everything is torn down after the test."""
     meshes: list[Mesh] = []
 
-    def _make(host: str = LOCAL4, start: bool = True) -> Mesh:
+    def _make(host: str = LOCAL4, start: bool = True, control_args: list[str] | None = None) -> Mesh:
         d = tmp_path / f"mesh{len(meshes) + 1}"
         d.mkdir()
         m = Mesh(weft_bin, envoy_bin, d, request.node, host, dataplane)
         meshes.append(m)
         if start:
-            m.start_control_plane()
+            m.start_control_plane(extra_args=control_args)
         return m
 
     try:

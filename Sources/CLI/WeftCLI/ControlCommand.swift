@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import WeftControl
 import WeftCore
+import WeftModel
 
 struct ControlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,7 @@ struct ControlCommand: AsyncParsableCommand {
     @Option(help: "HTTP API listen address.") var api: String = "127.0.0.1:15014"
     @Option(help: "Debounce before pushing a change, in milliseconds.") var debounceMs: Int = 100
     @Option(help: "Largest API request body, in bytes (larger ones get 413).") var maxRequestBytes: Int = ControlPlaneConfig.defaultMaxRequestBytes
+    @Option(help: "YAML file of listener limits for every proxy (docs/HARDENING.md); defaults for what it leaves out.") var limits: String?
 
     func run() async throws {
         let xdsAddress = try parseAddress(xds, flag: "--xds")
@@ -36,8 +38,20 @@ struct ControlCommand: AsyncParsableCommand {
             xds: xdsAddress, api: apiAddress, debounce: .milliseconds(max(0, debounceMs))
         )
         settings.maxRequestBytes = maxRequestBytes
+        if let limits { settings.limits = try Self.readLimits(limits) }
         let plane = ControlPlane(config: settings, logger: logger, clock: SystemWallClock(), group: MultiThreadedEventLoopGroup.singleton)
         try await withSignalCancellation { try await plane.run() }
+    }
+}
+
+extension ControlCommand {
+    static func readLimits(_ path: String) throws -> ListenerLimits {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("--limits: cannot read '\(path)'")
+        }
+        do { return try ListenerLimits.decode(text: text, file: path) } catch {
+            throw ValidationError("--limits: " + error.diagnostics.map(\.description).joined(separator: "\n"))
+        }
     }
 }
 

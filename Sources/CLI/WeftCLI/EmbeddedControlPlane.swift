@@ -15,8 +15,9 @@ struct EmbeddedControlPlane {
         for svc in s.spec.services where !declared.contains(where: { $0.name == svc.name }) {
             declared.append(RegisteredService(name: svc.name, port: svc.port, protocol: svc.protocol.uppercased()))
         }
-        let config = ControlPlaneConfig(configDirectory: s.configFolder, dataDirectory: s.stateDir.appendingPathComponent("data"),
+        var config = ControlPlaneConfig(configDirectory: s.configFolder, dataDirectory: s.stateDir.appendingPathComponent("data"),
                                         xds: s.xds, api: s.api, declared: [(s.spec.namespace, declared)])
+        config.limits = s.spec.options.limits
         try? FileManager.default.removeItem(at: s.stateDir.appendingPathComponent("data"))
         let plane = ControlPlane(config: config, logger: PrinterLogHandler.logger(printer), clock: SystemWallClock(),
                                  group: MultiThreadedEventLoopGroup.singleton)

@@ -21,6 +21,8 @@ public struct ControlPlaneConfig: Sendable {
     /// The API's request body limit (413 above it).
     public var maxRequestBytes = Self.defaultMaxRequestBytes
     public static let defaultMaxRequestBytes = HTTPAPIServer.defaultMaxBodyBytes
+    /// Limits written into every listener of every proxy (`--limits`).
+    public var limits = ListenerLimits.standard
     /// Services declared before the config folder is read (`weft up` declares its mesh file's services).
     public var declared: [(namespace: String, services: [RegisteredService])]
 
@@ -58,7 +60,7 @@ public struct ControlPlane: Sendable {
         if let folder { reload(folder, registry) }
         let hub = SnapshotHub()
         let book = ProxyStatusBook()
-        hub.publish(registry.meshState())
+        hub.publish(snapshot(registry))
         let cache = XDSCache(generator: TranslatorGenerator())
         let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger, cache: cache)
         let address: GRPCNIOTransportCore.SocketAddress = config.xds.isIPv6
@@ -96,10 +98,17 @@ public struct ControlPlane: Sendable {
     func publish(_ registry: MeshRegistry, _ hub: SnapshotHub) async {
         for await _ in registry.changes {
             try? await Task.sleep(for: config.debounce)
-            let mesh = registry.meshState()
+            let mesh = snapshot(registry)
             hub.publish(mesh)
             logger.info("config pushed", metadata: ["version": "\(mesh.version)", "services": "\(mesh.services.count)"])
         }
+    }
+
+    /// The registry's state with the mesh-wide settings of this control plane.
+    func snapshot(_ registry: MeshRegistry) -> MeshState {
+        var mesh = registry.meshState()
+        mesh.limits = config.limits
+        return mesh
     }
 
     func watch(_ folder: ConfigFolder, _ registry: MeshRegistry) async throws {

@@ -14,6 +14,8 @@ public struct MeshState: Sendable {
     /// Per-route rate limits by the service host they limit, and per-workload ones with their namespace.
     public var routeRateLimits: [String: [RateLimit]] = [:]
     public var workloadRateLimits: [(namespace: String, limit: RateLimit)] = []
+    /// Mesh-wide listener limits (`weft control --limits`), written into every listener.
+    public var limits = ListenerLimits.standard
 
     public var declaredHosts: Set<String> { Set(services.keys) }
 

@@ -18,9 +18,9 @@ struct ListenerBuilder {
         var rds = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_Rds()
         rds.configSource = Proto.adsSource()
         rds.routeConfigName = Translator.outboundRouteName
-        var hcm = Self.hcm(statPrefix: "outbound_http", rateLimit: mesh.routeRateLimits.isEmpty ? nil : RateLimitBuilder.filter())
+        var hcm = hcm(statPrefix: "outbound_http", rateLimit: mesh.routeRateLimits.isEmpty ? nil : RateLimitBuilder.filter())
         hcm.rds = rds
-        var out = [Self.listener(name: "outbound_http", address: addr, filter: Proto.networkFilter(FilterName.hcm, hcm), direction: .outbound)]
+        var out = [listener(name: "outbound_http", address: addr, filter: Proto.networkFilter(FilterName.hcm, hcm), direction: .outbound)]
         out += tcpListeners(host: addr.host, taken: addr.port)
         return out
     }
@@ -47,7 +47,7 @@ struct ListenerBuilder {
                     }
                     tcp.weightedClusters = wc
                 }
-                out.append(Self.listener(name: "outbound_tcp|\(p.number)|\(h)", address: HostPort(host: host, port: p.number),
+                out.append(listener(name: "outbound_tcp|\(p.number)|\(h)", address: HostPort(host: host, port: p.number),
                                          filter: Proto.networkFilter(FilterName.tcpProxy, tcp), direction: .outbound))
             }
         }
@@ -104,17 +104,17 @@ struct ListenerBuilder {
                 var rc = Envoy_Config_Route_V3_RouteConfiguration()
                 rc.name = "inbound|\(ib.listen.port)"
                 rc.virtualHosts = [vh]
-                var hcm = Self.hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
+                var hcm = hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
                 hcm.routeConfig = rc
                 filter = Proto.networkFilter(FilterName.hcm, hcm)
             }
-            listeners.append(Self.listener(name: "inbound|\(ib.listen)", address: ib.listen, filter: filter, direction: .inbound))
+            listeners.append(listener(name: "inbound|\(ib.listen)", address: ib.listen, filter: filter, direction: .inbound))
         }
         return (listeners, clusters)
     }
 
     /// An HTTP connection manager; `rateLimit` (the local rate limit filter) goes first when given.
-    static func hcm(statPrefix: String, rateLimit: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter? = nil) -> HCM {
+    func hcm(statPrefix: String, rateLimit: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter? = nil) -> HCM {
         var hcm = HCM()
         hcm.statPrefix = statPrefix
         hcm.codecType = .auto
@@ -125,7 +125,7 @@ struct ListenerBuilder {
         var ws = HCM.UpgradeConfig()
         ws.upgradeType = "websocket"
         hcm.upgradeConfigs = [ws]
-        applyLimits(&hcm, HTTPLimits.standard)
+        Self.applyLimits(&hcm, mesh.limits)
         hcm.httpFilters = [
             Proto.typedFilter(FilterName.fault, Envoy_Extensions_Filters_Http_Fault_V3_HTTPFault()),
             Proto.typedFilter(FilterName.cors, Envoy_Extensions_Filters_Http_Cors_V3_Cors()),
@@ -137,15 +137,15 @@ struct ListenerBuilder {
 
     /// Limits every HTTP connection manager carries (docs/HARDENING.md): Envoy's defaults written out, plus a
     /// request headers timeout against slowloris and Istio's default path normalisation (BASE).
-    static func applyLimits(_ hcm: inout HCM, _ l: HTTPLimits) {
+    static func applyLimits(_ hcm: inout HCM, _ l: ListenerLimits) {
         var common = Envoy_Config_Core_V3_HttpProtocolOptions()
         common.idleTimeout = Proto.duration(nanos: l.idleTimeoutNanos)
         common.maxHeadersCount = Proto.u32(l.maxHeadersCount)
         hcm.commonHTTPProtocolOptions = common
         hcm.streamIdleTimeout = Proto.duration(nanos: l.streamIdleTimeoutNanos)
         hcm.requestHeadersTimeout = Proto.duration(nanos: l.requestHeadersTimeoutNanos)
-        hcm.normalizePath = Google_Protobuf_BoolValue(l.normalizePath)
-        hcm.mergeSlashes = l.mergeSlashes
+        hcm.normalizePath = Google_Protobuf_BoolValue(l.pathNormalization.normalizes)
+        hcm.mergeSlashes = l.pathNormalization.mergesSlashes
         var h2 = Envoy_Config_Core_V3_Http2ProtocolOptions()
         h2.maxConcurrentStreams = Proto.u32(l.http2MaxConcurrentStreams)
         h2.initialStreamWindowSize = Proto.u32(l.http2InitialStreamWindow)
@@ -153,15 +153,26 @@ struct ListenerBuilder {
         hcm.http2ProtocolOptions = h2
     }
 
-    static func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,
-                         direction: Envoy_Config_Core_V3_TrafficDirection) -> Listener {
+    /// A listener with one filter chain: the connection limit (when set), then `filter`; the per-connection
+    /// buffer limit, and in `weft` metadata what only weft proxy reads (its listener-wide reset budget).
+    func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,
+                  direction: Envoy_Config_Core_V3_TrafficDirection) -> Listener {
+        let limits = mesh.limits
         var l = Listener()
         l.name = name
         l.address = Proto.address(address)
         var chain = Envoy_Config_Listener_V3_FilterChain()
-        chain.filters = [filter]
+        if limits.maxConnections > 0 {
+            var cl = Envoy_Extensions_Filters_Network_ConnectionLimit_V3_ConnectionLimit()
+            cl.statPrefix = "connection_limit"
+            cl.maxConnections = Google_Protobuf_UInt64Value(UInt64(limits.maxConnections))
+            chain.filters.append(Proto.networkFilter(FilterName.connectionLimit, cl))
+        }
+        chain.filters.append(filter)
         l.filterChains = [chain]
         l.trafficDirection = direction
+        l.perConnectionBufferLimitBytes = Proto.u32(limits.perConnectionBufferLimitBytes)
+        l.metadata = ListenerMetadata.weft(limits)
         return l
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import WeftConfig
 import WeftCore
+import WeftModel
 
 /// Turns the text of a `mesh.yaml` into a MeshSpec, or every problem at once as
 /// `FILE: field.path: message` diagnostics (the same shape as Istio config errors).
@@ -78,6 +79,7 @@ public enum MeshDecoder {
             if ns <= 0 { r.ctx.error(r.sub("ttl"), "must be greater than 0") }
         }
         o.proxyLogs = r.bool("proxyLogs") ?? false
+        if let l = r.object("limits") { o.limits = ListenerLimits.decode(l) }
         if o.restartMax < o.restartInitial { r.ctx.error(r.sub("restartBackoffMax"), "must not be less than restartBackoff") }
         r.finish()
         return o

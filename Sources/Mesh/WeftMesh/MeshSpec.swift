@@ -1,4 +1,5 @@
 import WeftCore
+import WeftModel
 
 /// A validated `mesh.yaml`: the services to start, the Istio config folder, and options.
 public struct MeshSpec: Sendable, Equatable {
@@ -101,6 +102,8 @@ public struct MeshOptions: Sendable, Equatable {
     public var ttlSeconds: Double
     /// Whether the sidecars' own logs are streamed too (they always go to the log folder).
     public var proxyLogs: Bool
+    /// Limits of every sidecar's listeners (the embedded control plane's `--limits`).
+    public var limits = ListenerLimits.standard
 
     public init(ipv6: Bool = false, xds: HostPort? = nil, api: HostPort? = nil, restartInitial: Double = 0.5,
                 restartMax: Double = 30, ttlSeconds: Double = 10, proxyLogs: Bool = false) {

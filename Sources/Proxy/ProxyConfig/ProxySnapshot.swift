@@ -32,6 +32,8 @@ public struct ListenerConfig: Sendable, Equatable {
     public var kind: Kind
     /// Limits and request handling of an HTTP listener (its HTTP connection manager's options).
     public var http = HTTPConnectionSettings()
+    /// Open connections at most; the next is closed at once (Envoy's connection_limit network filter).
+    public var maxConnections: Int?
 
     public init(name: String, host: String, port: Int, kind: Kind, http: HTTPConnectionSettings = HTTPConnectionSettings()) {
         self.name = name
@@ -63,6 +65,13 @@ public struct HTTPConnectionSettings: Sendable, Equatable {
     /// each stream starts with (how much of a request body the proxy takes before the upstream does).
     public var http2MaxConcurrentStreams = 1024
     public var http2InitialStreamWindow = 1 << 20
+    /// Streams clients may reset within a second of opening them, per second over all the listener's
+    /// connections (listener metadata `weft.premature_resets_per_second`); past it the connection that resets
+    /// gets GOAWAY and is closed. nil: no listener-wide budget.
+    public var prematureResetsPerSecond: Int?
+    /// What a connection may hold of responses not yet taken by the client (`per_connection_buffer_limit_bytes`,
+    /// Envoy: 1 MiB): above it the upstreams of its streams stop being read.
+    public var connectionBufferLimit = 1 << 20
 
     public init() {}
 }

@@ -12,6 +12,8 @@ struct DownstreamOrigin {
     let sourceAddress: String
     /// The listener's limits and request handling.
     let settings: HTTPConnectionSettings
+    /// The listener's counters over all its connections (premature resets).
+    let listenerGuard: ListenerGuard
 }
 
 /// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.

@@ -159,8 +159,9 @@ extension Exchange {
             _ = state.downstreamClosed()
             done(status: 0)
         } else {
+            // As Envoy: 504 once the whole request was received (the upstream is the one silent), else 408.
             downstream.closeAfterResponse()
-            reply(.requestTimeout, .streamIdleTimeout, "stream timeout\n")
+            reply(requestComplete ? .gatewayTimeout : .requestTimeout, .streamIdleTimeout, "stream timeout\n")
         }
     }
 

@@ -24,22 +24,53 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
     /// low marks it resumes (Envoy's per-connection buffer limit is 1 MiB): a client that opens many streams and
     /// never grants window costs the proxy about a MiB, not the responses' size.
     var unsent = 0
-    static let connectionHigh = 1 << 20, connectionLow = 256 << 10
+    let connectionHigh: Int, connectionLow: Int
     static let streamHigh = 64 << 10, streamLow = 16 << 10
+    /// Streams opened in this read, started when it completes: a stream the client resets in the same read
+    /// (rapid reset sends HEADERS and RST_STREAM together) never reaches an upstream.
+    var toStart: [H2StreamSink] = []
+    /// Envoy's premature-reset check: streams ended, and of those reset by the client within a second of opening.
+    var closedStreams = 0, prematureResets = 0
+    static let prematureResetWindow = TimeAmount.seconds(1), prematureResetStreamCount = 500
 
-    /// The connection's idle timeout (no stream open). Streams' own idle timeout is not enforced on HTTP/2 yet.
-    lazy var timeouts = ConnectionTimeouts(settings: idleOnly, loop: origin.worker.loop,
-                                           inFlight: { [unowned self] in streams.isEmpty ? nil : NIODeadline.now() },
-                                           expired: { [unowned self] _ in context?.close(promise: nil) })
+    /// The connection's idle timeout (no stream open) and each stream's idle timeout (no bytes either way for
+    /// `stream_idle_timeout`: 408 before its response started, else a reset), on one scheduled check.
+    lazy var timeouts = ConnectionTimeouts(settings: h2Timeouts, loop: origin.worker.loop,
+                                           inFlight: { [unowned self] in oldestActivity() },
+                                           expired: { [unowned self] in timedOut($0) })
 
-    var idleOnly: HTTPConnectionSettings {
+    /// HTTP/2 has no request-headers phase of its own to time (a HEADERS frame arrives whole).
+    var h2Timeouts: HTTPConnectionSettings {
         var s = origin.settings
         s.requestHeadersTimeout = nil
-        s.streamIdleTimeout = nil
         return s
     }
 
-    init(origin: DownstreamOrigin) { self.origin = origin }
+    /// The least recent activity of any open stream, nil when none is open.
+    func oldestActivity() -> NIODeadline? {
+        var oldest: NIODeadline?
+        for s in streams.values where oldest.map({ s.lastActivity < $0 }) ?? true { oldest = s.lastActivity }
+        return oldest
+    }
+
+    func timedOut(_ e: ConnectionTimeouts.Expired) {
+        guard case .streamIdle = e else {
+            context?.close(promise: nil)
+            return
+        }
+        guard let limit = origin.settings.streamIdleTimeout else { return }
+        let now = NIODeadline.now()
+        for sink in Array(streams.values) where sink.lastActivity + TimeAmount(limit) <= now {
+            sink.lastActivity = now
+            if let x = sink.exchange { x.streamIdleTimedOut() } else { sink.abort() }
+        }
+    }
+
+    init(origin: DownstreamOrigin) {
+        self.origin = origin
+        connectionHigh = origin.settings.connectionBufferLimit
+        connectionLow = connectionHigh / 4
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         connectionAdded(context)
@@ -58,22 +89,26 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
         switch frame.payload {
         case let .headers(h):
             if let sink = streams[id] {
-                sink.exchange?.requestEnd(Self.http1Headers(h.headers))  // trailers
+                sink.requestEnd(Self.http1Headers(h.headers))  // trailers
             } else {
-                startStream(id, h)
+                openStream(id, h)
             }
         case let .data(d):
             guard let sink = streams[id], case let .byteBuffer(b) = d.data else { return }
+            sink.lastActivity = .now()
             connectionCredit += d.paddingBytes.map { b.readableBytes + $0 + 1 } ?? b.readableBytes
             streamCredit[id, default: 0] += b.readableBytes
-            if b.readableBytes > 0 { sink.exchange?.requestBody(b) }
+            if b.readableBytes > 0 { sink.requestBody(b) }
             if d.endStream {
                 streamCredit[id] = nil
-                sink.exchange?.requestEnd(nil)
+                sink.requestEnd(nil)
             }
         case .rstStream:
-            streams.removeValue(forKey: id)?.reset()
             streamCredit[id] = nil
+            guard let sink = streams.removeValue(forKey: id) else { return }
+            let premature = !sink.ended && NIODeadline.now() - sink.opened < Self.prematureResetWindow
+            sink.reset()
+            streamClosed(premature: premature)
         case .goAway:
             break
         default:
@@ -81,7 +116,48 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
         }
     }
 
-    func startStream(_ id: HTTP2StreamID, _ h: HTTP2Frame.FramePayload.Headers) {
+    /// A stream ended: a premature reset counts against the connection (Envoy's check: half of its first 500
+    /// streams, or of all later) and against the listener's budget per second; past either, GOAWAY and close.
+    func streamClosed(premature: Bool) {
+        closedStreams += 1
+        guard premature else { return }
+        prematureResets += 1
+        let n = Self.prematureResetStreamCount
+        let tooMany = closedStreams < n ? prematureResets * 2 >= n : prematureResets * 2 >= closedStreams
+        let overBudget = origin.settings.prematureResetsPerSecond.map { !origin.listenerGuard.allowPrematureReset(perSecond: $0) } ?? false
+        guard tooMany || overBudget, let context else { return }
+        worker.stats.localReplies["premature_resets", default: 0] += 1
+        context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .enhanceYourCalm, opaqueData: nil))), promise: nil)
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    func openStream(_ id: HTTP2StreamID, _ h: HTTP2Frame.FramePayload.Headers) {
+        let sink = H2StreamSink(connection: self, id: id)
+        sink.waiting = (h, [])
+        streams[id] = sink
+        toStart.append(sink)
+        if h.endStream { sink.requestEnd(nil) }
+    }
+
+    /// Starts the streams opened in this read that the client did not reset meanwhile.
+    func startOpened() {
+        let opened = toStart
+        toStart.removeAll(keepingCapacity: true)
+        for sink in opened where streams[sink.id] === sink {
+            guard let (h, queued) = sink.waiting else { continue }
+            sink.waiting = nil
+            startStream(sink, h)
+            for part in queued {
+                switch part {
+                case let .body(b): sink.exchange?.requestBody(b)
+                case let .end(trailers): sink.exchange?.requestEnd(trailers)
+                }
+            }
+        }
+    }
+
+    func startStream(_ sink: H2StreamSink, _ h: HTTP2Frame.FramePayload.Headers) {
         var method = "GET", path = "/", authority = ""
         var headers = HTTPHeaders()
         for (name, value, _) in h.headers {
@@ -96,15 +172,13 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
         if !authority.isEmpty { headers.replaceOrAdd(name: "host", value: authority) }
         worker.stats.downstreamRequests += 1
         let head = HTTPRequestHead(version: HTTPVersion(major: 2, minor: 0), method: HTTPMethod(rawValue: method), uri: path, headers: headers)
-        let sink = H2StreamSink(connection: self, id: id)
-        streams[id] = sink
         let x = Exchange(downstream: sink, head: head)
         sink.exchange = x
         x.start()
-        if h.endStream { sink.exchange?.requestEnd(nil) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !toStart.isEmpty { startOpened() }
         if connectionCredit > 0 {
             context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: connectionCredit))), promise: nil)
             connectionCredit = 0
@@ -145,9 +219,9 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
     /// Bytes of a stream's response reached the wire (or were dropped with the stream): streams held back for
     /// the connection's total go on once it is below its low mark.
     func sent(_ n: Int) {
-        let wasHigh = unsent >= Self.connectionLow
+        let wasHigh = unsent >= connectionLow
         unsent -= n
-        guard wasHigh, unsent < Self.connectionLow else { return }
+        guard wasHigh, unsent < connectionLow else { return }
         for s in streams.values where s.paused && s.unsent < Self.streamLow { s.resume() }
     }
 
@@ -172,6 +246,12 @@ final class H2StreamSink: DownstreamSink {
     let id: HTTP2StreamID
     var exchange: Exchange?
     var ended = false
+    let opened = NIODeadline.now()
+    /// Bytes last went either way on this stream (its idle timeout runs from here).
+    var lastActivity = NIODeadline.now()
+    /// A stream not started yet (until its read completes): its headers, and request parts that came with them.
+    var waiting: (HTTP2Frame.FramePayload.Headers, [Queued])?
+    enum Queued { case body(ByteBuffer), end(HTTPHeaders?) }
     /// This stream's response bytes not yet on the wire, and whether its upstream is held back for them.
     var unsent = 0
     var paused = false
@@ -184,6 +264,15 @@ final class H2StreamSink: DownstreamSink {
     }
 
     var origin: DownstreamOrigin { connection.origin }
+
+    func requestBody(_ b: ByteBuffer) {
+        if waiting != nil { waiting!.1.append(.body(b)) } else { exchange?.requestBody(b) }
+    }
+
+    func requestEnd(_ trailers: HTTPHeaders?) {
+        if waiting != nil { waiting!.1.append(.end(trailers)) } else { exchange?.requestEnd(trailers) }
+    }
+
     var upgradeContext: ChannelHandlerContext? { nil }
 
     /// Headers that belong to one HTTP/1 connection and are not allowed in HTTP/2.
@@ -210,6 +299,7 @@ final class H2StreamSink: DownstreamSink {
 
     func writeBody(_ b: ByteBuffer) {
         guard !ended, let loop = connection.context?.eventLoop else { return }
+        lastActivity = .now()
         let n = b.readableBytes
         unsent += n
         connection.unsent += n
@@ -219,10 +309,10 @@ final class H2StreamSink: DownstreamSink {
             unsent -= n
             guard let owner else { return }
             owner.sent(n)
-            if paused && unsent < H2ServerHandler.streamLow && owner.unsent < H2ServerHandler.connectionLow { resume() }
+            if paused && unsent < H2ServerHandler.streamLow && owner.unsent < owner.connectionLow { resume() }
         }
         connection.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(b)))), promise: written)
-        if !paused && (unsent > H2ServerHandler.streamHigh || connection.unsent > H2ServerHandler.connectionHigh) {
+        if !paused && (unsent > H2ServerHandler.streamHigh || connection.unsent > connection.connectionHigh) {
             paused = true
             exchange?.downstreamWritabilityChanged(false)
         }
@@ -238,6 +328,7 @@ final class H2StreamSink: DownstreamSink {
     func writeEnd(_ trailers: HTTPHeaders?, from x: Exchange) {
         guard !ended else { return }
         ended = true
+        connection.closedStreams += 1
         if let trailers, !trailers.isEmpty {
             var h = HPACKHeaders()
             for (name, value) in trailers { h.add(name: name.lowercased(), value: value) }

@@ -6,11 +6,17 @@ import ProxyRouting
 
 /// Sets up an accepted connection for its listener's kind, on the worker of the connection's loop.
 public enum ListenerPipelines {
-    public static func configure(_ channel: any Channel, listener: ListenerConfig, worker: Worker) throws {
+    /// `guard` counts the listener's connections: one over its limit is closed as soon as it is active.
+    public static func configure(_ channel: any Channel, listener: ListenerConfig, worker: Worker, guard: ListenerGuard) throws {
         let sync = channel.pipeline.syncOperations
+        guard `guard`.admit(max: listener.maxConnections) else {
+            try sync.addHandler(ConnectionRefuser())
+            return
+        }
+        channel.closeFuture.whenComplete { _ in `guard`.release() }
         switch listener.kind {
         case let .http(routeTable, _):
-            try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http))
+            try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`))
         case let .tcp(clusters, _):
             try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             try sync.addHandler(TCPProxyHandler(worker: worker, clusters: clusters))

@@ -15,12 +15,14 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     let worker: Worker
     let routeTable: String
     let settings: HTTPConnectionSettings
+    let listenerGuard: ListenerGuard
     var buffered: ByteBuffer?
 
-    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings) {
+    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard) {
         self.worker = worker
         self.routeTable = routeTable
         self.settings = settings
+        listenerGuard = `guard`
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,7 +47,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     func configure(context: ChannelHandlerContext, http2: Bool) throws {
         let sync = context.pipeline.syncOperations
         let source = context.channel.remoteAddress?.ipAddress ?? ""
-        let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings)
+        let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings,
+                                      listenerGuard: listenerGuard)
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),

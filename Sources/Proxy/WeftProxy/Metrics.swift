@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import ProxyHTTP
 import ProxyUpstream
 
@@ -59,6 +60,15 @@ enum Metrics {
         out += "# TYPE weft_http_downstream_rq_total counter\nweft_http_downstream_rq_total \(t.downstreamRequests)\n"
         out += "# TYPE weft_http_downstream_cx_total counter\nweft_http_downstream_cx_total \(t.downstreamConnections)\n"
         out += "# TYPE weft_http_downstream_cx_active gauge\nweft_http_downstream_cx_active \(t.activeConnections)\n"
+        let guards = runtime.listenerGuards.sorted { $0.key < $1.key }
+        out += "# TYPE weft_listener_downstream_cx_active gauge\n"
+        for (name, g) in guards { line("weft_listener_downstream_cx_active", "listener=\"\(name)\"", g.openConnections) }
+        out += "# TYPE weft_listener_downstream_cx_overflow counter\n"
+        for (name, g) in guards { line("weft_listener_downstream_cx_overflow", "listener=\"\(name)\"", g.refusedConnections.load(ordering: .relaxed)) }
+        out += "# TYPE weft_listener_downstream_rq_too_many_premature_resets counter\n"
+        for (name, g) in guards {
+            line("weft_listener_downstream_rq_too_many_premature_resets", "listener=\"\(name)\"", g.resetBudgetClosures.load(ordering: .relaxed))
+        }
         out += "# TYPE weft_local_replies_total counter\n"
         for (flag, n) in t.localReplies.sorted(by: { $0.key < $1.key }) { line("weft_local_replies_total", "response_flags=\"\(flag)\"", n) }
         let series: [(String, String, (WorkerStats.Cluster) -> Int)] = [

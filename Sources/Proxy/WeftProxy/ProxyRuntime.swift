@@ -29,6 +29,8 @@ public final class ProxyRuntime: Sendable {
         var config: ListenerConfig
         var box: NIOLockedValueBox<ListenerConfig>
         var channel: (any Channel)?
+        /// Connection count and reset budget over all the listener's connections, kept across updates.
+        var guard_: ListenerGuard
     }
 
     public init(concurrency: Int, logger: Logger) {
@@ -41,6 +43,9 @@ public final class ProxyRuntime: Sendable {
     }
 
     public var snapshot: ProxySnapshot { state.withLockedValue { $0.snapshot } }
+
+    /// Every bound listener's counters, by name (the admin page's listener stats).
+    public var listenerGuards: [String: ListenerGuard] { state.withLockedValue { $0.listeners.mapValues(\.guard_) } }
     public var isReady: Bool { state.withLockedValue { $0.applied } }
 
     /// Takes a new snapshot: every worker swaps it in on its own loop, then listeners are reconciled.
@@ -77,9 +82,10 @@ public final class ProxyRuntime: Sendable {
                 continue
             }
             let box = NIOLockedValueBox(config)
+            let counters = ListenerGuard()
             do {
-                let channel = try await bind(config, box: box)
-                state.withLockedValue { $0.listeners[name] = BoundListener(config: config, box: box, channel: channel) }
+                let channel = try await bind(config, box: box, guard: counters)
+                state.withLockedValue { $0.listeners[name] = BoundListener(config: config, box: box, channel: channel, guard_: counters) }
                 logger.info("listener bound", metadata: ["listener": "\(name)", "address": "\(config.host):\(config.port)"])
             } catch {
                 logger.error("cannot bind listener", metadata: ["listener": "\(name)", "address": "\(config.host):\(config.port)", "error": "\(error)"])
@@ -87,7 +93,7 @@ public final class ProxyRuntime: Sendable {
         }
     }
 
-    func bind(_ config: ListenerConfig, box: NIOLockedValueBox<ListenerConfig>) async throws -> any Channel {
+    func bind(_ config: ListenerConfig, box: NIOLockedValueBox<ListenerConfig>, guard counters: ListenerGuard) async throws -> any Channel {
         let workers = self.workers
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -97,7 +103,7 @@ public final class ProxyRuntime: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let worker = workers[ObjectIdentifier(channel.eventLoop)] else { throw ChannelError.ioOnClosedChannel }
-                    try ListenerPipelines.configure(channel, listener: box.withLockedValue { $0 }, worker: worker)
+                    try ListenerPipelines.configure(channel, listener: box.withLockedValue { $0 }, worker: worker, guard: counters)
                 }
             }
             .bind(host: config.host, port: config.port).get()

@@ -18,6 +18,7 @@ public struct ConvertedListener: Sendable {
 extension XDSConversion {
     typealias HCM = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
     typealias TcpProxy = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy
+    typealias ConnectionLimit = Envoy_Extensions_Filters_Network_ConnectionLimit_V3_ConnectionLimit
 
     /// The snapshot key of a listener's inline route configuration.
     public static func inlineRouteName(listener: String) -> String { "inline:" + listener }
@@ -37,15 +38,24 @@ extension XDSConversion {
         guard l.filterChains.count == 1 else {
             throw FieldError("exactly one filter chain is supported, got \(l.filterChains.count)", at: ["filter_chains"])
         }
-        return try field("filter_chains[0]") {
+        var out = try field("filter_chains[0]") {
             let chain = l.filterChains[0]
             if chain.hasFilterChainMatch { throw FieldError("filter_chain_match is not supported", at: ["filter_chain_match"]) }
             if chain.hasTransportSocket { throw FieldError("downstream TLS is not supported yet", at: ["transport_socket"]) }
-            guard chain.filters.count == 1 else {
-                throw FieldError("exactly one network filter is supported, got \(chain.filters.count)", at: ["filters"])
+            // An optional connection limit, then one HTTP connection manager or TCP proxy.
+            var maxConnections: Int?
+            var filters = chain.filters[...]
+            if let first = filters.first, filters.count > 1, case let .typedConfig(any)? = first.configType,
+               Convert.typeName(any) == ConnectionLimit.protoMessageName {
+                maxConnections = try field("filters[0].typed_config") { try connectionLimit(try Convert.unpack(any, as: ConnectionLimit.self)) }
+                filters = filters.dropFirst()
             }
-            return try field("filters[0]") {
-                guard case let .typedConfig(any)? = chain.filters[0].configType else { throw FieldError("typed_config is missing") }
+            let at = chain.filters.count - filters.count
+            guard filters.count == 1 else {
+                throw FieldError("need one HTTP connection manager or tcp_proxy, optionally after a connection_limit; got \(chain.filters.count) filters", at: ["filters"])
+            }
+            var converted = try field("filters[\(at)]") {
+                guard case let .typedConfig(any)? = filters.first!.configType else { throw FieldError("typed_config is missing") }
                 return try field("typed_config") {
                     switch Convert.typeName(any) {
                     case HCM.protoMessageName: return try httpListener(l.name, host, port, try Convert.unpack(any, as: HCM.self))
@@ -54,7 +64,31 @@ extension XDSConversion {
                     }
                 }
             }
+            converted.config.maxConnections = maxConnections
+            return converted
         }
+        if l.hasPerConnectionBufferLimitBytes {
+            let n = Int(l.perConnectionBufferLimitBytes.value)
+            guard n >= 1024 else { throw FieldError("must be at least 1024", at: ["per_connection_buffer_limit_bytes"]) }
+            out.config.http.connectionBufferLimit = n
+        }
+        out.config.http.prematureResetsPerSecond = try field("metadata") { try resetBudget(l.metadata) }
+        return out
+    }
+
+    /// `filter_metadata.weft.premature_resets_per_second` (a whole number >= 0; 0 or absent: no budget).
+    static func resetBudget(_ m: Envoy_Config_Core_V3_Metadata) throws -> Int? {
+        guard let v = m.filterMetadata[WeftListenerMetadata.key]?.fields[WeftListenerMetadata.prematureResetsPerSecond] else { return nil }
+        guard case let .numberValue(n)? = v.kind, n >= 0, n < 1e12, n.rounded() == n else {
+            throw FieldError("must be a whole number of at least 0", at: ["filter_metadata", WeftListenerMetadata.key, WeftListenerMetadata.prematureResetsPerSecond])
+        }
+        return n == 0 ? nil : Int(n)
+    }
+
+    static func connectionLimit(_ c: ConnectionLimit) throws -> Int {
+        guard c.hasMaxConnections, c.maxConnections.value >= 1 else { throw FieldError("must be at least 1", at: ["max_connections"]) }
+        if c.hasDelay { throw FieldError("a delay before closing is not supported", at: ["delay"]) }
+        return Int(clamping: c.maxConnections.value)
     }
 
     static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM) throws -> ConvertedListener {

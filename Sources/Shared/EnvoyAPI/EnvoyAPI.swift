@@ -23,12 +23,20 @@ public enum EnvoyTypeURL {
 public enum EnvoyFilterName {
     public static let hcm = "envoy.filters.network.http_connection_manager"
     public static let tcpProxy = "envoy.filters.network.tcp_proxy"
+    public static let connectionLimit = "envoy.filters.network.connection_limit"
     public static let router = "envoy.filters.http.router"
     public static let fault = "envoy.filters.http.fault"
     public static let cors = "envoy.filters.http.cors"
     public static let localRateLimit = "envoy.filters.http.local_ratelimit"
     public static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     public static let tls = "envoy.transport_sockets.tls"
+}
+
+/// Listener metadata only weft proxy reads (`metadata.filter_metadata["weft"]`); Envoy ignores it.
+public enum WeftListenerMetadata {
+    public static let key = "weft"
+    /// Number: premature stream resets allowed per second over all of the listener's connections.
+    public static let prematureResetsPerSecond = "premature_resets_per_second"
 }
 
 /// Weft writes a locality as one path, `region[/zone[/subzone]]`, as Istio does.
