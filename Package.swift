@@ -198,13 +198,15 @@ let package = Package(
         .testTarget(
             name: "ProxyHTTPTests",
             dependencies: ["ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ProxyUpstreamTests",
             dependencies: ["ProxyUpstream", "ProxyConfig", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2")],
             swiftSettings: strict
         ),
         .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", "ProxyConfig"], swiftSettings: strict),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import socket
 import time
 
@@ -143,3 +144,46 @@ def test_the_api_closes_slow_and_malformed_requests(mesh, report):
     report("API slowloris connection closed after (s)", f"{took:.1f}")
     assert closed and took < 15, f"a trickled request head held the API connection {took:.1f} s"
     assert m.status()["errors"] == []
+
+
+def _api_raw(m, request: bytes) -> bytes:
+    with _api_socket(m, timeout=5) as s:
+        s.sendall(request)
+        data = b""
+        while part := s.recv(4096):
+            data += part
+    return data
+
+
+@pytest.mark.control_plane_only
+def test_the_api_has_the_listeners_header_and_host_rules_and_a_connection_limit(mesh, report):
+    m = mesh
+    many = b"".join(b"x-h%d: v\r\n" % i for i in range(120))
+    too_many = _api_raw(m, b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    no_host = _api_raw(m, b"GET /api/v1/status HTTP/1.1\r\n\r\n")
+    two_hosts = _api_raw(m, b"GET /api/v1/status HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    report("API: 120 headers / no Host / two Hosts", b" / ".join(x[:12] for x in (too_many, no_host, two_hosts)).decode())
+    assert too_many.startswith(b"HTTP/1.1 431"), too_many[:200]
+    assert no_host.startswith(b"HTTP/1.1 400") and b"missing Host" in no_host, no_host[:300]
+    assert two_hosts.startswith(b"HTTP/1.1 400") and b"more than one Host" in two_hosts, two_hosts[:300]
+    # 1,024 connections at most: the next is closed without an answer; room comes back as they close.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    held = [_api_socket(m, timeout=5) for _ in range(1024)]
+    try:
+        # Connections are accepted in order: once the last one is answered, all 1,024 are in.
+        held[-1].sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held[-1].recv(4096).startswith(b"HTTP/1.1 200")
+        with _api_socket(m, timeout=5) as s:
+            try:
+                s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+                refused = s.recv(4096) == b""
+            except ConnectionResetError:
+                refused = True
+        assert refused, "a connection over the API's limit was served"
+    finally:
+        for s in held:
+            s.close()
+    wait_until(lambda: requests.get(f"{m.api_url}/api/v1/status", timeout=5).status_code == 200, timeout=10,
+               desc="the API serving again after the held connections closed")

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 import WeftCore
 
 /// A request as the API handlers see it: whole body, decoded path and query.
@@ -50,8 +51,17 @@ public struct HTTPAPIServer: Sendable {
         }
     }
 
+    /// At most this many open connections; the next is closed at once (as a proxy listener's connection limit).
+    public static let defaultMaxConnections = 1024
+    /// More request headers than this get 431, as on the proxies' listeners.
+    public static let maxHeadersCount = 100
+    let maxConnections: Int
+    let open = OpenConnections()
+
     public init(group: MultiThreadedEventLoopGroup, maxBodyBytes: Int = HTTPAPIServer.defaultMaxBodyBytes,
-                timeouts: RequestTimeouts? = nil, handler: @escaping Handler) {
+                timeouts: RequestTimeouts? = nil, maxConnections: Int = HTTPAPIServer.defaultMaxConnections,
+                handler: @escaping Handler) {
+        self.maxConnections = maxConnections
         self.group = group
         self.maxBodyBytes = maxBodyBytes
         self.timeouts = timeouts
@@ -59,11 +69,15 @@ public struct HTTPAPIServer: Sendable {
     }
 
     public func bind(_ address: HostPort) async throws -> Channel {
-        let handler = self.handler, limit = maxBodyBytes, timeouts = self.timeouts
+        let handler = self.handler, limit = maxBodyBytes, timeouts = self.timeouts, open = self.open, most = maxConnections
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                guard open.admit(max: most) else {
+                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CloseOnActive()) }
+                }
+                channel.closeFuture.whenComplete { _ in open.release() }
+                return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(APIChannelHandler(handler: handler, maxBodyBytes: limit, timeouts: timeouts))
                 }
             }
@@ -117,7 +131,11 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
             head = h
             body.clear()
             arm(timeouts?.body)
-            if let declared = h.headers.first(name: "content-length").flatMap(Int.init), declared > maxBodyBytes {
+            if h.headers.count > HTTPAPIServer.maxHeadersCount {
+                refuse(context, h.version, .requestHeaderFieldsTooLarge, "more than \(HTTPAPIServer.maxHeadersCount) request headers")
+            } else if h.version == .http1_1, h.headers["host"].count != 1 {
+                refuse(context, h.version, .badRequest, h.headers["host"].isEmpty ? "missing Host header" : "more than one Host header")
+            } else if let declared = h.headers.first(name: "content-length").flatMap(Int.init), declared > maxBodyBytes {
                 refuse(context, h.version)
             }
         case var .body(b):
@@ -158,16 +176,18 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    /// 413 with the limit in the message, then close: the rest of the body is never read.
-    func refuse(_ context: ChannelHandlerContext, _ version: HTTPVersion) {
+    /// 413 with the limit in the message (or another refusal), then close: the rest of the request is never read.
+    func refuse(_ context: ChannelHandlerContext, _ version: HTTPVersion, _ status: HTTPResponseStatus = .payloadTooLarge,
+                _ reason: String? = nil) {
         refused = true
         body = ByteBuffer()
-        let text = "{\"errors\": [\"request body larger than \(maxBodyBytes) bytes (the server's limit)\"]}\n"
+        let message = reason ?? "request body larger than \(maxBodyBytes) bytes (the server's limit)"
+        let text = "{\"errors\": [\"\(message)\"]}\n"
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(text.utf8.count))
         headers.add(name: "connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .payloadTooLarge, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
@@ -186,3 +206,22 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 import Foundation
+
+/// Open connections of one server, over all its event loops.
+final class OpenConnections: Sendable {
+    let count = Atomic<Int>(0)
+
+    func admit(max: Int) -> Bool {
+        guard count.wrappingAdd(1, ordering: .relaxed).newValue > max else { return true }
+        count.wrappingSubtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func release() { count.wrappingSubtract(1, ordering: .relaxed) }
+}
+
+/// Closes a connection the server has no room for as soon as it is active.
+final class CloseOnActive: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    func channelActive(context: ChannelHandlerContext) { context.close(promise: nil) }
+}
