@@ -150,3 +150,17 @@ public struct DocumentLimits: Sendable {
         }
     }
 }
+
+extension DocumentLoader {
+    /// The one YAML or JSON document of a settings file (mesh.yaml, a limits file), as an object read into `ctx`:
+    /// no document, several, or one that is not an object is an error naming the file.
+    public static func singleObject(_ text: String, file: String, ctx: DecodeContext) throws(DiagnosticError) -> ObjectReader {
+        let docs: [JSONValue]
+        do { docs = try documents(text, file: file) } catch { throw DiagnosticError([error]) }
+        guard docs.count == 1 else {
+            throw DiagnosticError([Diagnostic(file: file, message: docs.isEmpty ? "the file is empty" : "must hold one YAML document, found \(docs.count)")])
+        }
+        guard let top = ObjectReader(docs[0], path: "", ctx: ctx) else { throw DiagnosticError(ctx.diagnostics) }
+        return top
+    }
+}

@@ -61,13 +61,8 @@ extension ListenerLimits {
 
     /// A `weft control --limits` file: one YAML or JSON document holding the fields of a `limits` block.
     public static func decode(text: String, file: String) throws(DiagnosticError) -> ListenerLimits {
-        let docs: [JSONValue]
-        do { docs = try DocumentLoader.documents(text, file: file) } catch { throw DiagnosticError([error]) }
         let ctx = DecodeContext(file: file)
-        guard docs.count == 1 else {
-            throw DiagnosticError([Diagnostic(file: file, message: docs.isEmpty ? "the file is empty" : "must hold one YAML document, found \(docs.count)")])
-        }
-        guard let top = ObjectReader(docs[0], path: "", ctx: ctx) else { throw DiagnosticError(ctx.diagnostics) }
+        let top = try DocumentLoader.singleObject(text, file: file, ctx: ctx)
         let limits = decode(top)
         guard ctx.diagnostics.isEmpty else { throw DiagnosticError(ctx.diagnostics) }
         return limits

@@ -9,13 +9,8 @@ public enum MeshDecoder {
     public static let protocols = ["http", "http2", "grpc", "tcp"]
 
     public static func decode(text: String, file: String) throws(DiagnosticError) -> MeshSpec {
-        let docs: [JSONValue]
-        do { docs = try DocumentLoader.documents(text, file: file) } catch { throw DiagnosticError([error]) }
         let ctx = DecodeContext(file: file)
-        guard docs.count == 1 else {
-            throw DiagnosticError([Diagnostic(file: file, message: docs.isEmpty ? "the file is empty" : "must hold one YAML document, found \(docs.count)")])
-        }
-        guard let top = ObjectReader(docs[0], path: "", ctx: ctx) else { throw DiagnosticError(ctx.diagnostics) }
+        let top = try DocumentLoader.singleObject(text, file: file, ctx: ctx)
         let namespace = top.string("namespace") ?? "default"
         if !ResourceDecoder.isDNSLabelish(namespace) { ctx.error("namespace", "'\(namespace)' must be lower-case letters, digits and '-'") }
         let config = top.string("config")
