@@ -57,6 +57,7 @@ import WeftModel
         limits.maxHeadersCount = 42
         limits.pathNormalization = .mergeSlashes
         limits.perConnectionBufferLimitBytes = 65_536
+        limits.maxRequestHeadersKb = 32
         let resources = try Fixture.translate(limits: limits)
         #expect(!resources.listeners.isEmpty)
         for l in resources.listeners {
@@ -67,6 +68,7 @@ import WeftModel
             if case .http = converted.config.kind {
                 #expect(converted.config.http.prematureResetsPerSecond == 7)
                 #expect(converted.config.http.maxHeadersCount == 42)
+                #expect(converted.config.http.maxRequestHeadersBytes == 32 * 1024)
                 #expect(converted.config.http.normalizePath && converted.config.http.mergeSlashes)
             }
         }

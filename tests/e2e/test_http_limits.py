@@ -38,6 +38,9 @@ def test_request_limits_and_host_rules(reviews_mesh, report):
     many = b"".join(b"x-h%d: v\r\n" % i for i in range(120))
     too_many = _raw(m, e, b"GET /x HTTP/1.1\r\nHost: reviews\r\n" + many + b"Connection: close\r\n\r\n")
     assert _status(too_many) == 431, too_many[:300]
+    # 70 KiB of headers (the limit is 60 KiB, Envoy's max_request_headers_kb): 431 on both planes.
+    big = _raw(m, e, b"GET /x HTTP/1.1\r\nHost: reviews\r\nx-big: " + b"a" * 70_000 + b"\r\nConnection: close\r\n\r\n")
+    assert _status(big) == 431, big[:300]
     before = len(m.ups["v1"].requests)
     two_hosts = _raw(m, e, b"GET /x HTTP/1.1\r\nHost: reviews\r\nHost: ratings\r\nConnection: close\r\n\r\n")
     # Never routed by the first Host: weft proxy answers 400 as RFC 9112 says; Envoy joins the two into one

@@ -21,6 +21,7 @@ extension ListenerLimits {
             into = ns
         }
         int("maxHeadersCount", 1...10_000, &l.maxHeadersCount, r)
+        int("maxRequestHeadersKb", 1...8192, &l.maxRequestHeadersKb, r)
         duration("requestHeadersTimeout", &l.requestHeadersTimeoutNanos)
         duration("idleTimeout", &l.idleTimeoutNanos)
         duration("streamIdleTimeout", &l.streamIdleTimeoutNanos)

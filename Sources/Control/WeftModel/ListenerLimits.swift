@@ -5,6 +5,8 @@
 /// over many connections). Configurable mesh-wide: `weft control --limits FILE`, `options.limits` in mesh.yaml.
 public struct ListenerLimits: Sendable, Equatable {
     public var maxHeadersCount = 100
+    /// Request headers in KiB at most (Envoy's `max_request_headers_kb`, default 60): 431 above.
+    public var maxRequestHeadersKb = 60
     public var requestHeadersTimeoutNanos: Int64 = 10_000_000_000
     public var idleTimeoutNanos: Int64 = 3_600_000_000_000
     public var streamIdleTimeoutNanos: Int64 = 300_000_000_000

@@ -142,6 +142,7 @@ struct ListenerBuilder {
         common.idleTimeout = Proto.duration(nanos: l.idleTimeoutNanos)
         common.maxHeadersCount = Proto.u32(l.maxHeadersCount)
         hcm.commonHTTPProtocolOptions = common
+        hcm.maxRequestHeadersKb = Proto.u32(l.maxRequestHeadersKb)
         hcm.streamIdleTimeout = Proto.duration(nanos: l.streamIdleTimeoutNanos)
         hcm.requestHeadersTimeout = Proto.duration(nanos: l.requestHeadersTimeoutNanos)
         hcm.normalizePath = Google_Protobuf_BoolValue(l.pathNormalization.normalizes)

@@ -49,6 +49,8 @@ public struct ListenerConfig: Sendable, Equatable {
 public struct HTTPConnectionSettings: Sendable, Equatable {
     /// More request headers than this get 431 (`common_http_protocol_options.max_headers_count`, Envoy: 100).
     public var maxHeadersCount = 100
+    /// Request line and headers larger than this get 431 (`max_request_headers_kb`, Envoy: 60 KiB).
+    public var maxRequestHeadersBytes = 60 * 1024
     /// A request whose headers take longer than this, from their first byte, is answered 408 and its connection
     /// closed (`request_headers_timeout`; Envoy: none).
     public var requestHeadersTimeout: Duration?

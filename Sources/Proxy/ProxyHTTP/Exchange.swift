@@ -75,6 +75,10 @@ final class Exchange: UpstreamDelegate {
             downstream.closeAfterResponse()
             return reply(HTTPResponseStatus(statusCode: 431), nil, "too many request headers (at most \(settings.maxHeadersCount))\n")
         }
+        if HeaderRules.size(head) > settings.maxRequestHeadersBytes {
+            downstream.closeAfterResponse()
+            return reply(HTTPResponseStatus(statusCode: 431), nil, "request headers too large (at most \(settings.maxRequestHeadersBytes / 1024) KiB)\n")
+        }
         if head.version.major == 1, let problem = HeaderRules.hostProblem(head) {
             downstream.closeAfterResponse()
             return reply(.badRequest, nil, problem + "\n")

@@ -12,6 +12,13 @@ extension HTTPHeaders: HeaderLookup, EditableHeaders {
 
 /// Header handling shared by both directions: hop-by-hop headers are the connection's own and never cross.
 enum HeaderRules {
+    /// The request's URI and headers in bytes, as Envoy counts them against `max_request_headers_kb`.
+    static func size(_ head: HTTPRequestHead) -> Int {
+        var n = head.uri.utf8.count
+        for (name, value) in head.headers { n += name.utf8.count + value.utf8.count }
+        return n
+    }
+
     static let hopByHop = ["connection", "keep-alive", "proxy-connection", "upgrade", "proxy-authenticate", "proxy-authorization"]
 
     /// Removes hop-by-hop headers. `te: trailers` survives (gRPC needs it); an upgrade (WebSocket) keeps

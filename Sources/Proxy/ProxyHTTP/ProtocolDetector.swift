@@ -52,7 +52,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),
-                                    HTTP2Setting(parameter: .initialWindowSize, value: settings.http2InitialStreamWindow)]
+                                    HTTP2Setting(parameter: .initialWindowSize, value: settings.http2InitialStreamWindow),
+                                    HTTP2Setting(parameter: .maxHeaderListSize, value: settings.maxRequestHeadersBytes)]
             try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: conn, streamConfiguration: .init()))
             try sync.addHandler(H2ServerHandler(origin: origin))
         } else {

@@ -130,6 +130,11 @@ extension XDSConversion {
             let t = try field(name) { try Convert.duration(d) }
             return t == .zero ? nil : t
         }
+        if hcm.hasMaxRequestHeadersKb {
+            let kb = Int(hcm.maxRequestHeadersKb.value)
+            guard (1...8192).contains(kb) else { throw FieldError("must be between 1 and 8192", at: ["max_request_headers_kb"]) }
+            s.maxRequestHeadersBytes = kb * 1024
+        }
         s.requestHeadersTimeout = try timeout(hcm.hasRequestHeadersTimeout, hcm.requestHeadersTimeout, "request_headers_timeout", default: nil)
         s.streamIdleTimeout = try timeout(hcm.hasStreamIdleTimeout, hcm.streamIdleTimeout, "stream_idle_timeout", default: s.streamIdleTimeout)
         if hcm.hasCommonHTTPProtocolOptions {

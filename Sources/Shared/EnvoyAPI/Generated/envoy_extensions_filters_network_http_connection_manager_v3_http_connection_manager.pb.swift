@@ -157,6 +157,15 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
   /// Clears the value of `requestTimeout`. Subsequent reads from it will return its default value.
   public mutating func clearRequestTimeout() {_uniqueStorage()._requestTimeout = nil}
 
+  public var maxRequestHeadersKb: SwiftProtobuf.Google_Protobuf_UInt32Value {
+    get {_storage._maxRequestHeadersKb ?? SwiftProtobuf.Google_Protobuf_UInt32Value()}
+    set {_uniqueStorage()._maxRequestHeadersKb = newValue}
+  }
+  /// Returns true if `maxRequestHeadersKb` has been explicitly set.
+  public var hasMaxRequestHeadersKb: Bool {_storage._maxRequestHeadersKb != nil}
+  /// Clears the value of `maxRequestHeadersKb`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxRequestHeadersKb() {_uniqueStorage()._maxRequestHeadersKb = nil}
+
   public var normalizePath: SwiftProtobuf.Google_Protobuf_BoolValue {
     get {_storage._normalizePath ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
     set {_uniqueStorage()._normalizePath = newValue}
@@ -375,7 +384,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.filters.networ
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HttpConnectionManager"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{4}\u{3}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{4}\u{2}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{4}\u{3}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
 
   fileprivate class _StorageClass {
     var _codecType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.CodecType = .auto
@@ -394,6 +403,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
     var _upgradeConfigs: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.UpgradeConfig] = []
     var _streamIdleTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
     var _requestTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    var _maxRequestHeadersKb: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
     var _normalizePath: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _mergeSlashes: Bool = false
     var _commonHTTPProtocolOptions: Envoy_Config_Core_V3_HttpProtocolOptions? = nil
@@ -424,6 +434,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       _upgradeConfigs = source._upgradeConfigs
       _streamIdleTimeout = source._streamIdleTimeout
       _requestTimeout = source._requestTimeout
+      _maxRequestHeadersKb = source._maxRequestHeadersKb
       _normalizePath = source._normalizePath
       _mergeSlashes = source._mergeSlashes
       _commonHTTPProtocolOptions = source._commonHTTPProtocolOptions
@@ -487,6 +498,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._upgradeConfigs) }()
         case 24: try { try decoder.decodeSingularMessageField(value: &_storage._streamIdleTimeout) }()
         case 28: try { try decoder.decodeSingularMessageField(value: &_storage._requestTimeout) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._maxRequestHeadersKb) }()
         case 30: try { try decoder.decodeSingularMessageField(value: &_storage._normalizePath) }()
         case 33: try { try decoder.decodeSingularBoolField(value: &_storage._mergeSlashes) }()
         case 35: try { try decoder.decodeSingularMessageField(value: &_storage._commonHTTPProtocolOptions) }()
@@ -559,6 +571,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       try { if let v = _storage._requestTimeout {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
       } }()
+      try { if let v = _storage._maxRequestHeadersKb {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
       try { if let v = _storage._normalizePath {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
       } }()
@@ -596,6 +611,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         if _storage._upgradeConfigs != rhs_storage._upgradeConfigs {return false}
         if _storage._streamIdleTimeout != rhs_storage._streamIdleTimeout {return false}
         if _storage._requestTimeout != rhs_storage._requestTimeout {return false}
+        if _storage._maxRequestHeadersKb != rhs_storage._maxRequestHeadersKb {return false}
         if _storage._normalizePath != rhs_storage._normalizePath {return false}
         if _storage._mergeSlashes != rhs_storage._mergeSlashes {return false}
         if _storage._commonHTTPProtocolOptions != rhs_storage._commonHTTPProtocolOptions {return false}
