@@ -30,7 +30,7 @@ final class AnsweringUpstreams: UpstreamConnector, @unchecked Sendable {
     func answerAll() {
         for ch in channels where ch.isActive {
             while (try? ch.readOutbound(as: IOData.self)) != nil {}
-            try? ch.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"))
+            _ = try? ch.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"))
         }
     }
 }
