@@ -97,3 +97,22 @@ import WeftModel
                                            message: "a delay before closing is not supported")) { try XDSConversion.listener(l) }
     }
 }
+
+extension ListenerLimitsTests {
+    /// A newer control plane and an older weft proxy: the connection limit goes only to proxies that can take it
+    /// (Envoy, and weft proxies that list the feature in their node's client_features), so an old proxy keeps
+    /// its listeners rather than refusing them all.
+    @Test func theConnectionLimitGoesOnlyToProxiesThatAcceptIt() throws {
+        func firstFilters(userAgent: String, features: Set<String>) throws -> [String] {
+            var node = Fixture.proxy
+            node.userAgent = userAgent
+            node.clientFeatures = features
+            let l = try #require(Fixture.translate(proxy: node).listeners.first)
+            return l.filterChains[0].filters.map(\.name)
+        }
+        #expect(try firstFilters(userAgent: "envoy", features: []).first == EnvoyFilterName.connectionLimit)
+        #expect(try firstFilters(userAgent: "", features: []).first == EnvoyFilterName.connectionLimit)
+        #expect(try firstFilters(userAgent: WeftClientFeature.userAgent, features: Set(WeftClientFeature.all)).first == EnvoyFilterName.connectionLimit)
+        #expect(try firstFilters(userAgent: WeftClientFeature.userAgent, features: []).count == 1, "an older weft proxy gets no connection limit")
+    }
+}

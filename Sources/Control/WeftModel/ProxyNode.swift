@@ -13,6 +13,9 @@ public struct ProxyNode: Hashable, Sendable {
     public var addresses: [String]
     /// region/zone/subzone from the node, for locality-aware load balancing.
     public var locality: String?
+    /// The node's `user_agent_name` ("weft-proxy", "envoy", or empty) and `client_features`.
+    public var userAgent = ""
+    public var clientFeatures: Set<String> = []
 
     public init(id: String, namespace: String = "default", labels: [String: String] = [:], outbound: HostPort? = nil,
                 inbound: [Inbound] = [], addresses: [String] = []) {

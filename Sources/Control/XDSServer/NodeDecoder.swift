@@ -24,6 +24,8 @@ public enum NodeDecoder {
         var p = ProxyNode(id: node.id, namespace: string(NodeMetadataKey.namespace) ?? "default", labels: labels,
                           outbound: outbound, inbound: inbound, addresses: ips)
         if !node.locality.region.isEmpty { p.locality = node.locality.path }
+        p.userAgent = node.userAgentName
+        p.clientFeatures = Set(node.clientFeatures)
         return p
     }
 }

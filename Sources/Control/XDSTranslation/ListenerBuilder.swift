@@ -154,6 +154,11 @@ struct ListenerBuilder {
         hcm.http2ProtocolOptions = h2
     }
 
+    /// Envoy, and a weft proxy that says so; an older weft proxy would refuse the listener.
+    var acceptsConnectionLimit: Bool {
+        proxy.userAgent != WeftClientFeature.userAgent || proxy.clientFeatures.contains(WeftClientFeature.connectionLimit)
+    }
+
     /// A listener with one filter chain: the connection limit (when set), then `filter`; the per-connection
     /// buffer limit, and in `weft` metadata what only weft proxy reads (its listener-wide reset budget).
     func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,
@@ -163,7 +168,7 @@ struct ListenerBuilder {
         l.name = name
         l.address = Proto.address(address)
         var chain = Envoy_Config_Listener_V3_FilterChain()
-        if limits.maxConnections > 0 {
+        if limits.maxConnections > 0 && acceptsConnectionLimit {
             var cl = Envoy_Extensions_Filters_Network_ConnectionLimit_V3_ConnectionLimit()
             cl.statPrefix = "connection_limit"
             cl.maxConnections = Google_Protobuf_UInt64Value(UInt64(limits.maxConnections))

@@ -51,7 +51,8 @@ public struct ADSClientConfig: Sendable {
         n.id = nodeID
         n.cluster = cluster
         n.metadata = meta
-        n.userAgentName = "weft-proxy"
+        n.userAgentName = WeftClientFeature.userAgent
+        n.clientFeatures = WeftClientFeature.all
         if let locality { n.locality = Envoy_Config_Core_V3_Locality(path: locality) }
         return n
     }

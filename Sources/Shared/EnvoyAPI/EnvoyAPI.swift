@@ -32,6 +32,16 @@ public enum EnvoyFilterName {
     public static let tls = "envoy.transport_sockets.tls"
 }
 
+/// What a weft proxy says it understands, in its node's `client_features` (Envoy's mechanism for this), so a
+/// newer control plane sends an older weft proxy only what it accepts.
+public enum WeftClientFeature {
+    /// The node's `user_agent_name` when the proxy is weft proxy.
+    public static let userAgent = "weft-proxy"
+    /// Accepts a `connection_limit` network filter before its HTTP connection manager or TCP proxy.
+    public static let connectionLimit = "weft.filters.network.connection_limit"
+    public static let all = [connectionLimit]
+}
+
 /// Listener metadata only weft proxy reads (`metadata.filter_metadata["weft"]`); Envoy ignores it.
 public enum WeftListenerMetadata {
     public static let key = "weft"
