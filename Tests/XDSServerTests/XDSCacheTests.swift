@@ -53,6 +53,26 @@ import XDSTranslation
         #expect(nodes.count == 1 && nodes[0].id == "" && nodes[0].labels == ["app": "front"])
     }
 
+    /// What a proxy accepts is part of its scope: an older weft proxy (no client features) and a current one
+    /// get different listeners, so they must not share a cache entry.
+    @Test func theProxysUserAgentAndFeaturesArePartOfTheScope() throws {
+        let cache = XDSCache()
+        var filters: [[String]] = []
+        for features in [[String](), WeftClientFeature.all] {
+            var s = ADSStreamState(cache: cache)
+            _ = s.onMesh(try mesh(version: 1, subset: "v1"))
+            var r = request(lds, node: "front-\(features.count)", app: "front")
+            r.node.userAgentName = WeftClientFeature.userAgent
+            r.node.clientFeatures = features
+            let (out, _) = s.onRequest(r)
+            let l = try Envoy_Config_Listener_V3_Listener(unpackingAny: try #require(out.first?.resources.first))
+            filters.append(l.filterChains[0].filters.map(\.name))
+        }
+        #expect(cache.scopes == 2)
+        #expect(filters[0].count == 1, "an older weft proxy gets no connection limit: \(filters[0])")
+        #expect(filters[1].first == EnvoyFilterName.connectionLimit)
+    }
+
     @Test func aStreamBehindTheNewestVersionIsServedWithoutTouchingTheCache() throws {
         let cache = XDSCache()
         var a = ADSStreamState(cache: cache), b = ADSStreamState(cache: cache)

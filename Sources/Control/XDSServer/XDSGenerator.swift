@@ -20,6 +20,9 @@ public struct TranslatorGenerator: XDSGenerator {
     public func scope(of node: ProxyNode) -> ProxyNode {
         var s = ProxyNode(id: "", namespace: node.namespace, labels: node.labels, outbound: node.outbound, inbound: node.inbound)
         s.locality = node.locality
+        // What the proxy accepts changes what it is sent (an older weft proxy gets no connection limit).
+        s.userAgent = node.userAgent
+        s.clientFeatures = node.clientFeatures
         return s
     }
 
