@@ -161,11 +161,22 @@ public struct ConnectionPool: Hashable, Sendable {
     public var httpIdleTimeout: Int64?
     public var maxConcurrentStreams: Int?
     public var h2UpgradePolicy: String?
+    public var useClientProtocol = false
+    /// Whether `tcp` and `http` were given at all (Istio refuses `connectionPool: {}`).
+    public var hasTCP = false, hasHTTP = false
+    /// `http.http2KeepAlive` (parsed and checked, not applied yet): interval and timeout, both required.
+    public var http2KeepAlive: HTTP2KeepAlive?
+
+    public struct HTTP2KeepAlive: Hashable, Sendable {
+        public var interval: Int64?
+        public var timeout: Int64?
+    }
 
     static func decode(_ r: ObjectReader) -> ConnectionPool {
         defer { r.finish() }
         var cp = ConnectionPool()
         if let t = r.object("tcp") {
+            cp.hasTCP = true
             cp.maxConnections = t.int("maxConnections")
             cp.connectTimeout = t.duration("connectTimeout")
             cp.tcpIdleTimeout = t.duration("idleTimeout")
@@ -174,6 +185,7 @@ public struct ConnectionPool: Hashable, Sendable {
             t.finish()
         }
         if let h = r.object("http") {
+            cp.hasHTTP = true
             cp.http1MaxPendingRequests = h.int("http1MaxPendingRequests")
             cp.http2MaxRequests = h.int("http2MaxRequests")
             cp.maxRequestsPerConnection = h.int("maxRequestsPerConnection")
@@ -181,7 +193,11 @@ public struct ConnectionPool: Hashable, Sendable {
             cp.httpIdleTimeout = h.duration("idleTimeout")
             cp.maxConcurrentStreams = h.int("maxConcurrentStreams")
             cp.h2UpgradePolicy = h.string("h2UpgradePolicy")
-            _ = h.bool("useClientProtocol")
+            cp.useClientProtocol = h.bool("useClientProtocol") ?? false
+            if let k = h.object("http2KeepAlive") {
+                cp.http2KeepAlive = HTTP2KeepAlive(interval: k.duration("interval"), timeout: k.duration("timeout"))
+                k.finish()
+            }
             h.finish()
         }
         return cp

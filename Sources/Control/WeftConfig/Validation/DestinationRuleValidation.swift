@@ -17,17 +17,27 @@ extension ResourceValidator {
         if let cp = tp.connectionPool {
             let h = "\(p).connectionPool.http", t = "\(p).connectionPool.tcp"
             c.positive(cp.maxConnections, "\(t).maxConnections")
-            c.atLeastOneMillisecond(cp.connectTimeout, "\(t).connectTimeout")
-            c.atLeastOneMillisecond(cp.tcpIdleTimeout, "\(t).idleTimeout")
-            c.atLeastOneMillisecond(cp.maxConnectionDuration, "\(t).maxConnectionDuration")
+            c.duration(cp.connectTimeout, "\(t).connectTimeout")
+            c.duration(cp.tcpIdleTimeout, "\(t).idleTimeout")
+            c.duration(cp.maxConnectionDuration, "\(t).maxConnectionDuration")
             c.positive(cp.http1MaxPendingRequests, "\(h).http1MaxPendingRequests")
             c.positive(cp.http2MaxRequests, "\(h).http2MaxRequests")
             c.nonNegative(cp.maxRequestsPerConnection, "\(h).maxRequestsPerConnection")
             c.nonNegative(cp.maxRetries, "\(h).maxRetries")
-            c.atLeastOneMillisecond(cp.httpIdleTimeout, "\(h).idleTimeout")
+            c.duration(cp.httpIdleTimeout, "\(h).idleTimeout")
             c.positive(cp.maxConcurrentStreams, "\(h).maxConcurrentStreams")
             if let u = cp.h2UpgradePolicy, !["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"].contains(u) {
                 c.error("\(h).h2UpgradePolicy", "'\(u)' is not one of DEFAULT, DO_NOT_UPGRADE, UPGRADE")
+            }
+            if !cp.hasTCP && !cp.hasHTTP { c.error("\(p).connectionPool", "connection pool must have at least one field (tcp or http)") }
+            if cp.h2UpgradePolicy == "UPGRADE" && cp.useClientProtocol {
+                c.error("\(h).useClientProtocol", "must not be true when h2UpgradePolicy is UPGRADE")
+            }
+            if let k = cp.http2KeepAlive {
+                if k.interval == nil { c.error("\(h).http2KeepAlive.interval", "http2 keepalive interval is required") }
+                if k.timeout == nil { c.error("\(h).http2KeepAlive.timeout", "http2 keepalive timeout is required") }
+                c.duration(k.interval, "\(h).http2KeepAlive.interval")
+                c.duration(k.timeout, "\(h).http2KeepAlive.timeout")
             }
         }
         if let od = tp.outlierDetection {
@@ -35,8 +45,8 @@ extension ResourceValidator {
             c.nonNegative(od.consecutive5xxErrors, "\(o).consecutive5xxErrors")
             c.nonNegative(od.consecutiveGatewayErrors, "\(o).consecutiveGatewayErrors")
             c.nonNegative(od.consecutiveLocalOriginFailures, "\(o).consecutiveLocalOriginFailures")
-            c.atLeastOneMillisecond(od.interval, "\(o).interval")
-            c.atLeastOneMillisecond(od.baseEjectionTime, "\(o).baseEjectionTime")
+            c.duration(od.interval, "\(o).interval")
+            c.duration(od.baseEjectionTime, "\(o).baseEjectionTime")
             c.percent(od.maxEjectionPercent.map(Double.init), "\(o).maxEjectionPercent")
             c.percent(od.minHealthPercent.map(Double.init), "\(o).minHealthPercent")
         }
@@ -58,6 +68,16 @@ extension ResourceValidator {
             }
             if tls.mode == .DISABLE && (tls.clientCertificate != nil || tls.caCertificates != nil) {
                 c.error("\(t).mode", "certificates are set but mode is DISABLE")
+            }
+            if tls.insecureSkipVerify && tls.mode == .SIMPLE && (tls.caCertificates != nil || tls.credentialName != nil || !tls.subjectAltNames.isEmpty) {
+                c.error("\(t).insecureSkipVerify", "cannot specify caCertificates, credentialName or subjectAltNames when insecureSkipVerify is true")
+            }
+            if tls.insecureSkipVerify && tls.mode == .MUTUAL && (tls.caCertificates != nil || !tls.subjectAltNames.isEmpty) {
+                c.error("\(t).insecureSkipVerify", "cannot specify caCertificates or subjectAltNames when insecureSkipVerify is true")
+            }
+            if (tls.mode == .SIMPLE || tls.mode == .MUTUAL) && tls.credentialName != nil
+                && (tls.clientCertificate != nil || tls.caCertificates != nil || tls.privateKey != nil) {
+                c.error("\(t).credentialName", "cannot specify client certificates or a CA certificate when credentialName is set")
             }
         }
         if let rb = tp.retryBudget {

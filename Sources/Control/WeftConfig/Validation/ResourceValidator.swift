@@ -44,8 +44,14 @@ struct Checker {
         if let v = value, v < 0 { error(path, "must not be negative, got \(v)") }
     }
 
-    mutating func atLeastOneMillisecond(_ value: Int64?, _ path: String) {
-        if let v = value, v < 1_000_000 { error(path, "duration must be at least 1ms") }
+    /// Istio's rule for durations (agent.ValidateDuration): at least 1ms, and whole milliseconds.
+    mutating func duration(_ value: Int64?, _ path: String) {
+        guard let v = value else { return }
+        if v < 1_000_000 {
+            error(path, "duration must be at least 1ms")
+        } else if v % 1_000_000 != 0 {
+            error(path, "only durations to ms precision are supported")
+        }
     }
 
     mutating func host(_ h: String, _ path: String, wildcard: Bool = true) {

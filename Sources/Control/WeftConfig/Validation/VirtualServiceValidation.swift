@@ -19,12 +19,14 @@ extension ResourceValidator {
                 c.host(h, "spec.hosts[\(i)]")
             }
         }
+        overlappingHosts(vs.hosts, &c)
         if vs.http.isEmpty && vs.tcp.isEmpty { c.error("spec", "set at least one http or tcp route") }
         var names: Set<String> = []
         for (i, route) in vs.http.enumerated() {
             let p = "spec.http[\(i)]"
             if let n = route.name, !names.insert(n).inserted { c.error("\(p).name", "duplicate route name '\(n)'") }
             validateHTTPRoute(route, p, &c)
+            if vs.appliesToMesh { claimMatches(route, p, gateways: vs.gateways, &c) }
         }
         for (i, route) in vs.tcp.enumerated() {
             let p = "spec.tcp[\(i)]"
@@ -56,10 +58,16 @@ extension ResourceValidator {
         }
         weights(route.route, "\(p).route", &c)
         for (j, d) in route.route.enumerated() { destination(d.destination, "\(p).route[\(j)].destination", &c) }
-        if let t = route.timeout, t < 1_000_000, t != 0 { c.error("\(p).timeout", "duration must be at least 1ms or 0") }
+        // 0 disables the timeout here (Istio refuses 0; docs/istio-support.md).
+        if let t = route.timeout, t != 0 { c.duration(t, "\(p).timeout") }
+        headers(route.headers, "\(p).headers", authorityRewrite: route.rewrite?.authority, &c)
+        for (j, d) in route.route.enumerated() { headers(d.headers, "\(p).route[\(j)].headers", authorityRewrite: nil, &c) }
         if let r = route.retries {
             if r.attempts < 0 { c.error("\(p).retries.attempts", "must not be negative, got \(r.attempts)") }
-            c.atLeastOneMillisecond(r.perTryTimeout, "\(p).retries.perTryTimeout")
+            if r.attempts == 0 && (r.perTryTimeout != nil || !(r.retryOn ?? "").isEmpty) {
+                c.error("\(p).retries", "a retry policy is configured while attempts is 0 (retries disabled); set attempts")
+            }
+            c.duration(r.perTryTimeout, "\(p).retries.perTryTimeout")
             for part in (r.retryOn ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 if let code = Int(part) {
                     if !(100...599).contains(code) { c.error("\(p).retries.retryOn", "'\(part)' is not an HTTP status code") }
@@ -70,7 +78,7 @@ extension ResourceValidator {
         }
         if let f = route.fault {
             if let d = f.delay {
-                c.atLeastOneMillisecond(d.fixedDelay, "\(p).fault.delay.fixedDelay")
+                c.duration(d.fixedDelay, "\(p).fault.delay.fixedDelay")
                 c.percent(d.percentage, "\(p).fault.delay.percentage.value")
             }
             if let a = f.abort {
