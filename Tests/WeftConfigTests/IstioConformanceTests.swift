@@ -27,6 +27,14 @@ import WeftCore
     static func pool(_ body: String) -> String { dr("  host: reviews\n  trafficPolicy:\n    connectionPool:\n" + body) }
 
     static let cases: [Case] = [
+        // Weights: none negative, not all 0; Istio normalises totals other than 100.
+        Case(name: "weights 70 and 20", yaml: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 70\n    - destination: {host: reviews, subset: v2}\n      weight: 20\n"),
+             verdict: .accept),
+        Case(name: "weight 150 alone", yaml: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n      weight: 150\n"), verdict: .accept),
+        Case(name: "negative weight", yaml: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 50\n    - destination: {host: reviews, subset: v2}\n      weight: -5\n"),
+             verdict: .refuse(path: "spec.http[0].route[1].weight", containing: "must not be negative")),
+        Case(name: "all weights 0", yaml: vs("  hosts: [reviews]\n  tcp:\n  - route:\n    - destination: {host: reviews, subset: v1}\n    - destination: {host: reviews, subset: v2}\n"),
+             verdict: .refuse(path: "spec.tcp[0].route", containing: "total destination weight is 0")),
         // Durations (Istio's agent.ValidateDuration: at least 1ms, whole milliseconds).
         Case(name: "VS timeout 1ms", yaml: route("    timeout: 1ms\n"), verdict: .accept),
         Case(name: "VS timeout 100us", yaml: route("    timeout: 100us\n"), verdict: .refuse(path: "spec.http[0].timeout", containing: "at least 1ms")),

@@ -45,9 +45,9 @@ struct BadCase: CustomTestStringConvertible, Sendable {
 @Suite struct ValidationTests {
     static let bad: [BadCase] = [
         BadCase(text: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 150\n    - destination: {host: reviews, subset: v2}\n      weight: -50"),
-                path: "spec.http[0].route[0].weight", message: "weight must be between 0 and 100, got 150"),
-        BadCase(text: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 70\n    - destination: {host: reviews, subset: v2}\n      weight: 20"),
-                path: "spec.http[0].route", message: "weights must add up to 100, got 90"),
+                path: "spec.http[0].route[1].weight", message: "weight must not be negative, got -50"),
+        BadCase(text: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 0\n    - destination: {host: reviews, subset: v2}\n      weight: 0"),
+                path: "spec.http[0].route", message: "total destination weight is 0"),
         BadCase(text: vs("  hosts: [reviews]\n  http:\n  - match:\n    - uri: {regex: \"(?=x)a\"}\n    route:\n    - destination: {host: reviews}"),
                 path: "spec.http[0].match[0].uri.regex", message: "invalid RE2 regex '(?=x)a': look-ahead is not supported by RE2"),
         BadCase(text: vs("  hosts: [reviews]\n  http:\n  - match:\n    - uri: {regex: \"a(b\"}\n    route:\n    - destination: {host: reviews}"),
@@ -133,8 +133,8 @@ struct BadCase: CustomTestStringConvertible, Sendable {
     }
 
     @Test func diagnosticNamesFileResourceAndField() {
-        let found = problems(vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n      weight: 101"), file: "bad.yaml")
-        #expect(found.map(\.description) == ["bad.yaml: VirtualService default/reviews: spec.http[0].route[0].weight: weight must be between 0 and 100, got 101"])
+        let found = problems(vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n      weight: -1"), file: "bad.yaml")
+        #expect(found.map(\.description) == ["bad.yaml: VirtualService default/reviews: spec.http[0].route[0].weight: weight must not be negative, got -1"])
     }
 
     @Test func brokenYAMLNamesTheFile() {
@@ -146,7 +146,7 @@ struct BadCase: CustomTestStringConvertible, Sendable {
 
     @Test func oneBadDocumentRefusesTheWholeFile() {
         let good = vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}")
-        let bad = vs("  hosts: [ratings]\n  http:\n  - route:\n    - destination: {host: ratings}\n      weight: 500", name: "ratings")
+        let bad = vs("  hosts: [ratings]\n  http:\n  - route:\n    - destination: {host: ratings}\n      weight: -500", name: "ratings")
         #expect(throws: DiagnosticError.self) { try ResourceDecoder.decode(text: good + "\n---\n" + bad, file: "x.yaml") }
     }
 }

@@ -87,7 +87,7 @@ func tempDir() -> URL {
         let registry = try MeshRegistry(store: nil, clock: ManualClock())
         try registry.apply(text: service + "\n---\n" + route("v1"), source: "a.yaml")
         let version = registry.version
-        #expect(throws: DiagnosticError.self) { try registry.apply(text: route("v1", weight: 150), source: "b.yaml") }
+        #expect(throws: DiagnosticError.self) { try registry.apply(text: route("v1", weight: -50), source: "b.yaml") }
         let ghost = route("v1").replacingOccurrences(of: "{host: reviews}", with: "{host: ghost}")
         #expect(throws: DiagnosticError.self) { try registry.apply(text: ghost, source: "c.yaml") }
         #expect(registry.version == version)
@@ -116,7 +116,7 @@ func tempDir() -> URL {
         try (service + "\n---\n" + route("v1")).write(to: dir.appendingPathComponent("mesh.yaml"), atomically: true, encoding: .utf8)
         registry.reload(folder: folder.read())
         #expect(registry.resources().count == 2 && registry.errors().isEmpty)
-        try (service + "\n---\n" + route("v1", weight: 150)).write(to: dir.appendingPathComponent("mesh.yaml"), atomically: true, encoding: .utf8)
+        try (service + "\n---\n" + route("v1", weight: -50)).write(to: dir.appendingPathComponent("mesh.yaml"), atomically: true, encoding: .utf8)
         registry.reload(folder: folder.read())
         #expect(registry.resources().count == 2)
         #expect(registry.errors().map(\.path) == ["spec.http[0].route[0].weight"])

@@ -20,7 +20,7 @@ BAD_WEIGHT_VS = virtual_service("""
       - destination:
           host: reviews
           subset: v2
-        weight: 150
+        weight: -50
     """)
 WEIGHT_PATH = "spec.http[0].route[0].weight"
 
@@ -167,7 +167,7 @@ def test_config_dir_watch(mesh, report):
           - destination:
               host: reviews
               subset: v1
-            weight: 150
+            weight: -50
         """, name="reviews-broken"))
     errs = wait_until(lambda: [e for e in m.status()["errors"] if "bad.yaml" in str(e)], 5,
                       desc="status errors naming bad.yaml")

@@ -30,6 +30,24 @@ def test_split(reviews_mesh, report):
     assert abs(share - 0.20) <= 0.07, f"v2 share {share:.3f} not within 0.20 +/- 0.07: {counts}"
 
 
+def test_weights_that_do_not_add_up_to_100_are_shares_of_their_total(reviews_mesh, report):
+    """Istio normalises route weights: 3 and 1 send three quarters and one quarter."""
+    m = reviews_mesh
+    m.apply(route_split({"v1": 3, "v2": 1}))
+    seen: set[str] = set()
+
+    def both_seen():
+        seen.add(version_of(m.request("reviews")))
+        return {"v1", "v2"} <= seen
+
+    wait_until(both_seen, 10, 0.01, desc=lambda: f"both v1 and v2 answering (3:1 split), seen {seen}")
+    n = 400
+    counts = m.sample("reviews", n)
+    share = counts["v2"] / n
+    report("v2 share of 400 requests with weights 3:1 (want 0.25 +/- 0.08)", f"{share:.3f}")
+    assert abs(share - 0.25) <= 0.08, f"v2 share {share:.3f} not within 0.25 +/- 0.08: {counts}"
+
+
 def test_host_forms_and_unknown_host(reviews_mesh):
     m = reviews_mesh
     m.apply(route_all("v2"))

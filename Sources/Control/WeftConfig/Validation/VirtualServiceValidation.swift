@@ -114,17 +114,15 @@ extension ResourceValidator {
         }
     }
 
+    /// Istio's rule: no negative weight, and several destinations cannot all weigh 0. Weights need not add up
+    /// to 100: both data planes split by each weight's share of the total, as Istio normalises them.
     static func weights(_ dests: [HTTPRouteDestination], _ p: String, _ c: inout Checker) {
         var sum = 0
         for (j, d) in dests.enumerated() {
-            if let w = d.weight, !(0...100).contains(w) {
-                c.error("\(p)[\(j)].weight", "weight must be between 0 and 100, got \(w)")
-            }
-            sum += d.weight ?? 0
+            if let w = d.weight, w < 0 { c.error("\(p)[\(j)].weight", "weight must not be negative, got \(w)") }
+            sum += max(0, d.weight ?? 0)
         }
-        if dests.count > 1 && sum != 100 && dests.allSatisfy({ ($0.weight ?? 0) <= 100 && ($0.weight ?? 0) >= 0 }) {
-            c.error(p, "weights must add up to 100, got \(sum)")
-        }
+        if dests.count > 1 && sum == 0 { c.error(p, "total destination weight is 0") }
     }
 
     static func destination(_ d: Destination, _ p: String, _ c: inout Checker) {
