@@ -145,6 +145,22 @@ public struct LoadBalancer: Hashable, Sendable {
         }
         lb.localityLbSetting = r.object("localityLbSetting").map(LocalityLbSetting.decode)
         lb.warmupDuration = r.duration("warmupDurationSecs")
+        if let w = r.object("warmup") {
+            // Istio's WarmupConfiguration; like warmupDurationSecs, parsed and not applied yet.
+            let d = w.duration("duration")
+            if d == nil { w.ctx.error(w.sub("duration"), "missing required field") }
+            if lb.warmupDuration == nil { lb.warmupDuration = d }
+            if let m = w.object("minimumPercent") {
+                if let v = m.double("value"), !(0...100).contains(v) { m.ctx.error(m.sub("value"), "percentage must be between 0 and 100, got \(v)") }
+                m.finish()
+            }
+            if let a = w.object("aggression") {
+                if let v = a.double("value"), v < 1 { a.ctx.error(a.sub("value"), "must be at least 1, got \(v)") }
+                a.finish()
+            }
+            w.finish()
+        }
+        _ = r.raw("zoneAwareLbSetting")  // parsed, not applied (Envoy's zone-aware routing)
         return lb
     }
 }

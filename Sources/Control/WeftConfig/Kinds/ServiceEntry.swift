@@ -104,6 +104,8 @@ public struct Sidecar: Hashable, Sendable {
     public var workloadSelector: [String: String]?
     public var egress: [Egress]
     public var outboundTrafficPolicyMode: String?
+    /// The pool of the workload's inbound connections (parsed and checked; applied with config scoping).
+    public var inboundConnectionPool: ConnectionPool?
 
     static func decode(_ r: ObjectReader) -> Sidecar {
         defer { r.finish() }
@@ -123,7 +125,8 @@ public struct Sidecar: Hashable, Sendable {
         _ = r.raw("ingress")
         var mode: String?
         if let o = r.object("outboundTrafficPolicy") { mode = o.string("mode"); _ = o.raw("egressProxy"); o.finish() }
-        return Sidecar(workloadSelector: selector, egress: egress, outboundTrafficPolicyMode: mode)
+        return Sidecar(workloadSelector: selector, egress: egress, outboundTrafficPolicyMode: mode,
+                       inboundConnectionPool: r.object("inboundConnectionPool").map(ConnectionPool.decode))
     }
 }
 

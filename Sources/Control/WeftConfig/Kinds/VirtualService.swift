@@ -5,20 +5,23 @@ public struct VirtualService: Hashable, Sendable {
     public var http: [HTTPRoute]
     public var tcp: [TCPRoute]
     public var exportTo: [String]
+    /// TLS routes (SNI): counted, not applied yet (gateways); a VirtualService may hold only these.
+    public var tlsRouteCount = 0
 
     /// True when the routes apply to sidecars (no gateways named, or `mesh` among them).
     public var appliesToMesh: Bool { gateways.isEmpty || gateways.contains("mesh") }
 
     static func decode(_ r: ObjectReader) -> VirtualService {
         defer { r.finish() }
-        let vs = VirtualService(
+        var vs = VirtualService(
             hosts: r.strings("hosts"),
             gateways: r.strings("gateways"),
             http: r.objects("http", HTTPRoute.decode),
             tcp: r.objects("tcp", TCPRoute.decode),
             exportTo: r.strings("exportTo")
         )
-        _ = r.raw("tls")  // TLS routes are parsed by a later issue; accepted and ignored for now.
+        // TLS routes are applied by a later issue (gateways); accepted and ignored for now.
+        if case let .array(routes)? = r.raw("tls") { vs.tlsRouteCount = routes.count }
         return vs
     }
 }
@@ -52,7 +55,7 @@ public struct HTTPRoute: Hashable, Sendable {
             retries: r.object("retries").map(HTTPRetry.decode),
             fault: r.object("fault").map(HTTPFault.decode),
             mirror: r.object("mirror").flatMap(Destination.decode),
-            mirrorPercentage: r.object("mirrorPercentage").flatMap(decodePercent),
+            mirrorPercentage: r.object("mirrorPercentage").flatMap(decodePercent) ?? r.int("mirrorPercent").map(Double.init),
             corsPolicy: r.object("corsPolicy").map(CorsPolicy.decode),
             headers: r.object("headers").map(Headers.decode)
         )

@@ -14,32 +14,7 @@ extension ResourceValidator {
     }
 
     static func trafficPolicy(_ tp: TrafficPolicy, _ p: String, _ c: inout Checker) {
-        if let cp = tp.connectionPool {
-            let h = "\(p).connectionPool.http", t = "\(p).connectionPool.tcp"
-            c.positive(cp.maxConnections, "\(t).maxConnections")
-            c.duration(cp.connectTimeout, "\(t).connectTimeout")
-            c.duration(cp.tcpIdleTimeout, "\(t).idleTimeout")
-            c.duration(cp.maxConnectionDuration, "\(t).maxConnectionDuration")
-            c.positive(cp.http1MaxPendingRequests, "\(h).http1MaxPendingRequests")
-            c.positive(cp.http2MaxRequests, "\(h).http2MaxRequests")
-            c.nonNegative(cp.maxRequestsPerConnection, "\(h).maxRequestsPerConnection")
-            c.nonNegative(cp.maxRetries, "\(h).maxRetries")
-            c.duration(cp.httpIdleTimeout, "\(h).idleTimeout")
-            c.positive(cp.maxConcurrentStreams, "\(h).maxConcurrentStreams")
-            if let u = cp.h2UpgradePolicy, !["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"].contains(u) {
-                c.error("\(h).h2UpgradePolicy", "'\(u)' is not one of DEFAULT, DO_NOT_UPGRADE, UPGRADE")
-            }
-            if !cp.hasTCP && !cp.hasHTTP { c.error("\(p).connectionPool", "connection pool must have at least one field (tcp or http)") }
-            if cp.h2UpgradePolicy == "UPGRADE" && cp.useClientProtocol {
-                c.error("\(h).useClientProtocol", "must not be true when h2UpgradePolicy is UPGRADE")
-            }
-            if let k = cp.http2KeepAlive {
-                if k.interval == nil { c.error("\(h).http2KeepAlive.interval", "http2 keepalive interval is required") }
-                if k.timeout == nil { c.error("\(h).http2KeepAlive.timeout", "http2 keepalive timeout is required") }
-                c.duration(k.interval, "\(h).http2KeepAlive.interval")
-                c.duration(k.timeout, "\(h).http2KeepAlive.timeout")
-            }
-        }
+        if let cp = tp.connectionPool { connectionPool(cp, "\(p).connectionPool", &c) }
         if let od = tp.outlierDetection {
             let o = "\(p).outlierDetection"
             c.nonNegative(od.consecutive5xxErrors, "\(o).consecutive5xxErrors")
@@ -89,6 +64,34 @@ extension ResourceValidator {
             c.port(pl.port, "\(p).portLevelSettings[\(i)].port.number")
             if !ports.insert(pl.port).inserted { c.error("\(p).portLevelSettings[\(i)].port.number", "duplicate port \(pl.port)") }
             trafficPolicy(pl.policy, "\(p).portLevelSettings[\(i)]", &c)
+        }
+    }
+
+    /// A connection pool (DestinationRule traffic policies and the Sidecar's inbound pool).
+    static func connectionPool(_ cp: ConnectionPool, _ p: String, _ c: inout Checker) {
+        let h = "\(p).http", t = "\(p).tcp"
+        c.positive(cp.maxConnections, "\(t).maxConnections")
+        c.duration(cp.connectTimeout, "\(t).connectTimeout")
+        c.duration(cp.tcpIdleTimeout, "\(t).idleTimeout")
+        c.duration(cp.maxConnectionDuration, "\(t).maxConnectionDuration")
+        c.positive(cp.http1MaxPendingRequests, "\(h).http1MaxPendingRequests")
+        c.positive(cp.http2MaxRequests, "\(h).http2MaxRequests")
+        c.nonNegative(cp.maxRequestsPerConnection, "\(h).maxRequestsPerConnection")
+        c.nonNegative(cp.maxRetries, "\(h).maxRetries")
+        c.duration(cp.httpIdleTimeout, "\(h).idleTimeout")
+        c.positive(cp.maxConcurrentStreams, "\(h).maxConcurrentStreams")
+        if let u = cp.h2UpgradePolicy, !["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"].contains(u) {
+            c.error("\(h).h2UpgradePolicy", "'\(u)' is not one of DEFAULT, DO_NOT_UPGRADE, UPGRADE")
+        }
+        if !cp.hasTCP && !cp.hasHTTP { c.error(p, "connection pool must have at least one field (tcp or http)") }
+        if cp.h2UpgradePolicy == "UPGRADE" && cp.useClientProtocol {
+            c.error("\(h).useClientProtocol", "must not be true when h2UpgradePolicy is UPGRADE")
+        }
+        if let k = cp.http2KeepAlive {
+            if k.interval == nil { c.error("\(h).http2KeepAlive.interval", "http2 keepalive interval is required") }
+            if k.timeout == nil { c.error("\(h).http2KeepAlive.timeout", "http2 keepalive timeout is required") }
+            c.duration(k.interval, "\(h).http2KeepAlive.interval")
+            c.duration(k.timeout, "\(h).http2KeepAlive.timeout")
         }
     }
 

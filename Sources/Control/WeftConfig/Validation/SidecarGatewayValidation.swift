@@ -7,6 +7,7 @@ extension ResourceValidator {
             if e.hosts.isEmpty { c.error("\(p).hosts", "at least one host is required") }
             for (j, h) in e.hosts.enumerated() { namespacedHost(h, "\(p).hosts[\(j)]", &c) }
         }
+        if let cp = sc.inboundConnectionPool { connectionPool(cp, "spec.inboundConnectionPool", &c) }
         if let m = sc.outboundTrafficPolicyMode, m != "ALLOW_ANY" && m != "REGISTRY_ONLY" {
             c.error("spec.outboundTrafficPolicy.mode", "'\(m)' is not one of ALLOW_ANY, REGISTRY_ONLY")
         }

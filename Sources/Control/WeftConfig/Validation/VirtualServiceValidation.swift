@@ -20,7 +20,7 @@ extension ResourceValidator {
             }
         }
         overlappingHosts(vs.hosts, &c)
-        if vs.http.isEmpty && vs.tcp.isEmpty { c.error("spec", "set at least one http or tcp route") }
+        if vs.http.isEmpty && vs.tcp.isEmpty && vs.tlsRouteCount == 0 { c.error("spec", "set at least one http, tcp or tls route") }
         var names: Set<String> = []
         for (i, route) in vs.http.enumerated() {
             let p = "spec.http[\(i)]"
