@@ -10,42 +10,32 @@ from helpers import (
 )
 
 
-def test_split(reviews_mesh, report):
-    m = reviews_mesh
-    m.apply(route_split({"v1": 80, "v2": 20}))
-    # Wait until the split is in force: both versions seen.
+def _v2_share(m, weights: dict[str, int], n: int = 400) -> float:
+    """Applies a v1/v2 split, waits until both versions answer, then samples n requests: the v2 share."""
+    m.apply(route_split(weights))
     seen: set[str] = set()
 
     def both_seen():
         seen.add(version_of(m.request("reviews")))
         return {"v1", "v2"} <= seen
 
-    wait_until(both_seen, 10, 0.01, desc=lambda: f"both v1 and v2 answering (80/20 split), seen {seen}")
-
-    n = 400
+    wait_until(both_seen, 10, 0.01, desc=lambda: f"both v1 and v2 answering ({weights}), seen {seen}")
     counts = m.sample("reviews", n)
     assert counts["v1"] + counts["v2"] == n, f"non-upstream answers: {counts}"
-    share = counts["v2"] / n
+    return counts["v2"] / n
+
+
+def test_split(reviews_mesh, report):
+    share = _v2_share(reviews_mesh, {"v1": 80, "v2": 20})
     report("v2 share of 400 requests (want 0.20 +/- 0.07)", f"{share:.3f}")
-    assert abs(share - 0.20) <= 0.07, f"v2 share {share:.3f} not within 0.20 +/- 0.07: {counts}"
+    assert abs(share - 0.20) <= 0.07, f"v2 share {share:.3f} not within 0.20 +/- 0.07"
 
 
 def test_weights_that_do_not_add_up_to_100_are_shares_of_their_total(reviews_mesh, report):
     """Istio normalises route weights: 3 and 1 send three quarters and one quarter."""
-    m = reviews_mesh
-    m.apply(route_split({"v1": 3, "v2": 1}))
-    seen: set[str] = set()
-
-    def both_seen():
-        seen.add(version_of(m.request("reviews")))
-        return {"v1", "v2"} <= seen
-
-    wait_until(both_seen, 10, 0.01, desc=lambda: f"both v1 and v2 answering (3:1 split), seen {seen}")
-    n = 400
-    counts = m.sample("reviews", n)
-    share = counts["v2"] / n
+    share = _v2_share(reviews_mesh, {"v1": 3, "v2": 1})
     report("v2 share of 400 requests with weights 3:1 (want 0.25 +/- 0.08)", f"{share:.3f}")
-    assert abs(share - 0.25) <= 0.08, f"v2 share {share:.3f} not within 0.25 +/- 0.08: {counts}"
+    assert abs(share - 0.25) <= 0.08, f"v2 share {share:.3f} not within 0.25 +/- 0.08"
 
 
 def test_host_forms_and_unknown_host(reviews_mesh):
