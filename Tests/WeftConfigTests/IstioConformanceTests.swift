@@ -24,6 +24,10 @@ import WeftCore
         vs("  hosts: \(hosts)\n" + (gateways.map { "  gateways: \($0)\n" } ?? "") + "  http:\n  - route:\n    - destination: {host: reviews}\n" + extra)
     }
 
+    static func we(_ spec: String) -> String {
+        "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: vm-1, namespace: default}\nspec:\n" + spec
+    }
+
     static func pool(_ body: String) -> String { dr("  host: reviews\n  trafficPolicy:\n    connectionPool:\n" + body) }
 
     static let cases: [Case] = [
@@ -50,6 +54,20 @@ import WeftCore
              verdict: .accept),
         Case(name: "Sidecar inboundConnectionPool empty", yaml: "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: shop}\nspec:\n  inboundConnectionPool: {}\n",
              verdict: .refuse(path: "spec.inboundConnectionPool", containing: "at least one field")),
+        // WorkloadEntry addresses and port names (Istio's ValidateUnixAddress and ValidatePortName).
+        Case(name: "WE unix socket", yaml: we("  address: unix:///var/run/app.sock\n  labels: {app: a}\n"), verdict: .accept),
+        Case(name: "WE abstract unix socket", yaml: we("  address: unix://@app\n"), verdict: .accept),
+        Case(name: "WE relative unix path", yaml: we("  address: unix://var/run/app.sock\n"),
+             verdict: .refuse(path: "spec.address", containing: "not an absolute path")),
+        Case(name: "WE unix path to a folder", yaml: we("  address: unix:///var/run/\n"),
+             verdict: .refuse(path: "spec.address", containing: "not an absolute path")),
+        Case(name: "WE unix socket with ports", yaml: we("  address: unix:///var/run/app.sock\n  ports: {http: 8080}\n"),
+             verdict: .refuse(path: "spec.ports", containing: "must not include ports")),
+        Case(name: "WE port name upper case", yaml: we("  address: 10.0.0.1\n  ports: {HTTP: 8080}\n"),
+             verdict: .refuse(path: "spec.ports.HTTP", containing: "invalid port name")),
+        Case(name: "WE port name with underscore", yaml: we("  address: 10.0.0.1\n  ports: {http_web: 8080}\n"),
+             verdict: .refuse(path: "spec.ports.http_web", containing: "invalid port name")),
+        Case(name: "WE port name http-web", yaml: we("  address: 10.0.0.1\n  ports: {http-web: 8080}\n"), verdict: .accept),
         // Durations (Istio's agent.ValidateDuration: at least 1ms, whole milliseconds).
         Case(name: "VS timeout 1ms", yaml: route("    timeout: 1ms\n"), verdict: .accept),
         Case(name: "VS timeout 100us", yaml: route("    timeout: 100us\n"), verdict: .refuse(path: "spec.http[0].timeout", containing: "at least 1ms")),

@@ -55,7 +55,20 @@ extension ResourceValidator {
         if !we.address.isEmpty && !IPAddressText.isIP(we.address) && !we.address.hasPrefix("unix://") {
             c.host(we.address, "\(p).address", wildcard: false)
         }
-        for (name, port) in we.ports.sorted(by: { $0.key < $1.key }) { c.port(port, "\(p).ports.\(name)") }
+        if we.address.hasPrefix("unix://") {
+            // Istio's ValidateUnixAddress: an absolute path to a file, or an abstract socket (@name); no ports.
+            let path = we.address.dropFirst("unix://".count)
+            if path.isEmpty {
+                c.error("\(p).address", "unix address must not be empty")
+            } else if !path.hasPrefix("@") && (!path.hasPrefix("/") || path.hasSuffix("/")) {
+                c.error("\(p).address", "\(path) is not an absolute path to a file")
+            }
+            if !we.ports.isEmpty { c.error("\(p).ports", "unix endpoint \(we.address) must not include ports") }
+        }
+        for (name, port) in we.ports.sorted(by: { $0.key < $1.key }) {
+            if !KubernetesName.isLabel(name) { c.error("\(p).ports.\(name)", "invalid port name: \(name) (a DNS-1123 label)") }
+            c.port(port, "\(p).ports.\(name)")
+        }
         c.labels(we.labels, "\(p).labels")
         if let w = we.weight, w < 0 || w > 4_294_967_295 { c.error("\(p).weight", "must be between 0 and 4294967295, got \(w)") }
         if let l = we.locality {
