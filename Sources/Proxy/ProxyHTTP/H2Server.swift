@@ -144,9 +144,9 @@ final class H2ServerHandler: ChannelInboundHandler, DownstreamConnectionHandler 
 
     /// Starts the streams opened in this read that the client did not reset meanwhile.
     func startOpened() {
-        let opened = toStart
-        toStart.removeAll(keepingCapacity: true)
-        for sink in opened where streams[sink.id] === sink {
+        // Starting a stream opens none, so toStart does not change while it is walked (and keeps its storage).
+        defer { toStart.removeAll(keepingCapacity: true) }
+        for sink in toStart where streams[sink.id] === sink {
             guard let (h, queued) = sink.waiting else { continue }
             sink.waiting = nil
             startStream(sink, h)

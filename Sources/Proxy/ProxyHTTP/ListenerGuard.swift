@@ -1,33 +1,20 @@
 import NIOCore
 import Synchronization
+import WeftCore
 
 /// What one listener counts over all its connections and workers: its open connections (Envoy's
 /// connection_limit filter) and the premature stream resets of the current second (rapid reset spread over many
 /// connections, each under any per-connection limit). Kept while the listener stays bound, across config
 /// updates; atomics only, no locks.
 public final class ListenerGuard: Sendable {
-    let open = Atomic<Int>(0)
+    /// Open connections against the listener's connection limit (refused ones counted for the admin page).
+    public let connections = ConnectionCounter()
     let resetSecond = Atomic<Int>(0)
     let resetsThisSecond = Atomic<Int>(0)
-    /// Connections closed at accept because the listener was full, and connections ended for resets past the
-    /// budget (shown on the admin page).
-    public let refusedConnections = Atomic<Int>(0)
+    /// Connections ended for resets past the budget (shown on the admin page).
     public let resetBudgetClosures = Atomic<Int>(0)
 
     public init() {}
-
-    public var openConnections: Int { open.load(ordering: .relaxed) }
-
-    /// Counts a new connection in; false (and not counted) when `max` are already open.
-    public func admit(max: Int?) -> Bool {
-        let n = open.wrappingAdd(1, ordering: .relaxed).newValue
-        guard let max, n > max else { return true }
-        open.wrappingSubtract(1, ordering: .relaxed)
-        refusedConnections.wrappingAdd(1, ordering: .relaxed)
-        return false
-    }
-
-    public func release() { open.wrappingSubtract(1, ordering: .relaxed) }
 
     /// Counts one premature reset; false once more than `perSecond` happened in the current second on this
     /// listener (the caller ends the connection that made it).

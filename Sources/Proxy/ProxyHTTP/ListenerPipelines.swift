@@ -9,11 +9,12 @@ public enum ListenerPipelines {
     /// `guard` counts the listener's connections: one over its limit is closed as soon as it is active.
     public static func configure(_ channel: any Channel, listener: ListenerConfig, worker: Worker, guard: ListenerGuard) throws {
         let sync = channel.pipeline.syncOperations
-        guard `guard`.admit(max: listener.maxConnections) else {
+        let connections = `guard`.connections
+        guard connections.admit(max: listener.maxConnections) else {
             try sync.addHandler(ConnectionRefuser())
             return
         }
-        channel.closeFuture.whenComplete { _ in `guard`.release() }
+        channel.closeFuture.whenComplete { _ in connections.release() }
         switch listener.kind {
         case let .http(routeTable, _):
             try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`))

@@ -62,9 +62,9 @@ enum Metrics {
         out += "# TYPE weft_http_downstream_cx_active gauge\nweft_http_downstream_cx_active \(t.activeConnections)\n"
         let guards = runtime.listenerGuards.sorted { $0.key < $1.key }
         out += "# TYPE weft_listener_downstream_cx_active gauge\n"
-        for (name, g) in guards { line("weft_listener_downstream_cx_active", "listener=\"\(name)\"", g.openConnections) }
+        for (name, g) in guards { line("weft_listener_downstream_cx_active", "listener=\"\(name)\"", g.connections.open) }
         out += "# TYPE weft_listener_downstream_cx_overflow counter\n"
-        for (name, g) in guards { line("weft_listener_downstream_cx_overflow", "listener=\"\(name)\"", g.refusedConnections.load(ordering: .relaxed)) }
+        for (name, g) in guards { line("weft_listener_downstream_cx_overflow", "listener=\"\(name)\"", g.connections.refusedTotal) }
         out += "# TYPE weft_listener_downstream_rq_too_many_premature_resets counter\n"
         for (name, g) in guards {
             line("weft_listener_downstream_rq_too_many_premature_resets", "listener=\"\(name)\"", g.resetBudgetClosures.load(ordering: .relaxed))

@@ -1,7 +1,6 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 import WeftCore
 
 /// A request as the API handlers see it: whole body, decoded path and query.
@@ -56,7 +55,7 @@ public struct HTTPAPIServer: Sendable {
     /// More request headers than this get 431, as on the proxies' listeners.
     public static let maxHeadersCount = 100
     let maxConnections: Int
-    let open = OpenConnections()
+    let open = ConnectionCounter()
 
     public init(group: MultiThreadedEventLoopGroup, maxBodyBytes: Int = HTTPAPIServer.defaultMaxBodyBytes,
                 timeouts: RequestTimeouts? = nil, maxConnections: Int = HTTPAPIServer.defaultMaxConnections,
@@ -206,19 +205,6 @@ final class APIChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 import Foundation
-
-/// Open connections of one server, over all its event loops.
-final class OpenConnections: Sendable {
-    let count = Atomic<Int>(0)
-
-    func admit(max: Int) -> Bool {
-        guard count.wrappingAdd(1, ordering: .relaxed).newValue > max else { return true }
-        count.wrappingSubtract(1, ordering: .relaxed)
-        return false
-    }
-
-    func release() { count.wrappingSubtract(1, ordering: .relaxed) }
-}
 
 /// Closes a connection the server has no room for as soon as it is active.
 final class CloseOnActive: ChannelInboundHandler {
