@@ -10,6 +10,14 @@ import WeftCore
         #expect(r.map(\.key) == [ResourceKey(kind: .VirtualService, namespace: "shop", name: "r")])
     }
 
+    /// Kubernetes reads these as strings; libyaml refuses the first two in a flow list and YAML 1.1 makes `1:30` a number.
+    @Test func ipv6AndColonScalarsAreStringsAsInKubernetes() throws {
+        let text = "a: [2001:db8::, ::1, 2001:db8::1, 1:30]\nb: {x: fe80::}\nc: \"[::]\"\n"
+        let docs = try DocumentLoader.documents(text, file: "f.yaml")
+        #expect(docs == [.object([("a", .array([.string("2001:db8::"), .string("::1"), .string("2001:db8::1"), .string("1:30")])),
+                                  ("b", .object([("x", .string("fe80::"))])), ("c", .string("[::]"))])])
+    }
+
     @Test func decodesJSON() throws {
         let json = #"{"apiVersion":"networking.istio.io/v1","kind":"DestinationRule","metadata":{"name":"r"},"spec":{"host":"reviews","subsets":[{"name":"v1","labels":{"version":"v1"}}]}}"#
         let r = try ResourceDecoder.decode(text: json, file: "f.json")

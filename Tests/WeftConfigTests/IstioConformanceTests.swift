@@ -11,6 +11,8 @@ import WeftCore
         case accept
         /// Refused: the diagnostic's field path, and words its message must contain.
         case refuse(path: String, containing: String)
+        /// Accepted, with a warning at this field (parsed, not applied yet; or advice Istio also gives).
+        case warn(path: String)
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -30,7 +32,97 @@ import WeftCore
 
     static func pool(_ body: String) -> String { dr("  host: reviews\n  trafficPolicy:\n    connectionPool:\n" + body) }
 
+    static func http(_ routes: String, hosts: String = "[reviews]") -> String { vs("  hosts: \(hosts)\n  http:\n" + routes) }
+
+    static func se(_ spec: String) -> String {
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: default}\nspec:\n" + spec
+    }
+
     static let cases: [Case] = [
+        // ServiceEntry (Istio's ValidateServiceEntry).
+        Case(name: "SE without ports", yaml: se("  hosts: [api.example.com]\n  resolution: DNS\n"), verdict: .accept),
+        Case(name: "SE STATIC without endpoints or selector", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: STATIC\n"),
+             verdict: .accept),
+        Case(name: "SE partial wildcard host", yaml: se("  hosts: [\"*example.com\"]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n"),
+             verdict: .warn(path: "spec.hosts[0]")),
+        Case(name: "SE wildcard with DNS and endpoints", yaml: se("  hosts: [\"*.example.com\"]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS\n  endpoints:\n  - address: proxy.example.com\n"),
+             verdict: .accept),
+        Case(name: "SE wildcard with DNS and no endpoints", yaml: se("  hosts: [\"*.example.com\"]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS\n"),
+             verdict: .refuse(path: "spec.hosts[0]", containing: "must be FQDN")),
+        Case(name: "SE host *", yaml: se("  hosts: [\"*\"]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n"),
+             verdict: .refuse(path: "spec.hosts[0]", containing: "not allowed")),
+        Case(name: "SE DYNAMIC_DNS", yaml: se("  hosts: [\"*.example.com\"]\n  ports: [{number: 443, name: tls, protocol: TLS}]\n  resolution: DYNAMIC_DNS\n"),
+             verdict: .warn(path: "spec.resolution")),
+        Case(name: "SE DYNAMIC_DNS plain host", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DYNAMIC_DNS\n"),
+             verdict: .refuse(path: "spec.hosts[0]", containing: "must be wildcarded")),
+        Case(name: "SE DYNAMIC_DNS tcp port", yaml: se("  hosts: [\"*.example.com\"]\n  ports: [{number: 5432, name: tcp, protocol: TCP}]\n  resolution: DYNAMIC_DNS\n"),
+             verdict: .refuse(path: "spec.ports[0].protocol", containing: "only HTTP, TLS, GRPC, and HTTP2")),
+        Case(name: "SE DNS_ROUND_ROBIN two endpoints", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS_ROUND_ROBIN\n  endpoints: [{address: a.example.com}, {address: b.example.com}]\n"),
+             verdict: .refuse(path: "spec.endpoints", containing: "0 or 1 endpoint")),
+        Case(name: "SE CIDR with DNS", yaml: se("  hosts: [api.example.com]\n  addresses: [10.0.0.0/16]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS\n"),
+             verdict: .refuse(path: "spec.addresses", containing: "CIDR")),
+        Case(name: "SE two hosts on a TCP port", yaml: se("  hosts: [a.example.com, b.example.com]\n  ports: [{number: 5432, name: tcp, protocol: TCP}]\n  resolution: DNS\n"),
+             verdict: .refuse(path: "spec.ports[0].protocol", containing: "multiple hosts")),
+        Case(name: "SE two hosts on an HTTP port", yaml: se("  hosts: [a.example.com, b.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS\n"),
+             verdict: .accept),
+        Case(name: "SE port name not DNS-1123", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: Http_1, protocol: HTTP}]\n"),
+             verdict: .refuse(path: "spec.ports[0].name", containing: "invalid port name")),
+        Case(name: "SE endpoint without address", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: STATIC\n  endpoints: [{labels: {app: a}}]\n"),
+             verdict: .refuse(path: "spec.endpoints[0].address", containing: "missing required field")),
+        Case(name: "SE unix endpoint with two ports", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http2, protocol: HTTP}]\n  resolution: STATIC\n  endpoints: [{address: \"unix:///var/run/a.sock\"}]\n"),
+             verdict: .refuse(path: "spec.endpoints[0].address", containing: "exactly 1 service port")),
+        Case(name: "SE IPv6 addresses in a flow sequence", yaml: se("  hosts: [api.example.com]\n  addresses: [2001:db8::1, 001:db8::]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: STATIC\n  endpoints: [{address: \"2001:db8::2\"}]\n"),
+             verdict: .accept),
+        // WorkloadEntry without an address.
+        Case(name: "WE network without address", yaml: we("  network: vm-net\n  labels: {app: a}\n"), verdict: .warn(path: "spec.address")),
+        Case(name: "WE neither address nor network", yaml: we("  labels: {app: a}\n"),
+             verdict: .refuse(path: "spec.address", containing: "missing required field")),
+        // Delegation (Istio's validateHTTPRouteConflict and the delegate rules of ValidateVirtualService).
+        Case(name: "delegate VS without hosts", yaml: vs("  http:\n  - match:\n    - uri: {prefix: /productpage/v1}\n    route:\n    - destination: {host: reviews}\n"),
+             verdict: .accept),
+        Case(name: "root route naming a delegate", yaml: http("  - match:\n    - uri: {prefix: /productpage}\n    delegate: {name: productpage, namespace: nsA}\n"),
+             verdict: .accept),
+        Case(name: "root route with delegate and route", yaml: http("  - delegate: {name: productpage}\n    route:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.http[0].route", containing: "must not also set route")),
+        Case(name: "root route with delegate and redirect", yaml: http("  - delegate: {name: productpage}\n    redirect: {uri: /x}\n"),
+             verdict: .refuse(path: "spec.http[0].redirect", containing: "must not also set redirect")),
+        Case(name: "delegate VS route delegating again", yaml: vs("  http:\n  - delegate: {name: other}\n"),
+             verdict: .refuse(path: "spec.http[0].delegate", containing: "cannot delegate again")),
+        Case(name: "delegate VS with gateways", yaml: vs("  gateways: [ingress]\n  http:\n  - route:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.gateways", containing: "must not name gateways")),
+        Case(name: "delegate VS with tcp routes", yaml: vs("  tcp:\n  - route:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.tcp", containing: "must not have tcp routes")),
+        // Mirrors.
+        Case(name: "two mirrors", yaml: route("    mirrors:\n    - destination: {host: reviews, subset: v2}\n      percentage: {value: 50}\n    - destination: {host: ratings}\n"),
+             verdict: .accept),
+        Case(name: "mirror and mirrors", yaml: route("    mirror: {host: ratings}\n    mirrors:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.http[0].mirrors", containing: "only one of mirror and mirrors")),
+        Case(name: "mirrors percentage over 100", yaml: route("    mirrors:\n    - destination: {host: reviews}\n      percentage: {value: 101}\n"),
+             verdict: .refuse(path: "spec.http[0].mirrors[0].percentage.value", containing: "between 0 and 100")),
+        Case(name: "mirrors without destination", yaml: route("    mirrors:\n    - percentage: {value: 10}\n"),
+             verdict: .refuse(path: "spec.http[0].mirrors[0].destination", containing: "missing required field")),
+        // Redirects and direct responses.
+        Case(name: "redirect prefixRewrite", yaml: http("  - match:\n    - uri: {prefix: /old}\n    redirect: {prefixRewrite: /new}\n"), verdict: .accept),
+        Case(name: "redirect prefixRewrite with an exact match", yaml: http("  - match:\n    - uri: {exact: /old}\n    redirect: {prefixRewrite: /new}\n"),
+             verdict: .refuse(path: "spec.http[0].match[0].uri", containing: "prefix match")),
+        Case(name: "redirect uri and prefixRewrite", yaml: http("  - redirect: {uri: /a, prefixRewrite: /b}\n"),
+             verdict: .refuse(path: "spec.http[0].redirect", containing: "only one of uri and prefixRewrite")),
+        Case(name: "redirect with nothing to change", yaml: http("  - redirect: {redirectCode: 302}\n"),
+             verdict: .refuse(path: "spec.http[0].redirect", containing: "set uri, prefixRewrite, authority, scheme or port")),
+        Case(name: "redirect with a fault", yaml: http("  - redirect: {uri: /a}\n    fault: {abort: {httpStatus: 500}}\n"),
+             verdict: .refuse(path: "spec.http[0].fault", containing: "cannot also inject faults")),
+        Case(name: "directResponse body bytes", yaml: http("  - directResponse:\n      status: 503\n      body: {bytes: aGVsbG8=}\n"), verdict: .accept),
+        Case(name: "directResponse body bytes not base64", yaml: http("  - directResponse:\n      status: 503\n      body: {bytes: \"not base64!\"}\n"),
+             verdict: .refuse(path: "spec.http[0].directResponse.body.bytes", containing: "base64")),
+        Case(name: "directResponse with a rewrite", yaml: http("  - directResponse: {status: 200}\n    rewrite: {uri: /x}\n"),
+             verdict: .refuse(path: "spec.http[0].rewrite", containing: "cannot also rewrite")),
+        // Accepted but not applied yet: `weft validate` warns.
+        Case(name: "tls routes warn", yaml: vs("  hosts: [\"*.bookinfo.com\"]\n  gateways: [gw]\n  tls:\n  - match:\n    - sniHosts: [login.bookinfo.com]\n    route:\n    - destination: {host: login}\n"),
+             verdict: .warn(path: "spec.tls")),
+        Case(name: "retryRemoteLocalities warns", yaml: route("    retries: {attempts: 2, retryRemoteLocalities: true}\n"),
+             verdict: .warn(path: "spec.http[0].retries.retryRemoteLocalities")),
+        Case(name: "redirect derivePort warns", yaml: http("  - redirect: {scheme: https, derivePort: FROM_PROTOCOL_DEFAULT}\n"),
+             verdict: .warn(path: "spec.http[0].redirect.derivePort")),
         // Weights: none negative, not all 0; Istio normalises totals other than 100.
         Case(name: "weights 70 and 20", yaml: vs("  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 70\n    - destination: {host: reviews, subset: v2}\n      weight: 20\n"),
              verdict: .accept),
@@ -135,6 +227,10 @@ import WeftCore
         switch c.verdict {
         case .accept:
             #expect(found.isEmpty, "Istio accepts this; Weft said: \(found.map(\.description))")
+        case let .warn(path):
+            #expect(found.isEmpty, "Istio accepts this; Weft said: \(found.map(\.description))")
+            let warnings = (try? ResourceDecoder.decode(text: c.yaml, file: "in.yaml"))?.flatMap(\.warnings) ?? []
+            #expect(warnings.contains { $0.path == path }, "expected a warning at \(path); got \(warnings.map(\.description))")
         case let .refuse(path, words):
             #expect(found.contains { $0.path == path && $0.message.contains(words) },
                     "Istio refuses this at \(path) (\(words)); Weft said: \(found.map(\.description))")

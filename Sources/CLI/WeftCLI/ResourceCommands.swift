@@ -19,6 +19,9 @@ struct ApplyCommand: AsyncParsableCommand {
                 for i in items {
                     print("applied \(i["kind"]?.stringValue ?? "") \(i["namespace"]?.stringValue ?? "")/\(i["name"]?.stringValue ?? "")")
                 }
+                if case let .array(warnings)? = reply.json["warnings"] {
+                    for w in warnings { FileHandle.standardError.write(Data(("warning: " + (w.stringValue ?? "") + "\n").utf8)) }
+                }
             } else {
                 failed = true
                 for line in APIClient.errorLines(reply) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -101,6 +104,8 @@ struct ValidateCommand: ParsableCommand {
         problems += ConfigSetValidator.validate(all)
         for p in problems { FileHandle.standardError.write(Data((p.description + "\n").utf8)) }
         if !problems.isEmpty { throw ExitCode(1) }
-        print("\(all.count) resources are valid")
+        let warnings = all.flatMap(\.warnings) + ConfigSetValidator.warnings(all)
+        for w in warnings { FileHandle.standardError.write(Data(("warning: " + w.description + "\n").utf8)) }
+        print("\(all.count) resources are valid" + (warnings.isEmpty ? "" : " (\(warnings.count) warnings)"))
     }
 }

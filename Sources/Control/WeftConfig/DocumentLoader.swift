@@ -8,6 +8,18 @@ public enum DocumentLoader {
     /// Parses every document of `text`; empty documents are skipped. Throws a diagnostic naming `file` and line.
     public static func documents(_ text: String, file: String, limits: DocumentLimits = .standard) throws(Diagnostic) -> [JSONValue] {
         do {
+            return try parse(text, limits: limits)
+        } catch let d as Diagnostic {
+            throw Diagnostic(file: file, path: d.path, message: d.message)
+        } catch {
+            // IPv6 addresses in flow lists that libyaml refuses and Kubernetes reads: quoted, then parsed again.
+            if let quoted = FlowColonScalars.quote(text), let values = try? parse(quoted, limits: limits) { return values }
+            throw Diagnostic(file: file, message: "not valid YAML or JSON: \(error)")
+        }
+    }
+
+    static func parse(_ text: String, limits: DocumentLimits) throws -> [JSONValue] {
+        do {
             try limits.preScan(text)
             var out: [JSONValue] = []
             var budget = limits.maxValues
@@ -25,10 +37,6 @@ public enum DocumentLoader {
                 if value != .null { out.append(value) }
             }
             return out
-        } catch let d as Diagnostic {
-            throw Diagnostic(file: file, path: d.path, message: d.message)
-        } catch {
-            throw Diagnostic(file: file, message: "not valid YAML or JSON: \(error)")
         }
     }
 
@@ -61,8 +69,9 @@ public enum DocumentLoader {
             switch Tag.Name(rawValue: node.tag.rawValue) {
             case .null: return .null
             case .bool: return node.bool.map(JSONValue.bool) ?? .string(s.string)
-            case .int: return node.int.map { .number(Double($0)) } ?? .string(s.string)
-            case .float: return node.float.map(JSONValue.number) ?? .string(s.string)
+            // YAML 1.1's base-60 numbers (`1:30`) are strings to Kubernetes, and IPv6 addresses look like them.
+            case .int where !s.string.contains(":"): return node.int.map { .number(Double($0)) } ?? .string(s.string)
+            case .float where !s.string.contains(":"): return node.float.map(JSONValue.number) ?? .string(s.string)
             default: return .string(s.string)
             }
         case let .sequence(seq):

@@ -9,8 +9,20 @@ public final class DecodeContext {
 
     public init(file: String) { self.file = file }
 
+    /// Warnings: accepted input the user should know about (a field Weft reads but does not apply yet).
+    public var warnings: [Diagnostic] = []
+
     public func error(_ path: String, _ message: String) {
         diagnostics.append(Diagnostic(file: file, resource: resource, path: path, message: message))
+    }
+
+    public func warn(_ path: String, _ message: String) {
+        warnings.append(Diagnostic(file: file, resource: resource, path: path, message: message))
+    }
+
+    /// A field Weft accepts, as Istio does, but does not put into effect yet (listed in docs/istio-support.md).
+    public func notApplied(_ path: String) {
+        warn(path, "accepted but not applied by Weft yet (see docs/istio-support.md)")
     }
 }
 

@@ -16,6 +16,6 @@ public enum HostName {
         if host.split(separator: ".").count == 2, declared.contains("\(host).\(clusterDomain)") {
             return "\(host).\(clusterDomain)"
         }
-        return declared.filter { $0.hasPrefix("*.") && q.hasSuffix($0.dropFirst(1)) }.max { $0.count < $1.count }
+        return declared.filter { $0.hasPrefix("*") && $0 != "*" && q.hasSuffix($0.dropFirst(1)) }.max { $0.count < $1.count }
     }
 }

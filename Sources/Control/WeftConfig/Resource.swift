@@ -57,6 +57,8 @@ public struct Resource: Hashable, Sendable {
     public var document: JSONValue
     /// The file or API source it came from.
     public var source: String
+    /// What the resource holds that Weft accepts but does not apply yet, and other advice; never a refusal.
+    public var warnings: [Diagnostic] = []
 
     public init(key: ResourceKey, spec: ResourceSpec, document: JSONValue, source: String) {
         self.key = key

@@ -15,9 +15,10 @@ public enum ResourceDecoder {
         var problems: [Diagnostic] = []
         for (index, doc) in docs.enumerated() {
             let ctx = DecodeContext(file: file)
-            if let r = decode(document: doc, index: index, ctx: ctx, defaultNamespace: defaultNamespace), ctx.diagnostics.isEmpty {
-                let semantic = ResourceValidator.validate(r)
-                if semantic.isEmpty { resources.append(r) } else { problems += semantic }
+            if var r = decode(document: doc, index: index, ctx: ctx, defaultNamespace: defaultNamespace), ctx.diagnostics.isEmpty {
+                let checked = ResourceValidator.check(r)
+                r.warnings = ctx.warnings + checked.warnings
+                if checked.errors.isEmpty { resources.append(r) } else { problems += checked.errors }
             }
             problems += ctx.diagnostics
         }
@@ -79,8 +80,12 @@ public enum ResourceDecoder {
         case .WorkloadEntry:
             guard let we = WorkloadEntry.decode(specReader) else { return nil }
             spec = .workloadEntry(we)
-        case .Sidecar: spec = .sidecar(.decode(specReader))
-        case .Gateway: spec = .gateway(.decode(specReader))
+        case .Sidecar:
+            spec = .sidecar(.decode(specReader))
+            ctx.notApplied("spec")
+        case .Gateway:
+            spec = .gateway(.decode(specReader))
+            ctx.notApplied("spec")
         case .RateLimit: spec = .rateLimit(.decode(specReader))
         }
         return Resource(key: key, spec: spec, document: document, source: ctx.file)

@@ -56,7 +56,12 @@ public struct ControlAPI: Sendable {
         let source = req.headers.first(name: "x-weft-source").flatMap { $0.isEmpty ? nil : $0 } ?? "api"
         do {
             let keys = try registry.apply(text: req.body, source: source)
-            return .json(.object([("applied", .array(keys.map(Self.json)))]))
+            let all = registry.resources()
+            let applied = Set(keys)
+            let warnings = all.filter { applied.contains($0.key) }.flatMap(\.warnings)
+                + ConfigSetValidator.warnings(all).filter { w in keys.contains { $0.description == w.resource } }
+            return .json(.object([("applied", .array(keys.map(Self.json))),
+                                  ("warnings", .array(warnings.map { .string($0.description) }))]))
         } catch {
             return Self.errors(error)
         }

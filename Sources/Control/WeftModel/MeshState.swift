@@ -35,7 +35,8 @@ public struct MeshState: Sendable {
                                     locality: w.locality, weight: w.weight)
         }
         for r in resources {
-            guard case let .serviceEntry(se) = r.spec else { continue }
+            // DYNAMIC_DNS (a dynamic forward proxy) is not applied yet: its wildcard hosts are not declared.
+            guard case let .serviceEntry(se) = r.spec, se.resolution != .DYNAMIC_DNS else { continue }
             for host in se.hosts {
                 var s = Service(host: host, namespace: r.key.namespace, ports: se.ports, resolution: se.resolution, location: se.location)
                 for (i, e) in se.endpoints.enumerated() { s.add(WorkloadInstance(e, name: "\(r.key.name)-\(i)", namespace: r.key.namespace)) }
@@ -68,9 +69,14 @@ public struct MeshState: Sendable {
         var drs: [String: (String, DestinationRule)] = [:]
         var routeRateLimits: [String: [RateLimit]] = [:]
         var workloadRateLimits: [(namespace: String, limit: RateLimit)] = []
+        var delegates: [ResourceKey: VirtualService] = [:]
+        for r in resources {
+            if case let .virtualService(vs) = r.spec, vs.isDelegate { delegates[r.key] = vs }
+        }
         for r in resources.sorted(by: { $0.key < $1.key }) {
             switch r.spec {
-            case let .virtualService(vs) where vs.appliesToMesh:
+            case let .virtualService(root) where root.appliesToMesh && !root.isDelegate:
+                let vs = VirtualServiceDelegation.resolve(root: root, namespace: r.key.namespace, delegates: delegates)
                 for h in vs.hosts {
                     if let host = HostName.resolve(h, namespace: r.key.namespace, declared: declared), vss[host] == nil {
                         vss[host] = (r.key.namespace, vs)

@@ -30,6 +30,8 @@ public struct Service: Hashable, Sendable {
 
     /// Adds the endpoint of `instance` for every port it serves.
     mutating func add(_ instance: WorkloadInstance) {
+        // An address-less entry (Istio: reached through its network's gateway) has nothing to connect to yet.
+        guard !instance.address.isEmpty else { return }
         for p in ports {
             let target = instance.ports[p.name] ?? p.targetPort ?? p.number
             endpoints[p.number, default: []].append(Endpoint(address: instance.address, port: target, labels: instance.labels,

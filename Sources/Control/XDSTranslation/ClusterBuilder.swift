@@ -54,6 +54,8 @@ struct ClusterBuilder {
                     var od = Cluster.OriginalDstLbConfig()
                     od.useHTTPHeader = true
                     c.originalDstLbConfig = od
+                case .DYNAMIC_DNS:
+                    continue  // not applied yet (MeshState leaves these services out)
                 }
                 clusters.append(c)
             }

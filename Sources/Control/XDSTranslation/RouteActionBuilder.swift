@@ -23,7 +23,7 @@ struct RouteActionBuilder {
             dr.status = UInt32(d.status)
             if let body = d.body {
                 var ds = Envoy_Config_Core_V3_DataSource()
-                ds.inlineString = body
+                if let text = String(validating: body, as: UTF8.self) { ds.inlineString = text } else { ds.inlineBytes = Data(body) }
                 dr.body = ds
             }
             r.directResponse = dr
@@ -91,11 +91,12 @@ struct RouteActionBuilder {
             }
             if let authority = rw.authority { a.hostRewriteLiteral = authority }
         }
-        if let m = http.mirror {
+        // A mirror at 0% sends nothing, so Istio leaves it out.
+        a.requestMirrorPolicies = http.allMirrors.filter { $0.percentage != 0 }.map { m in
             var mp = Action.RequestMirrorPolicy()
-            mp.cluster = target(m).cluster
-            if let pct = http.mirrorPercentage { mp.runtimeFraction = Proto.runtimeFraction(pct) }
-            a.requestMirrorPolicies = [mp]
+            mp.cluster = target(m.destination).cluster
+            if let pct = m.percentage { mp.runtimeFraction = Proto.runtimeFraction(pct) }
+            return mp
         }
         var ws = Action.UpgradeConfig()
         ws.upgradeType = "websocket"
@@ -128,6 +129,7 @@ struct RouteActionBuilder {
     static func redirect(_ r: HTTPRedirect) -> Envoy_Config_Route_V3_RedirectAction {
         var a = Envoy_Config_Route_V3_RedirectAction()
         if let uri = r.uri { a.pathRedirect = uri }
+        if let prefix = r.prefixRewrite { a.prefixRewrite = prefix }
         if let authority = r.authority { a.hostRedirect = authority }
         if let port = r.port { a.portRedirect = UInt32(port) }
         if let scheme = r.scheme { a.schemeRedirect = scheme }

@@ -56,6 +56,8 @@ struct RouteBuilder {
         for (index, http) in vs.http.enumerated() {
             let applicable = http.match.filter { m in
                 (m.port == nil || m.port == port) && m.sourceLabels.allSatisfy { proxy.labels[$0.key] == $0.value }
+                    && (m.sourceNamespace == nil || m.sourceNamespace == proxy.namespace)
+                    && (m.gateways.isEmpty || m.gateways.contains("mesh"))
             }
             if !http.match.isEmpty && applicable.isEmpty { continue }
             let template = RouteActionBuilder(mesh: mesh, namespace: namespace, port: port).route(http)

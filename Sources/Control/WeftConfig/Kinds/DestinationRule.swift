@@ -9,7 +9,12 @@ public struct DestinationRule: Hashable, Sendable {
 
     static func decode(_ r: ObjectReader) -> DestinationRule {
         defer { r.finish() }
-        _ = r.object("workloadSelector").map { $0.stringMap("matchLabels"); $0.finish() }
+        if let sel = r.object("workloadSelector") {
+            _ = sel.stringMap("matchLabels")
+            sel.finish()
+            r.ctx.notApplied(r.sub("workloadSelector"))
+        }
+        if r.has("exportTo") { r.ctx.notApplied(r.sub("exportTo")) }
         return DestinationRule(
             host: r.string("host", required: true) ?? "",
             trafficPolicy: r.object("trafficPolicy").map(TrafficPolicy.decode),
@@ -65,8 +70,7 @@ public struct TrafficPolicy: Hashable, Sendable {
             tls: r.object("tls").map(ClientTLS.decode)
         )
         p.retryBudget = r.object("retryBudget").map(RetryBudget.decode)
-        _ = r.raw("proxyProtocol")
-        _ = r.raw("tunnel")
+        for k in ["proxyProtocol", "tunnel"] where r.raw(k) != nil { r.ctx.notApplied(r.sub(k)) }
         if allowPorts {
             p.portLevelSettings = r.objects("portLevelSettings") { pr -> PortPolicy? in
                 var port = 0
@@ -145,6 +149,7 @@ public struct LoadBalancer: Hashable, Sendable {
         }
         lb.localityLbSetting = r.object("localityLbSetting").map(LocalityLbSetting.decode)
         lb.warmupDuration = r.duration("warmupDurationSecs")
+        for k in ["warmupDurationSecs", "warmup", "zoneAwareLbSetting"] where r.has(k) { r.ctx.notApplied(r.sub(k)) }
         if let w = r.object("warmup") {
             // Istio's WarmupConfiguration; like warmupDurationSecs, parsed and not applied yet.
             let d = w.duration("duration")
@@ -197,7 +202,7 @@ public struct ConnectionPool: Hashable, Sendable {
             cp.connectTimeout = t.duration("connectTimeout")
             cp.tcpIdleTimeout = t.duration("idleTimeout")
             cp.maxConnectionDuration = t.duration("maxConnectionDuration")
-            _ = t.raw("tcpKeepalive")
+            if t.raw("tcpKeepalive") != nil { t.ctx.notApplied(t.sub("tcpKeepalive")) }
             t.finish()
         }
         if let h = r.object("http") {
@@ -210,7 +215,9 @@ public struct ConnectionPool: Hashable, Sendable {
             cp.maxConcurrentStreams = h.int("maxConcurrentStreams")
             cp.h2UpgradePolicy = h.string("h2UpgradePolicy")
             cp.useClientProtocol = h.bool("useClientProtocol") ?? false
+            if h.has("useClientProtocol") { h.ctx.notApplied(h.sub("useClientProtocol")) }
             if let k = h.object("http2KeepAlive") {
+                k.ctx.notApplied(k.path)
                 cp.http2KeepAlive = HTTP2KeepAlive(interval: k.duration("interval"), timeout: k.duration("timeout"))
                 k.finish()
             }
@@ -260,6 +267,7 @@ public struct ClientTLS: Hashable, Sendable {
 
     static func decode(_ r: ObjectReader) -> ClientTLS {
         defer { r.finish() }
+        if r.has("mode"), case .string("ISTIO_MUTUAL")? = r.raw("mode") { r.ctx.notApplied(r.sub("mode")) }
         return ClientTLS(
             mode: r.enumValue("mode", Mode.self) ?? .DISABLE,
             clientCertificate: r.string("clientCertificate"), privateKey: r.string("privateKey"),

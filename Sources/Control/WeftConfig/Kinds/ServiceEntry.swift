@@ -1,7 +1,8 @@
 /// Istio ServiceEntry: declares a service (hosts and ports) and where its endpoints come from.
 public struct ServiceEntry: Hashable, Sendable {
     public enum Location: String, CaseIterable, Sendable { case MESH_EXTERNAL, MESH_INTERNAL }
-    public enum Resolution: String, CaseIterable, Sendable { case NONE, STATIC, DNS, DNS_ROUND_ROBIN }
+    /// DYNAMIC_DNS (Envoy's dynamic forward proxy) is accepted and checked as Istio does, not applied yet.
+    public enum Resolution: String, CaseIterable, Sendable { case NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS }
 
     public var hosts: [String]
     public var addresses: [String]
@@ -21,6 +22,7 @@ public struct ServiceEntry: Hashable, Sendable {
             selector = ws.stringMap("labels")
             ws.finish()
         }
+        for k in ["addresses", "exportTo", "subjectAltNames"] where r.has(k) { r.ctx.notApplied(r.sub(k)) }
         return ServiceEntry(
             hosts: r.strings("hosts"), addresses: r.strings("addresses"),
             ports: r.objects("ports", ServicePort.decode),
@@ -88,6 +90,7 @@ public struct WorkloadEntry: Hashable, Sendable {
             for (k, _) in p.pairs { if let n = p.int(k) { ports[k] = n } }
             p.finish()
         }
+        for k in ["network", "serviceAccount"] where r.has(k) { r.ctx.notApplied(r.sub(k)) }
         return WorkloadEntry(address: r.string("address") ?? "", ports: ports, labels: r.stringMap("labels"),
                              network: r.string("network"), locality: r.string("locality"),
                              weight: r.int("weight"), serviceAccount: r.string("serviceAccount"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Istio VirtualService: how requests to a set of hosts are routed.
 public struct VirtualService: Hashable, Sendable {
     public var hosts: [String]
@@ -10,6 +12,8 @@ public struct VirtualService: Hashable, Sendable {
 
     /// True when the routes apply to sidecars (no gateways named, or `mesh` among them).
     public var appliesToMesh: Bool { gateways.isEmpty || gateways.contains("mesh") }
+    /// A delegate VirtualService has no hosts: its http routes are merged into the root routes that name it.
+    public var isDelegate: Bool { hosts.isEmpty }
 
     static func decode(_ r: ObjectReader) -> VirtualService {
         defer { r.finish() }
@@ -39,8 +43,18 @@ public struct HTTPRoute: Hashable, Sendable {
     public var fault: HTTPFault?
     public var mirror: Destination?
     public var mirrorPercentage: Double?
+    /// Several mirrors, each with its own percentage (Istio's `mirrors`; exclusive with `mirror`).
+    public var mirrors: [HTTPMirrorPolicy] = []
     public var corsPolicy: CorsPolicy?
     public var headers: Headers?
+    /// On a root VirtualService: the delegate VirtualService whose routes this route is merged with.
+    public var delegate: Delegate?
+
+    /// The mirrors this route sends copies to: `mirrors`, or `mirror` with `mirrorPercentage`.
+    public var allMirrors: [HTTPMirrorPolicy] {
+        if let m = mirror { return [HTTPMirrorPolicy(destination: m, percentage: mirrorPercentage)] + mirrors }
+        return mirrors
+    }
 
     static func decode(_ r: ObjectReader) -> HTTPRoute? {
         defer { r.finish() }
@@ -56,9 +70,37 @@ public struct HTTPRoute: Hashable, Sendable {
             fault: r.object("fault").map(HTTPFault.decode),
             mirror: r.object("mirror").flatMap(Destination.decode),
             mirrorPercentage: r.object("mirrorPercentage").flatMap(decodePercent) ?? r.int("mirrorPercent").map(Double.init),
+            mirrors: r.objects("mirrors", HTTPMirrorPolicy.decode),
             corsPolicy: r.object("corsPolicy").map(CorsPolicy.decode),
-            headers: r.object("headers").map(Headers.decode)
+            headers: r.object("headers").map(Headers.decode),
+            delegate: r.object("delegate").map(Delegate.decode)
         )
+    }
+}
+
+/// Istio's HTTPMirrorPolicy: a destination and the share of requests copied to it (all when unset).
+public struct HTTPMirrorPolicy: Hashable, Sendable {
+    public var destination: Destination
+    public var percentage: Double?
+
+    static func decode(_ r: ObjectReader) -> HTTPMirrorPolicy? {
+        defer { r.finish() }
+        guard let d = r.object("destination").flatMap(Destination.decode) else {
+            if !r.has("destination") { r.ctx.error(r.sub("destination"), "missing required field") }
+            return nil
+        }
+        return HTTPMirrorPolicy(destination: d, percentage: r.object("percentage").flatMap(decodePercent))
+    }
+}
+
+/// Istio's Delegate: the name and namespace (default: the root's) of a delegate VirtualService.
+public struct Delegate: Hashable, Sendable {
+    public var name: String
+    public var namespace: String?
+
+    static func decode(_ r: ObjectReader) -> Delegate {
+        defer { r.finish() }
+        return Delegate(name: r.string("name") ?? "", namespace: r.string("namespace"))
     }
 }
 
@@ -121,25 +163,35 @@ public struct HTTPRedirect: Hashable, Sendable {
     public var port: Int?
     public var scheme: String?
     public var redirectCode: Int?
+    /// Replaces the matched URI prefix in the redirect location (Envoy's `prefix_rewrite`).
+    public var prefixRewrite: String?
 
     static func decode(_ r: ObjectReader) -> HTTPRedirect {
         defer { r.finish() }
-        if r.has("derivePort") { _ = r.string("derivePort") }
+        if r.has("derivePort") {
+            _ = r.string("derivePort")
+            r.ctx.notApplied(r.sub("derivePort"))
+        }
         return HTTPRedirect(uri: r.string("uri"), authority: r.string("authority"), port: r.int("port"),
-                            scheme: r.string("scheme"), redirectCode: r.int("redirectCode"))
+                            scheme: r.string("scheme"), redirectCode: r.int("redirectCode"), prefixRewrite: r.string("prefixRewrite"))
     }
 }
 
 public struct HTTPDirectResponse: Hashable, Sendable {
     public var status: Int
-    public var body: String?
+    /// `body.string`, or `body.bytes` decoded from base64.
+    public var body: [UInt8]?
 
     static func decode(_ r: ObjectReader) -> HTTPDirectResponse {
         defer { r.finish() }
         let status = r.int("status", required: true) ?? 200
-        var body: String?
+        var body: [UInt8]?
         if let b = r.object("body") {
-            body = b.string("string")
+            if let s = b.string("string") { body = Array(s.utf8) }
+            if let s = b.string("bytes") {
+                if body != nil { b.ctx.error(b.path, "set only one of string and bytes") }
+                if let data = Data(base64Encoded: s) { body = Array(data) } else { b.ctx.error(b.sub("bytes"), "must be base64") }
+            }
             b.finish()
         }
         return HTTPDirectResponse(status: status, body: body)
@@ -171,7 +223,7 @@ public struct HTTPRetry: Hashable, Sendable {
 
     static func decode(_ r: ObjectReader) -> HTTPRetry {
         defer { r.finish() }
-        _ = r.bool("retryRemoteLocalities")
+        if r.bool("retryRemoteLocalities") != nil { r.ctx.notApplied(r.sub("retryRemoteLocalities")) }
         return HTTPRetry(attempts: r.int("attempts") ?? 0, perTryTimeout: r.duration("perTryTimeout"), retryOn: r.string("retryOn"))
     }
 }
@@ -198,8 +250,7 @@ public struct HTTPFault: Hashable, Sendable {
         if let d = r.object("delay") {
             let fixed = d.duration("fixedDelay")
             if fixed == nil && !d.has("fixedDelay") { d.ctx.error(d.sub("fixedDelay"), "missing required field") }
-            _ = d.int("percent")
-            let pct = d.object("percentage").flatMap(decodePercent) ?? 100
+            let pct = d.object("percentage").flatMap(decodePercent) ?? d.int("percent").map(Double.init) ?? 100
             fault.delay = Delay(fixedDelay: fixed ?? 0, percentage: pct)
             d.finish()
         }
@@ -249,6 +300,7 @@ public struct TCPRoute: Hashable, Sendable {
         defer { r.finish() }
         let matches: [Match] = r.objects("match") { m in
             defer { m.finish() }
+            for k in ["gateways", "sourceNamespace"] where m.has(k) { m.ctx.notApplied(m.sub(k)) }
             _ = m.strings("gateways")
             _ = m.string("sourceNamespace")
             return Match(port: m.int("port"), destinationSubnets: m.strings("destinationSubnets"), sourceLabels: m.stringMap("sourceLabels"))

@@ -55,6 +55,7 @@ public enum ConfigSetValidator {
             for (i, route) in vs.http.enumerated() {
                 for (j, d) in route.route.enumerated() { check(d.destination, "spec.http[\(i)].route[\(j)].destination") }
                 if let m = route.mirror { check(m, "spec.http[\(i)].mirror") }
+                for (j, m) in route.mirrors.enumerated() { check(m.destination, "spec.http[\(i)].mirrors[\(j)].destination") }
             }
             for (i, route) in vs.tcp.enumerated() {
                 for (j, d) in route.route.enumerated() { check(d.destination, "spec.tcp[\(i)].route[\(j)].destination") }
@@ -70,6 +71,34 @@ public enum ConfigSetValidator {
             if let owner = vsOwner[host], case let .virtualService(vs) = owner.spec { names = Set(vs.http.compactMap(\.name)) } else { names = [] }
             for (i, route) in rl.routes.enumerated() where !names.contains(route) {
                 error(r, "spec.routes[\(i)]", "no http route named '\(route)' in the VirtualService for \(host)")
+            }
+        }
+        return out
+    }
+
+    /// Advice on a set that is accepted: root routes whose delegate is missing or not exported to the root's
+    /// namespace (Istio leaves such a route out, and so does Weft).
+    public static func warnings(_ resources: [Resource]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        var delegates: [ResourceKey: VirtualService] = [:]
+        for r in resources {
+            if case let .virtualService(vs) = r.spec, vs.isDelegate { delegates[r.key] = vs }
+        }
+        for r in resources {
+            guard case let .virtualService(vs) = r.spec, !vs.isDelegate else { continue }
+            for (i, route) in vs.http.enumerated() {
+                guard let d = route.delegate, !d.name.isEmpty else { continue }
+                let key = ResourceKey(kind: .VirtualService, namespace: d.namespace ?? r.key.namespace, name: d.name)
+                let path = "spec.http[\(i)].delegate"
+                if let target = delegates[key] {
+                    if !VirtualServiceDelegation.visible(target, in: key.namespace, to: r.key.namespace) {
+                        out.append(Diagnostic(file: r.source, resource: r.key.description, path: path,
+                                              message: "delegate \(key.namespace)/\(key.name) is not exported to namespace \(r.key.namespace); the route is left out"))
+                    }
+                } else {
+                    out.append(Diagnostic(file: r.source, resource: r.key.description, path: path,
+                                          message: "no delegate VirtualService \(key.namespace)/\(key.name) (one without hosts); the route is left out"))
+                }
             }
         }
         return out

@@ -3,7 +3,10 @@ import WeftCore
 /// Checks the meaning of one resource on its own: ranges, formats, regexes, required combinations.
 /// One file per kind holds the rules; this file holds the entry point and shared checks.
 public enum ResourceValidator {
-    public static func validate(_ r: Resource) -> [Diagnostic] {
+    public static func validate(_ r: Resource) -> [Diagnostic] { check(r).errors }
+
+    /// The resource's problems (errors refuse it) and warnings (it is accepted; the user should know).
+    public static func check(_ r: Resource) -> (errors: [Diagnostic], warnings: [Diagnostic]) {
         var c = Checker(file: r.source, resource: r.key.description)
         switch r.spec {
         case let .virtualService(vs): validateVirtualService(vs, &c)
@@ -14,7 +17,7 @@ public enum ResourceValidator {
         case let .gateway(gw): validateGateway(gw, &c)
         case let .rateLimit(rl): validateRateLimit(rl, &c)
         }
-        return c.diagnostics
+        return (c.diagnostics, c.warnings)
     }
 }
 
@@ -23,9 +26,14 @@ struct Checker {
     let file: String
     let resource: String
     var diagnostics: [Diagnostic] = []
+    var warnings: [Diagnostic] = []
 
     mutating func error(_ path: String, _ message: String) {
         diagnostics.append(Diagnostic(file: file, resource: resource, path: path, message: message))
+    }
+
+    mutating func warn(_ path: String, _ message: String) {
+        warnings.append(Diagnostic(file: file, resource: resource, path: path, message: message))
     }
 
     mutating func percent(_ value: Double?, _ path: String) {
@@ -64,6 +72,10 @@ struct Checker {
         if name.hasPrefix("*.") {
             if !wildcard { error(path, "wildcard host '\(h)' is not allowed here") }
             name = name.dropFirst(2)
+        } else if name.hasPrefix("*") {
+            // A partial wildcard in the first label (`*example.com`, `*-api.example.com`), as Istio allows.
+            if !wildcard { error(path, "wildcard host '\(h)' is not allowed here") }
+            name = name.dropFirst(name.hasPrefix("*-") ? 2 : 1)
         }
         let ok = name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             !label.isEmpty && label.count <= 63 && label.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }

@@ -11,7 +11,14 @@ extension ResourceValidator {
     ]
 
     static func validateVirtualService(_ vs: VirtualService, _ c: inout Checker) {
-        if vs.hosts.isEmpty { c.error("spec.hosts", "at least one host is required") }
+        if vs.isDelegate {
+            // A delegate (no hosts): only http routes, merged into the root routes that name it.
+            if !vs.gateways.isEmpty { c.error("spec.gateways", "a delegate VirtualService (no hosts) must not name gateways") }
+            if vs.tlsRouteCount > 0 { c.error("spec.tls", "a delegate VirtualService (no hosts) must not have tls routes") }
+            if !vs.tcp.isEmpty { c.error("spec.tcp", "a delegate VirtualService (no hosts) must not have tcp routes") }
+        }
+        if vs.tlsRouteCount > 0 { c.warn("spec.tls", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
+        if !vs.exportTo.isEmpty { c.warn("spec.exportTo", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
         for (i, h) in vs.hosts.enumerated() {
             if h == "*" && vs.appliesToMesh {
                 c.error("spec.hosts[\(i)]", "'*' is only allowed for gateways")
@@ -26,6 +33,12 @@ extension ResourceValidator {
             let p = "spec.http[\(i)]"
             if let n = route.name, !names.insert(n).inserted { c.error("\(p).name", "duplicate route name '\(n)'") }
             validateHTTPRoute(route, p, &c)
+            if let d = route.delegate {
+                if vs.isDelegate { c.error("\(p).delegate", "a delegate VirtualService's route cannot delegate again") }
+                if !route.route.isEmpty { c.error("\(p).route", "a route with a delegate must not also set route") }
+                if route.redirect != nil { c.error("\(p).redirect", "a route with a delegate must not also set redirect") }
+                if d.name.isEmpty { c.warn("\(p).delegate.name", "empty: this route is left out, as Istio does") }
+            }
             if vs.appliesToMesh { claimMatches(route, p, gateways: vs.gateways, &c) }
         }
         for (i, route) in vs.tcp.enumerated() {
@@ -38,9 +51,19 @@ extension ResourceValidator {
 
     static func validateHTTPRoute(_ route: HTTPRoute, _ p: String, _ c: inout Checker) {
         let actions = [!route.route.isEmpty, route.redirect != nil, route.directResponse != nil].filter { $0 }.count
-        if actions == 0 { c.error("\(p).route", "set route, redirect or directResponse") }
-        if actions > 1 { c.error(p, "set only one of route, redirect and directResponse") }
+        if actions == 0 && route.delegate == nil { c.error("\(p).route", "set route, redirect or directResponse") }
+        if actions > 1 && route.delegate == nil { c.error(p, "set only one of route, redirect and directResponse") }
+        if route.mirror != nil && !route.mirrors.isEmpty { c.error("\(p).mirrors", "set only one of mirror and mirrors") }
+        for (j, m) in route.mirrors.enumerated() {
+            destination(m.destination, "\(p).mirrors[\(j)].destination", &c)
+            c.percent(m.percentage, "\(p).mirrors[\(j)].percentage.value")
+        }
         if route.redirect != nil && route.rewrite != nil { c.error("\(p).rewrite", "a redirect route cannot also rewrite") }
+        if route.delegate == nil && route.redirect != nil && route.fault != nil { c.error("\(p).fault", "a redirect route cannot also inject faults") }
+        if route.delegate == nil && route.directResponse != nil && route.redirect == nil {
+            if route.rewrite != nil { c.error("\(p).rewrite", "a directResponse route cannot also rewrite") }
+            if route.fault != nil { c.error("\(p).fault", "a directResponse route cannot also inject faults") }
+        }
         for (j, m) in route.match.enumerated() {
             let mp = "\(p).match[\(j)]"
             c.stringMatch(m.uri, "\(mp).uri")
@@ -100,10 +123,29 @@ extension ResourceValidator {
                 c.error("\(p).redirect.redirectCode", "must be a 3xx status, got \(code)")
             }
             c.port(r.port, "\(p).redirect.port")
+            if r.uri != nil && r.prefixRewrite != nil { c.error("\(p).redirect", "set only one of uri and prefixRewrite") }
+            if r.prefixRewrite != nil {
+                for (j, m) in route.match.enumerated() {
+                    if let u = m.uri, case .prefix = u {} else if m.uri != nil {
+                        c.error("\(p).match[\(j)].uri", "redirect prefixRewrite needs every uri match to be a prefix match")
+                    }
+                }
+            }
+            if r.uri == nil && r.prefixRewrite == nil && r.authority == nil && r.port == nil && r.scheme == nil {
+                c.error("\(p).redirect", "set uri, prefixRewrite, authority, scheme or port")
+            }
             if let s = r.scheme, s != "http" && s != "https" { c.error("\(p).redirect.scheme", "must be http or https") }
         }
-        if let d = route.directResponse, !(200...599).contains(d.status) {
-            c.error("\(p).directResponse.status", "must be an HTTP status from 200 to 599, got \(d.status)")
+        if let d = route.directResponse {
+            if !(200...599).contains(d.status) {
+                c.error("\(p).directResponse.status", "must be an HTTP status from 200 to 599, got \(d.status)")
+            }
+            let size = d.body?.count ?? 0
+            if size > 1 << 20 {
+                c.error("\(p).directResponse.body", "large direct responses slow the control plane; must be under 1MB, got \(size) bytes")
+            } else if size > 100 << 10 {
+                c.warn("\(p).directResponse.body", "large direct responses slow the control plane (\(size) bytes)")
+            }
         }
         if let rw = route.rewrite {
             if let m = rw.uriRegexMatch { c.regex(m, "\(p).rewrite.uriRegexRewrite.match") }
