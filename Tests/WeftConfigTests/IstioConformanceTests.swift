@@ -38,7 +38,32 @@ import WeftCore
         "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: default}\nspec:\n" + spec
     }
 
+    static func sidecar(_ hosts: String) -> String {
+        "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: shop}\nspec:\n  egress:\n  - hosts: \(hosts)\n"
+    }
+
+    static func gateway(_ hosts: String) -> String {
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: \(hosts)\n"
+    }
+
     static let cases: [Case] = [
+        // Sidecar egress and Gateway server hosts (Istio's ValidateNamespaceSlashWildcardHostname).
+        Case(name: "Sidecar import nothing", yaml: sidecar("[\"~/*\"]"), verdict: .warn(path: "spec")),
+        Case(name: "Sidecar all except a namespace", yaml: sidecar("[\"*/*\", \"~ns1/*\"]"), verdict: .accept),
+        Case(name: "Sidecar all except a host", yaml: sidecar("[\"*/*\", \"~/foo.com\"]"), verdict: .accept),
+        Case(name: "Sidecar local namespace fqdn", yaml: sidecar("[\"./foo.com\"]"), verdict: .accept),
+        Case(name: "Sidecar exclusion of a bad namespace", yaml: sidecar("[\"*/*\", \"~Invalid_NS/*\"]"),
+             verdict: .refuse(path: "spec.egress[0].hosts[1]", containing: "invalid namespace value")),
+        Case(name: "Sidecar host without namespace", yaml: sidecar("[\"*\"]"),
+             verdict: .refuse(path: "spec.egress[0].hosts[0]", containing: "must be namespace/host")),
+        Case(name: "Sidecar short host name", yaml: sidecar("[\"./reviews\"]"),
+             verdict: .refuse(path: "spec.egress[0].hosts[0]", containing: "short names")),
+        Case(name: "Sidecar partial wildcard", yaml: sidecar("[\"*/*foo.com\"]"),
+             verdict: .refuse(path: "spec.egress[0].hosts[0]", containing: "partial wildcard")),
+        Case(name: "Gateway bare wildcard host", yaml: gateway("[\"*.example.com\"]"), verdict: .warn(path: "spec")),
+        Case(name: "Gateway namespaced host", yaml: gateway("[\"ns1/*\"]"), verdict: .accept),
+        Case(name: "Gateway ~ namespace", yaml: gateway("[\"~/foo.com\"]"),
+             verdict: .refuse(path: "spec.servers[0].hosts[0]", containing: "invalid namespace value")),
         // ServiceEntry (Istio's ValidateServiceEntry).
         Case(name: "SE without ports", yaml: se("  hosts: [api.example.com]\n  resolution: DNS\n"), verdict: .accept),
         Case(name: "SE STATIC without endpoints or selector", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: STATIC\n"),

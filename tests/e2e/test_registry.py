@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from helpers import service_entry, version_of
+from helpers import service_entry, version_of, wait_until
 
 
 def _workload(name: str, port: int, ttl: int = 2, services: bool = True, version: str = "v1",
@@ -106,3 +106,59 @@ def test_registration_selected_by_service_entry(mesh):
     assert m.sample("reviews", 20) == {"v3": 20}
     status = m.status()
     assert "reviews-vm-3" in str(status.get("workloads")), status.get("workloads")
+
+
+GROUP = """apiVersion: networking.istio.io/v1
+kind: WorkloadGroup
+metadata:
+  name: ratings
+  namespace: default
+spec:
+  metadata:
+    labels:
+      app: ratings
+      tier: backend
+  template:
+    ports:
+      http: {port}
+    serviceAccount: ratings-sa
+    labels:
+      version: v1
+"""
+
+
+def test_workload_group_auto_registration(mesh, report):
+    """Istio's auto-registration without Kubernetes: a process registers with a WorkloadGroup's name and becomes a
+    WorkloadEntry built from the group's template, which the ServiceEntry selecting those labels routes to; it
+    is gone when its registration expires."""
+    m = mesh
+    ratings = m.upstream("ratings", "v7")
+    m.start_envoy()
+    m.apply(service_entry("ratings") + "---\n" + GROUP.format(port=ratings.port))
+
+    r = m.api("POST", "/api/v1/workloads", {"group": "nosuch", "namespace": "default", "addresses": ["127.0.0.1"]})
+    assert r.status_code == 400 and "no WorkloadGroup default/nosuch" in r.text, r.text
+
+    # Only the group and an address: labels, ports and service account come from the template.
+    r = m.api("POST", "/api/v1/workloads", {"group": "ratings", "namespace": "default", "addresses": ["127.0.0.1"],
+                                             "labels": {"version": "v7"}, "ttlSeconds": 2})
+    assert r.status_code == 200, r.text
+    assert r.json()["registered"] == "default/ratings-127.0.0.1", r.json()
+    m.wait_routing("ratings", "v7", timeout=10)
+    assert m.request("ratings", "/group").json()["path"] == "/group"
+
+    entries = m.api("GET", "/api/v1/resources?kind=WorkloadEntry").json()["resources"]
+    we = next(e for e in entries if e["name"] == "ratings-127.0.0.1")
+    doc = we["document"]
+    report("auto-registered WorkloadEntry", str(doc["spec"]))
+    assert doc["metadata"]["annotations"] == {"istio.io/autoRegistrationGroup": "ratings"}
+    assert doc["spec"]["labels"] == {"app": "ratings", "tier": "backend", "version": "v7"}, "registrant's labels win"
+    assert doc["spec"]["ports"] == {"http": ratings.port} and doc["spec"]["serviceAccount"] == "ratings-sa"
+    got = m.get("workloadentries")
+    assert got.returncode == 0 and "ratings-127.0.0.1" in got.stdout, got.stdout + got.stderr
+
+    # No heartbeat: the registration expires, the entry goes, callers get 503.
+    def gone():
+        left = m.api("GET", "/api/v1/resources?kind=WorkloadEntry").json()["resources"]
+        return not any(e["name"] == "ratings-127.0.0.1" for e in left) and m.request("ratings", "/after").status_code == 503
+    wait_until(gone, 10, desc="the auto-registered entry removed when its registration expired")

@@ -99,3 +99,49 @@ def test_heartbeat_expiry_removes_a_dead_host(up, weft_bin, tmp_path, request, r
         wait_until(lambda: up.via("details-v1", "http://ratings:9080/").status_code == 503, 5, 0.1, desc="ratings without endpoints")
     finally:
         run.close()
+
+
+GROUP = """apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+  resolution: STATIC
+  workloadSelector: {labels: {app: ratings}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadGroup
+metadata: {name: ratings, namespace: default}
+spec:
+  metadata:
+    labels: {app: ratings, tier: backend}
+  template:
+    ports: {http: 9080}
+    serviceAccount: ratings
+"""
+
+
+def test_run_as_a_workload_group_member(up, weft_bin, tmp_path, request, report):
+    """`weft run --group`: the process joins as Istio's auto-registration does, with no --service: the group's
+    template gives its labels and ports, the ServiceEntry selecting them routes to it, and leaving removes it."""
+    up.apply(GROUP, weft_bin)
+    args = ["run", "--group", "ratings", "--address", "127.0.0.44", "--labels", "version=v5", "--ttl", "2",
+            "--control-plane", up.xds, "--server", up.api, "--", "weft-sample", "ratings"]
+    run = WeftProcess(weft_bin, args, tmp_path, "group-member", request.node)
+    try:
+        w = wait_until(lambda: registered(up, "ratings-127.0.0.44"), 30, 0.1,
+                       desc=lambda: f"ratings-127.0.0.44 registered; output:\n{run.output()}")
+        report("group member's labels", str(w["labels"]))
+        assert w["labels"] == {"app": "ratings", "tier": "backend", "version": "v5"}, w
+        assert w["ports"] == {"http": 9080} and w["services"] == [], w
+        r = wait_until(lambda: (lambda r: r if r.status_code == 200 else None)(up.via("details-v1", "http://ratings:9080/ratings/1")),
+                       15, 0.1, desc="ratings answering through the ServiceEntry that selects the group's labels")
+        assert r.json()["version"] == "v5", r.text
+        assert run.signal(signal.SIGINT) == 0, run.output()
+        assert registered(up, "ratings-127.0.0.44") is None
+        wait_until(lambda: up.via("details-v1", "http://ratings:9080/ratings/1").status_code == 503, 5, 0.1,
+                   desc="ratings without endpoints once the member left")
+    finally:
+        assert not run.close()

@@ -2,7 +2,7 @@ import WeftCore
 
 /// The kinds of resource Weft accepts.
 public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
-    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, Sidecar, Gateway, RateLimit
+    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
@@ -10,9 +10,12 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
     public init?(loose text: String) {
         let t = text.lowercased()
         let aliases: [String: ResourceKind] = ["vs": .VirtualService, "dr": .DestinationRule, "se": .ServiceEntry,
-                                               "we": .WorkloadEntry, "gw": .Gateway, "rl": .RateLimit]
+                                               "we": .WorkloadEntry, "wg": .WorkloadGroup, "gw": .Gateway, "rl": .RateLimit]
         if let k = aliases[t] { self = k; return }
-        guard let k = ResourceKind.allCases.first(where: { t == $0.rawValue.lowercased() || t == $0.rawValue.lowercased() + "s" }) else {
+        guard let k = ResourceKind.allCases.first(where: { k in
+            let name = k.rawValue.lowercased()
+            return t == name || t == name + "s" || (name.hasSuffix("y") && t == name.dropLast() + "ies")
+        }) else {
             return nil
         }
         self = k
@@ -44,6 +47,7 @@ public enum ResourceSpec: Hashable, Sendable {
     case destinationRule(DestinationRule)
     case serviceEntry(ServiceEntry)
     case workloadEntry(WorkloadEntry)
+    case workloadGroup(WorkloadGroup)
     case sidecar(Sidecar)
     case gateway(Gateway)
     case rateLimit(RateLimit)

@@ -80,6 +80,7 @@ public enum ResourceDecoder {
         case .WorkloadEntry:
             guard let we = WorkloadEntry.decode(specReader) else { return nil }
             spec = .workloadEntry(we)
+        case .WorkloadGroup: spec = .workloadGroup(.decode(specReader))
         case .Sidecar:
             spec = .sidecar(.decode(specReader))
             ctx.notApplied("spec")

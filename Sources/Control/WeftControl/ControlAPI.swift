@@ -73,7 +73,7 @@ public struct ControlAPI: Sendable {
             guard let parsed = ResourceKind(loose: k) else { return notFound("unknown kind '\(k)'") }
             kind = parsed
         }
-        let items = registry.resources().filter { r in
+        let items = (registry.resources() + registry.autoRegisteredEntries()).filter { r in
             (kind == nil || r.key.kind == kind) && (q["namespace"].map { $0.isEmpty || $0 == r.key.namespace } ?? true)
                 && (q["name"].map { $0.isEmpty || $0 == r.key.name } ?? true)
         }
@@ -95,7 +95,9 @@ public struct ControlAPI: Sendable {
     }
 
     struct RegistrationBody: Decodable {
-        var name: String
+        var name: String?
+        /// A WorkloadGroup of the namespace: the workload is built from its template (Istio's auto-registration).
+        var group: String?
         var namespace: String?
         var addresses: [String]?
         var address: String?
@@ -116,12 +118,13 @@ public struct ControlAPI: Sendable {
         } catch {
             return .json(.object([("errors", .array([.string("registration body is not valid: \(error)")]))]), status: .badRequest)
         }
-        let w = RegisteredWorkload(name: b.name, namespace: b.namespace ?? "default", addresses: b.addresses ?? (b.address.map { [$0] } ?? []),
+        let w = RegisteredWorkload(name: b.name ?? "", namespace: b.namespace ?? "default", addresses: b.addresses ?? (b.address.map { [$0] } ?? []),
                                    labels: b.labels ?? [:], ports: b.ports ?? [:], services: b.services ?? [], ttlSeconds: b.ttlSeconds,
                                    locality: b.locality, weight: b.weight, network: b.network, serviceAccount: b.serviceAccount)
         do {
-            try registry.register(w)
-            return .json(.object([("registered", .string("\(w.namespace)/\(w.name)"))]))
+            var name = w.name
+            if let g = b.group { name = try registry.register(w, group: g).name } else { try registry.register(w) }
+            return .json(.object([("registered", .string("\(w.namespace)/\(name)"))]))
         } catch {
             return Self.errors(error)
         }

@@ -31,6 +31,8 @@ public struct RegisteredWorkload: Hashable, Sendable, Codable {
     public var weight: Int?
     public var network: String?
     public var serviceAccount: String?
+    /// The WorkloadGroup it registered as (Istio's auto-registration), if any.
+    public var group: String?
 
     public init(name: String, namespace: String, addresses: [String], labels: [String: String] = [:],
                 ports: [String: Int] = [:], services: [RegisteredService] = [], ttlSeconds: Double? = nil,

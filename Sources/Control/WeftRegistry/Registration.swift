@@ -19,6 +19,63 @@ extension MeshRegistry {
         }
     }
 
+    /// Istio's auto-registration: registers a workload of WorkloadGroup `group` (in the workload's namespace),
+    /// built from the group's template. Refused when no such group is configured.
+    @discardableResult
+    public func register(_ workload: RegisteredWorkload, group: String) throws(DiagnosticError) -> RegisteredWorkload {
+        let key = ResourceKey(kind: .WorkloadGroup, namespace: workload.namespace, name: group)
+        guard let r = resources().first(where: { $0.key == key }), case let .workloadGroup(wg) = r.spec else {
+            throw DiagnosticError([Diagnostic(resource: "workload \(workload.namespace)/\(workload.name)", path: "group",
+                                              message: "no WorkloadGroup \(workload.namespace)/\(group)")])
+        }
+        let entry = Self.entry(workload, group: group, wg)
+        try register(entry)
+        return entry
+    }
+
+    /// The workload a group's registrant becomes, as Istio's workloadEntryFromGroup: the template's ports, service
+    /// account, network, locality and weight unless the registrant gives its own; labels merged (see
+    /// `WorkloadGroup.labels(registrant:)`); named `GROUP-ADDRESS[-NETWORK]` unless it has a name.
+    static func entry(_ w: RegisteredWorkload, group: String, _ wg: WorkloadGroup) -> RegisteredWorkload {
+        var out = w
+        out.group = group
+        out.labels = wg.labels(registrant: w.labels)
+        out.ports = wg.template.ports.merging(w.ports) { _, own in own }
+        out.serviceAccount = w.serviceAccount ?? wg.template.serviceAccount
+        out.network = w.network ?? wg.template.network
+        out.locality = w.locality ?? wg.template.locality
+        out.weight = w.weight ?? wg.template.weight
+        if out.name.isEmpty, let address = w.addresses.first {
+            let parts = [group, address.replacingOccurrences(of: ":", with: "-")] + (out.network.map { [$0] } ?? [])
+            out.name = String(parts.joined(separator: "-").suffix(253))
+        }
+        return out
+    }
+
+    /// The WorkloadEntries auto-registration made, as Istio shows them (annotated with their group), for listing.
+    public func autoRegisteredEntries() -> [Resource] {
+        workloads().compactMap { w -> Resource? in
+            guard let group = w.group, let address = w.addresses.first else { return nil }
+            let we = WorkloadEntry(address: address, ports: w.ports, labels: w.labels, network: w.network, locality: w.locality,
+                                   weight: w.weight, serviceAccount: w.serviceAccount)
+            func map(_ m: [String: String]) -> JSONValue { .object(m.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }
+            var spec: [(String, JSONValue)] = [("address", .string(address)), ("labels", map(w.labels))]
+            if !w.ports.isEmpty { spec.append(("ports", .object(w.ports.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))) }
+            for (k, v) in [("serviceAccount", w.serviceAccount), ("network", w.network), ("locality", w.locality)] {
+                if let v { spec.append((k, .string(v))) }
+            }
+            if let wt = w.weight { spec.append(("weight", .number(Double(wt)))) }
+            let doc = JSONValue.object([
+                ("apiVersion", .string("networking.istio.io/v1")), ("kind", .string("WorkloadEntry")),
+                ("metadata", .object([("name", .string(w.name)), ("namespace", .string(w.namespace)),
+                                      ("annotations", map(["istio.io/autoRegistrationGroup": group]))])),
+                ("spec", .object(spec)),
+            ])
+            return Resource(key: ResourceKey(kind: .WorkloadEntry, namespace: w.namespace, name: w.name), spec: .workloadEntry(we),
+                            document: doc, source: "auto-registration")
+        }
+    }
+
     /// Declares services before any workload of theirs registers (as `weft up` does for its mesh file), so config
     /// that routes to them is accepted from the start; they stay declared like services of registrations.
     public func declare(namespace: String, services: [RegisteredService]) {

@@ -30,6 +30,9 @@ public struct WorkloadPlan: Sendable, Equatable {
     public var admin: HostPort
     public var command: LaunchCommand
     public var env: [String: String]
+    /// The WorkloadGroup it registers as (Istio's auto-registration): the control plane builds the workload from the
+    /// group's template, and the services that select its labels reach it; `services` are then the template's ports.
+    public var group: String?
 
     public init(name: String, namespace: String, labels: [String: String], addresses: [String], services: [Carried], appPort: Int,
                 outbound: HostPort, admin: HostPort, command: LaunchCommand, env: [String: String] = [:]) {
@@ -83,11 +86,15 @@ public struct WorkloadPlan: Sendable, Equatable {
             ("name", .string(name)), ("namespace", .string(namespace)),
             ("addresses", .array(addresses.map(JSONValue.string))),
             ("labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-            ("services", .array(services.map { s in
+        ]
+        if let group {
+            pairs.append(("group", .string(group)))
+        } else {
+            pairs.append(("services", .array(services.map { s in
                 .object([("name", .string(s.name)), ("port", .number(Double(s.port))),
                          ("targetPort", .number(Double(s.inboundPort))), ("protocol", .string(s.protocol.uppercased()))])
-            })),
-        ]
+            })))
+        }
         if let ttlSeconds { pairs.append(("ttlSeconds", .number(ttlSeconds))) }
         return .object(pairs)
     }

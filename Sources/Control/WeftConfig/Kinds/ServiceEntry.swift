@@ -83,6 +83,17 @@ public struct WorkloadEntry: Hashable, Sendable {
     public var weight: Int?
     public var serviceAccount: String?
 
+    public init(address: String, ports: [String: Int], labels: [String: String], network: String? = nil, locality: String? = nil,
+                weight: Int? = nil, serviceAccount: String? = nil) {
+        self.address = address
+        self.ports = ports
+        self.labels = labels
+        self.network = network
+        self.locality = locality
+        self.weight = weight
+        self.serviceAccount = serviceAccount
+    }
+
     static func decode(_ r: ObjectReader) -> WorkloadEntry? {
         defer { r.finish() }
         var ports: [String: Int] = [:]

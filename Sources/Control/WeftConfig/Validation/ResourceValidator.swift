@@ -13,6 +13,7 @@ public enum ResourceValidator {
         case let .destinationRule(dr): validateDestinationRule(dr, &c)
         case let .serviceEntry(se): validateServiceEntry(se, &c)
         case let .workloadEntry(we): validateWorkloadEntry(we, path: "spec", &c)
+        case let .workloadGroup(wg): c.labels(wg.labels, "spec.metadata.labels")
         case let .sidecar(sc): validateSidecar(sc, &c)
         case let .gateway(gw): validateGateway(gw, &c)
         case let .rateLimit(rl): validateRateLimit(rl, &c)
