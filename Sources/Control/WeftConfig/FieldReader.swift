@@ -46,13 +46,30 @@ public final class ObjectReader {
 
     public func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// The value of `key`, or of its proto field name (`prefix_rewrite` for `prefixRewrite`): Istio reads its
+    /// YAML as protobuf JSON, which accepts both spellings.
     public func raw(_ key: String) -> JSONValue? {
         used.insert(key)
-        guard let v = pairs.first(where: { $0.0 == key })?.1, v != .null else { return nil }
+        let proto = Self.protoName(key)
+        if proto != key { used.insert(proto) }
+        guard let v = pairs.first(where: { $0.0 == key || $0.0 == proto })?.1, v != .null else { return nil }
         return v
     }
 
-    public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+    public func has(_ key: String) -> Bool {
+        let proto = Self.protoName(key)
+        return pairs.contains { $0.0 == key || $0.0 == proto }
+    }
+
+    /// `lowerCamelCase` as the proto field name `lower_camel_case`.
+    static func protoName(_ key: String) -> String {
+        guard key.contains(where: \.isUppercase) else { return key }
+        var out = ""
+        for c in key {
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
 
     public func string(_ key: String, required: Bool = false) -> String? {
         guard let v = raw(key) else {
