@@ -4,7 +4,7 @@ policies, and a delegate route whose match falls outside the root's is left out.
 
 from __future__ import annotations
 
-from helpers import API, version_of, virtual_service, wait_until
+from helpers import API, service_with_versions, version_of, virtual_service, wait_until
 
 ROOT = virtual_service("""
     - name: api
@@ -99,3 +99,19 @@ def _routes(m) -> list[dict]:
                 walk(v)
     walk(m.envoys[0].config_dump())
     return out
+
+
+def test_status_and_validate_show_delegation(reviews_mesh, tmp_path):
+    m = reviews_mesh
+    m.apply(DELEGATE + "---\n" + ROOT)
+    st = m.run_weft("status", "--server", m.api_addr)
+    assert st.returncode == 0 and "delegate team/reviews-api" in st.stdout and "(delegate)" in st.stdout, st.stdout
+    # A root route whose delegate does not exist is accepted, left out, and named in a warning.
+    missing = ROOT.replace("name: reviews-api", "name: nothing-here")
+    path = m.write_input(missing, "missing.yaml")
+    offline = m.write_input(service_with_versions("reviews", {"v1": 9081, "v2": 9082}) + "---\n" + missing, "offline.yaml")
+    v = m.run_weft("validate", "-f", str(offline))
+    assert v.returncode == 0, v.stderr
+    assert "warning:" in v.stderr and "spec.http[0].delegate" in v.stderr and "no delegate VirtualService team/nothing-here" in v.stderr, v.stderr
+    a = m.run_weft("apply", "-f", str(path), "--server", m.api_addr)
+    assert a.returncode == 0 and "no delegate VirtualService team/nothing-here" in a.stderr, a.stderr

@@ -8,9 +8,10 @@ enum RouteSummary {
         for r in resources {
             let spec = r["spec"]
             let hosts = spec?["hosts"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? ""
-            out += "\(hosts)  (VirtualService \(r["namespace"]?.stringValue ?? "")/\(r["name"]?.stringValue ?? ""))\n"
+            let ns = r["namespace"]?.stringValue ?? ""
+            out += "\(hosts.isEmpty ? "(delegate)" : hosts)  (VirtualService \(ns)/\(r["name"]?.stringValue ?? ""))\n"
             for route in spec?["http"]?.arrayValue ?? [] {
-                out += "  \(match(route["match"]))  ->  \(targets(route["route"]))\(fault(route["fault"]))\n"
+                out += "  \(match(route["match"]))  ->  \(action(route, namespace: ns))\(fault(route["fault"]))\n"
             }
         }
         return out
@@ -32,6 +33,16 @@ enum RouteSummary {
         guard case let .object(pairs) = c, let (kind, value) = pairs.first else { return "?" }
         let v = value.stringValue ?? "?"
         return kind == "exact" ? "= \(v)" : "\(kind) \(v)"
+    }
+
+    /// Where a route sends traffic: its destinations, a delegate VirtualService, a redirect or a direct response.
+    static func action(_ route: JSONValue, namespace: String) -> String {
+        if let d = route["delegate"] {
+            return "delegate \(d["namespace"]?.stringValue ?? namespace)/\(d["name"]?.stringValue ?? "")"
+        }
+        if let r = route["redirect"] { return "redirect \(r["uri"]?.stringValue ?? r["prefixRewrite"]?.stringValue ?? r["authority"]?.stringValue ?? "")" }
+        if let d = route["directResponse"] { return "direct response \(Int(d["status"]?.numberValue ?? 0))" }
+        return targets(route["route"])
     }
 
     static func targets(_ r: JSONValue?) -> String {
