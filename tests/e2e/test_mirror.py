@@ -34,12 +34,9 @@ def test_mirror_copies_requests_to_the_shadow(reviews_mesh, report):
     assert all(h.startswith("reviews-shadow") for h in hosts), hosts
 
 
-def test_several_mirrors_each_get_their_share(mesh, report):
-    """Istio's `mirrors`: every mirror gets its own copy, at its own percentage (unset = all requests)."""
-    m = mesh
-    m.ups = m.reviews(versions=("v1", "v2", "v3"))
-    m.start_envoy()
-    m.apply(virtual_service("""
+def _two_mirrors(v3_percentage: str) -> str:
+    """reviews to v1, mirrored to v2 (all requests) and to v3 (`v3_percentage`: extra YAML under that mirror)."""
+    return virtual_service(f"""
         - route:
           - destination:
               host: reviews
@@ -51,9 +48,16 @@ def test_several_mirrors_each_get_their_share(mesh, report):
           - destination:
               host: reviews
               subset: v3
-            percentage:
-              value: 0
-        """))
+{v3_percentage}
+        """)
+
+
+def test_several_mirrors_each_get_their_share(mesh, report):
+    """Istio's `mirrors`: every mirror gets its own copy, at its own percentage (unset = all requests)."""
+    m = mesh
+    m.ups = m.reviews(versions=("v1", "v2", "v3"))
+    m.start_envoy()
+    m.apply(_two_mirrors("            percentage:\n              value: 0"))
     m.wait_routing("reviews", "v1")
     before = {v: len(m.ups[v].requests) for v in ("v2", "v3")}
     n = 30
@@ -65,19 +69,7 @@ def test_several_mirrors_each_get_their_share(mesh, report):
         return [q for q in m.ups[v].requests[before[v]:] if q["path"].startswith("/mirrors/")]
 
     wait_until(lambda: len(copies("v2")) >= n, 5, desc=f"{n} copies at v2")
-    m.apply(virtual_service("""
-        - route:
-          - destination:
-              host: reviews
-              subset: v1
-          mirrors:
-          - destination:
-              host: reviews
-              subset: v2
-          - destination:
-              host: reviews
-              subset: v3
-        """))
+    m.apply(_two_mirrors(""))
     m.wait_synced()
     for i in range(n):
         assert version_of(m.request("reviews", f"/mirrors/b{i}")) == "v1"
