@@ -46,6 +46,110 @@ import WeftCore
         "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: \(hosts)\n"
     }
 
+    static func dr2(_ policy: String) -> String { dr("  host: reviews\n  trafficPolicy:\n" + policy) }
+    static func gw(_ servers: String, name: String = "gw") -> String {
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: \(name), namespace: shop}\nspec:\n  servers:\n" + servers
+    }
+    static func sc(_ spec: String) -> String {
+        "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: shop}\nspec:\n" + spec
+    }
+
+    /// Cases after Istio's validation tests for routes, policies, Sidecars, Gateways and WorkloadGroups.
+    static let moreCases: [Case] = [
+        Case(name: "gateway name with a bad character", yaml: route("", gateways: "[\"b@dgateway\"]"),
+             verdict: .refuse(path: "spec.gateways[0]", containing: "invalid gateway name")),
+        Case(name: "gateway name ns/*", yaml: route("", gateways: "[\"ns1/*\"]"),
+             verdict: .refuse(path: "spec.gateways[0]", containing: "invalid value for gateway name")),
+        Case(name: "tls route without destinations", yaml: vs("  hosts: [foo.bar]\n  gateways: [gw]\n  tls:\n  - match:\n    - sniHosts: [foo.bar]\n"),
+             verdict: .refuse(path: "spec.tls[0].route", containing: "TLS route is required")),
+        Case(name: "tls SNI host outside the hosts", yaml: vs("  hosts: [foo.bar]\n  gateways: [gw]\n  tls:\n  - match:\n    - sniHosts: [other.bar]\n    route:\n    - destination: {host: foo.bar}\n"),
+             verdict: .refuse(path: "spec.tls[0].match[0].sniHosts[0]", containing: "not a compatible subset")),
+        Case(name: "tls SNI * under host *", yaml: vs("  hosts: [\"*\"]\n  gateways: [gw]\n  tls:\n  - match:\n    - port: 15012\n      sniHosts: [\"*\"]\n    route:\n    - destination: {host: istiod.istio-system.svc.cluster.local}\n"),
+             verdict: .warn(path: "spec.tls")),
+        Case(name: "header match with an empty prefix", yaml: http("  - match:\n    - headers: {x-a: {prefix: \"\"}}\n    route:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.http[0].match[0].headers.x-a", containing: "prefix string match should not be empty")),
+        Case(name: "uri match with an empty prefix", yaml: http("  - match:\n    - uri: {prefix: \"\"}\n    route:\n    - destination: {host: reviews}\n"), verdict: .accept),
+        Case(name: "method match with an empty prefix", yaml: http("  - match:\n    - method: {prefix: \"\"}\n    route:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.http[0].match[0].method", containing: "prefix string match should not be empty")),
+        Case(name: "withoutHeaders regex *", yaml: http("  - match:\n    - withoutHeaders: {x-debug: {regex: \"*\"}}\n    route:\n    - destination: {host: reviews}\n"), verdict: .accept),
+        Case(name: "header match name with capitals", yaml: http("  - match:\n    - headers: {X-Requested-With: {exact: XMLHttpRequest}}\n    route:\n    - destination: {host: reviews}\n"),
+             verdict: .accept),
+        Case(name: "header match name with a quote", yaml: http("  - match:\n    - headers: {\"bad\\\"name\": {exact: a}}\n    route:\n    - destination: {host: reviews}\n"),
+             verdict: .refuse(path: "spec.http[0].match[0].headers.bad\"name", containing: "not a valid header name")),
+        Case(name: "CORS unknown method", yaml: route("    corsPolicy: {allowMethods: [GET, PUTT]}\n"),
+             verdict: .refuse(path: "spec.http[0].corsPolicy.allowMethods[1]", containing: "not a supported HTTP method")),
+        Case(name: "CORS empty expose header", yaml: route("    corsPolicy: {exposeHeaders: [\"\"]}\n"),
+             verdict: .refuse(path: "spec.http[0].corsPolicy.exposeHeaders[0]", containing: "cannot be empty")),
+        Case(name: "CORS maxAge in milliseconds", yaml: route("    corsPolicy: {maxAge: 2500ms}\n"),
+             verdict: .refuse(path: "spec.http[0].corsPolicy.maxAge", containing: "seconds precision")),
+        Case(name: "retryRemoteLocalities with attempts 0", yaml: route("    retries: {attempts: 0, retryRemoteLocalities: true}\n"),
+             verdict: .refuse(path: "spec.http[0].retries", containing: "retryRemoteLocalities is set while attempts is 0")),
+        Case(name: "rewrite with nothing to rewrite", yaml: route("    rewrite: {}\n"),
+             verdict: .refuse(path: "spec.http[0].rewrite", containing: "at least one of uri, uriRegexRewrite and authority")),
+        Case(name: "uriRegexRewrite without rewrite", yaml: route("    rewrite: {uriRegexRewrite: {match: \"^/a\"}}\n"),
+             verdict: .refuse(path: "spec.http[0].rewrite.uriRegexRewrite", containing: "both match and rewrite")),
+        Case(name: "redirect code 0 is unset", yaml: http("  - redirect: {uri: /new, redirectCode: 0}\n"), verdict: .accept),
+        Case(name: "header value with a formatted variable", yaml: route("    headers:\n      request:\n        set: {x-end: \"%DOWNSTREAM_PEER_CERT_V_END(%b %d %H:%M:%S %Y %Z)%\"}\n"),
+             verdict: .accept),
+        Case(name: "wildcard destination host", yaml: http("  - route:\n    - destination: {host: \"*.foo.com\"}\n"), verdict: .accept),
+        Case(name: "trafficPolicy {}", yaml: dr("  host: reviews\n  trafficPolicy: {}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy", containing: "at least one field")),
+        Case(name: "tcp idleTimeout 0s disables it", yaml: dr2("    connectionPool:\n      tcp: {idleTimeout: 0s}\n"), verdict: .accept),
+        Case(name: "cookie attributes", yaml: dr2("    loadBalancer:\n      consistentHash:\n        httpCookie: {name: c, ttl: 60s, attributes: [{name: SameSite, value: Strict}]}\n"),
+             verdict: .warn(path: "spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes")),
+        Case(name: "duplicate cookie attribute", yaml: dr2("    loadBalancer:\n      consistentHash:\n        httpCookie: {name: c, ttl: 60s, attributes: [{name: Secure}, {name: Secure}]}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes[1].name", containing: "duplicate cookie attribute")),
+        Case(name: "locality and zone-aware settings together", yaml: dr2("    loadBalancer:\n      localityLbSetting: {enabled: true}\n      zoneAwareLbSetting: {}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy.loadBalancer", containing: "only one of localityLbSetting and zoneAwareLbSetting")),
+        Case(name: "zone-aware failover to the same region", yaml: dr2("    loadBalancer:\n      zoneAwareLbSetting: {failover: [{from: r1, to: r1}]}\n    outlierDetection: {}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[0]", containing: "different regions")),
+        Case(name: "local origin failures without the split", yaml: dr2("    outlierDetection: {consecutiveLocalOriginFailures: 10}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures", containing: "splitExternalLocalOriginErrors")),
+        Case(name: "distribute weight 0", yaml: dr2("    loadBalancer:\n      localityLbSetting:\n        distribute: [{from: r1/z1/*, to: {\"r1/z1/*\": 0, \"r1/z2/*\": 100}}]\n    outlierDetection: {}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy.loadBalancer.localityLbSetting.distribute[0].to[\"r1/z1/*\"]", containing: "[1, 100]")),
+        Case(name: "failover with a region priority label", yaml: dr2("    loadBalancer:\n      localityLbSetting:\n        failover: [{from: r1, to: r2}]\n        failoverPriority: [topology.kubernetes.io/region]\n    outlierDetection: {}\n"),
+             verdict: .refuse(path: "spec.trafficPolicy.loadBalancer.localityLbSetting.failoverPriority", containing: "can not simultaneously set 'failover'")),
+        Case(name: "warmup aggression under 1", yaml: dr2("    loadBalancer:\n      warmup: {duration: 30s, aggression: {value: 0.5}}\n"),
+             verdict: .warn(path: "spec.trafficPolicy.loadBalancer.warmup")),
+        Case(name: "SE DNS unix endpoint", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS\n  endpoints: [{address: \"unix:///var/run/a.sock\"}]\n"),
+             verdict: .refuse(path: "spec.endpoints[0].address", containing: "not a valid FQDN or an IP address")),
+        Case(name: "SE grpc-web port", yaml: se("  hosts: [api.example.com]\n  ports: [{number: 80, name: web, protocol: GRPC-WEB}]\n  resolution: DNS\n"), verdict: .accept),
+        Case(name: "WorkloadGroup without template", yaml: "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: g}\nspec:\n  metadata: {labels: {app: a}}\n",
+             verdict: .refuse(path: "spec.template", containing: "template is required")),
+        Case(name: "WorkloadGroup bad label", yaml: "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: g}\nspec:\n  metadata: {labels: {\".\": \"~\"}}\n  template: {}\n",
+             verdict: .refuse(path: "spec.metadata.labels..", containing: "invalid label key")),
+        Case(name: "WorkloadGroup probe without a method", yaml: "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: g}\nspec:\n  template: {ports: {http: 80}}\n  probe: {periodSeconds: 5}\n",
+             verdict: .refuse(path: "spec.probe", containing: "set one of httpGet, tcpSocket and exec")),
+        Case(name: "Sidecar with nothing in it", yaml: sc("  workloadSelector: {labels: {app: a}}\n"),
+             verdict: .refuse(path: "spec", containing: "empty configuration")),
+        Case(name: "Sidecar two catch-all egress listeners", yaml: sc("  egress:\n  - hosts: [\"*/foo.com\"]\n  - hosts: [\"ns1/bar.com\"]\n"),
+             verdict: .refuse(path: "spec.egress[0].port", containing: "should be the last listener")),
+        Case(name: "Sidecar ingress without port", yaml: sc("  ingress:\n  - defaultEndpoint: 127.0.0.1:110\n"),
+             verdict: .refuse(path: "spec.ingress[0].port", containing: "port is required")),
+        Case(name: "Sidecar ingress to another host", yaml: sc("  ingress:\n  - port: {number: 90, protocol: HTTP, name: web}\n    defaultEndpoint: 1.1.1.1:90\n"),
+             verdict: .refuse(path: "spec.ingress[0].defaultEndpoint", containing: "must be of form 127.0.0.1")),
+        Case(name: "Sidecar ingress ISTIO_MUTUAL", yaml: sc("  ingress:\n  - port: {number: 90, protocol: HTTPS, name: web}\n    defaultEndpoint: 127.0.0.1:9999\n    tls: {mode: ISTIO_MUTUAL}\n"),
+             verdict: .refuse(path: "spec.ingress[0].tls.mode", containing: "cannot set mode to ISTIO_MUTUAL")),
+        Case(name: "Sidecar egress proxy without ALLOW_ANY", yaml: sc("  outboundTrafficPolicy:\n    egressProxy: {host: foo.bar, port: {number: 5000}}\n"),
+             verdict: .refuse(path: "spec.outboundTrafficPolicy.egressProxy", containing: "only with ALLOW_ANY")),
+        Case(name: "Gateway duplicate port names", yaml: gw("  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n  - port: {number: 8080, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n"),
+             verdict: .refuse(path: "spec.servers[1].port.name", containing: "must be unique")),
+        Case(name: "Gateway HTTPS without tls", yaml: gw("  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [\"*\"]\n"),
+             verdict: .refuse(path: "spec.servers[0].tls", containing: "must have TLS settings")),
+        Case(name: "Gateway tls on a TCP port", yaml: gw("  - port: {number: 5000, name: tcp, protocol: TCP}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE, credentialName: c}\n"),
+             verdict: .refuse(path: "spec.servers[0].tls", containing: "non HTTPS/TLS ports")),
+        Case(name: "Gateway SIMPLE without certificates", yaml: gw("  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE}\n"),
+             verdict: .refuse(path: "spec.servers[0].tls.serverCertificate", containing: "requires a server certificate")),
+        Case(name: "Gateway ISTIO_MUTUAL with a credential", yaml: gw("  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [\"*\"]\n    tls: {mode: ISTIO_MUTUAL, credentialName: c}\n"),
+             verdict: .refuse(path: "spec.servers[0].tls.credentialName", containing: "ISTIO_MUTUAL TLS cannot have")),
+        Case(name: "Gateway HTTP redirecting to HTTPS", yaml: gw("  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n    tls: {httpsRedirect: true}\n"),
+             verdict: .warn(path: "spec")),
+        Case(name: "Gateway on a unix socket", yaml: gw("  - port: {number: 0, name: uds, protocol: HTTP}\n    bind: unix:///var/run/gw.sock\n    hosts: [\"*\"]\n"),
+             verdict: .warn(path: "spec")),
+        Case(name: "Gateway name with a dot", yaml: gw("  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n", name: "gw.v1"),
+             verdict: .refuse(path: "metadata.name", containing: "invalid gateway name")),
+    ]
+
     static let cases: [Case] = [
         // Sidecar egress and Gateway server hosts (Istio's ValidateNamespaceSlashWildcardHostname).
         Case(name: "Sidecar import nothing", yaml: sidecar("[\"~/*\"]"), verdict: .warn(path: "spec")),
@@ -246,7 +350,7 @@ import WeftCore
              verdict: .refuse(path: "spec.trafficPolicy.tls.credentialName", containing: "credentialName is set")),
     ]
 
-    @Test(arguments: cases)
+    @Test(arguments: cases + moreCases)
     func istiosVerdict(_ c: Case) {
         let found = problems(c.yaml)
         switch c.verdict {

@@ -96,7 +96,7 @@ struct BadCase: CustomTestStringConvertible, Sendable {
         BadCase(text: "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default}\nspec:\n  egress:\n  - hosts: [\"a/b/c\"]",
                 path: "spec.egress[0].hosts[0]", message: "short names (non FQDN) are not allowed: 'b/c'"),
         BadCase(text: "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}",
-                path: "spec.servers[0].hosts", message: "at least one host is required"),
+                path: "spec.servers[0].hosts", message: "server config must contain at least one host"),
         BadCase(text: "apiVersion: networking.istio.io/v1\nkind: Telemetry\nmetadata: {name: t}\nspec: {}",
                 path: "kind", message: "unknown kind 'Telemetry' (supported: VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit)"),
         BadCase(text: "apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  servers: []",

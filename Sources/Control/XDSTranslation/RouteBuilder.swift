@@ -118,7 +118,7 @@ enum MatchBuilder {
 
     static func header(_ name: String, _ sm: StringMatch, invert: Bool) -> HeaderMatcher {
         var h = HeaderMatcher()
-        h.name = name
+        h.name = name.lowercased()  // HTTP header names are case-insensitive; Istio accepts `X-Requested-With`
         if let s = stringMatcher(sm) { h.stringMatch = s } else { h.presentMatch = true }
         h.invertMatch = invert
         return h

@@ -43,6 +43,10 @@ public struct TrafficPolicy: Hashable, Sendable {
     public var tls: ClientTLS?
     public var retryBudget: RetryBudget?
     public var portLevelSettings: [PortPolicy] = []
+    /// Whether the policy was written with no field at all (Istio refuses `trafficPolicy: {}`).
+    public var givenEmpty = false
+    /// Whether `tunnel` and `proxyProtocol` were given (parsed, not applied; Istio refuses both together).
+    public var hasTunnel = false, hasProxyProtocol = false
 
     public init(loadBalancer: LoadBalancer? = nil, connectionPool: ConnectionPool? = nil,
                 outlierDetection: OutlierDetection? = nil, tls: ClientTLS? = nil) {
@@ -71,6 +75,9 @@ public struct TrafficPolicy: Hashable, Sendable {
         )
         p.retryBudget = r.object("retryBudget").map(RetryBudget.decode)
         for k in ["proxyProtocol", "tunnel"] where r.raw(k) != nil { r.ctx.notApplied(r.sub(k)) }
+        p.givenEmpty = r.pairs.allSatisfy { $0.1 == .null }
+        p.hasTunnel = r.raw("tunnel") != nil
+        p.hasProxyProtocol = r.raw("proxyProtocol") != nil
         if allowPorts {
             p.portLevelSettings = r.objects("portLevelSettings") { pr -> PortPolicy? in
                 var port = 0
@@ -130,6 +137,18 @@ public struct LoadBalancer: Hashable, Sendable {
             if let q = ch.string("httpQueryParameterName") { keys.append(.queryParameter(q)) }
             if let c = ch.object("httpCookie") {
                 keys.append(.cookie(name: c.string("name", required: true) ?? "", path: c.string("path"), ttl: c.duration("ttl")))
+                // Cookie attributes (SameSite, Secure, ...): checked as Istio does, not applied yet.
+                var seen: Set<String> = []
+                let attributes: [String] = c.objects("attributes") { a in
+                    defer { a.finish() }
+                    _ = a.string("value")
+                    return a.string("name") ?? ""
+                }
+                if !attributes.isEmpty { c.ctx.notApplied(c.sub("attributes")) }
+                for (i, n) in attributes.enumerated() {
+                    if n.isEmpty { c.ctx.error(c.sub("attributes[\(i)].name"), "cookie attribute name cannot be empty") }
+                    else if !seen.insert(n).inserted { c.ctx.error(c.sub("attributes[\(i)].name"), "duplicate cookie attribute name: \(n)") }
+                }
                 c.finish()
             }
             if keys.count != 1 {
@@ -150,6 +169,10 @@ public struct LoadBalancer: Hashable, Sendable {
         lb.localityLbSetting = r.object("localityLbSetting").map(LocalityLbSetting.decode)
         lb.warmupDuration = r.duration("warmupDurationSecs")
         for k in ["warmupDurationSecs", "warmup", "zoneAwareLbSetting"] where r.has(k) { r.ctx.notApplied(r.sub(k)) }
+        if let z = r.object("zoneAwareLbSetting") {
+            ZoneAwareLbSetting.check(z)
+            if r.has("localityLbSetting") { r.ctx.error(r.path, "only one of localityLbSetting and zoneAwareLbSetting can be set") }
+        }
         if let w = r.object("warmup") {
             // Istio's WarmupConfiguration; like warmupDurationSecs, parsed and not applied yet.
             let d = w.duration("duration")
@@ -160,12 +183,11 @@ public struct LoadBalancer: Hashable, Sendable {
                 m.finish()
             }
             if let a = w.object("aggression") {
-                if let v = a.double("value"), v < 1 { a.ctx.error(a.sub("value"), "must be at least 1, got \(v)") }
+                if let v = a.double("value"), v <= 0 { a.ctx.error(a.sub("value"), "aggression should be greater than 0, got \(v)") }
                 a.finish()
             }
             w.finish()
         }
-        _ = r.raw("zoneAwareLbSetting")  // parsed, not applied (Envoy's zone-aware routing)
         return lb
     }
 }

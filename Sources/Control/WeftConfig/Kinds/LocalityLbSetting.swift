@@ -47,3 +47,30 @@ public struct LocalityLbSetting: Hashable, Sendable {
         return true
     }
 }
+
+/// Istio's ZoneAwareLoadBalancerSetting (Envoy's zone-aware routing): checked as Istio does, not applied yet.
+enum ZoneAwareLbSetting {
+    static let topologyLabels: Set<String> = ["topology.kubernetes.io/region", "topology.kubernetes.io/zone", "topology.istio.io/subzone"]
+
+    static func check(_ r: ObjectReader) {
+        defer { r.finish() }
+        _ = r.bool("enabled")
+        _ = r.int("minClusterSize")
+        let failover: [(from: String, to: String)] = r.objects("failover") { f in
+            defer { f.finish() }
+            return (f.string("from") ?? "", f.string("to") ?? "")
+        }
+        for (i, f) in failover.enumerated() {
+            let p = r.sub("failover[\(i)]")
+            if f.from == f.to { r.ctx.error(p, "zone aware lb failover settings must specify different regions") }
+            if f.from.contains("/") || f.to.contains("/") {
+                r.ctx.error(p, "zone aware lb failover only specifies region; zone and subzone failover are handled automatically")
+            }
+            if f.from.contains("*") || f.to.contains("*") { r.ctx.error(p, "zone aware lb failover region should not contain '*' wildcard") }
+        }
+        for (i, label) in r.strings("failoverPriority").enumerated() where topologyLabels.contains(label) {
+            r.ctx.error(r.sub("failoverPriority[\(i)]"),
+                        "'failover_priority' for zone aware lb must not use topology label '\(label)'; region- and zone-level routing are handled automatically")
+        }
+    }
+}

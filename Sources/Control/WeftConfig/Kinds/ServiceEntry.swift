@@ -38,8 +38,10 @@ public struct ServiceEntry: Hashable, Sendable {
 /// The protocol of a service port, as Istio names it.
 public enum PortProtocol: String, CaseIterable, Sendable, Codable {
     case HTTP, HTTPS, GRPC, HTTP2, TCP, TLS, MONGO, MYSQL, REDIS, UDP
+    case GRPC_WEB = "GRPC-WEB", HTTP_PROXY
     /// Routed by HTTP routes (HTTP/1, HTTP/2 and gRPC); the rest are routed as TCP.
-    public var isHTTP: Bool { self == .HTTP || self == .GRPC || self == .HTTP2 }
+    public var isHTTP: Bool { [.HTTP, .GRPC, .HTTP2, .GRPC_WEB, .HTTP_PROXY].contains(self) }
+    public var isTLS: Bool { self == .HTTPS || self == .TLS }
     public var isHTTP2: Bool { self == .GRPC || self == .HTTP2 }
 }
 
@@ -66,7 +68,10 @@ public struct ServicePort: Hashable, Sendable, Codable {
             if let v = PortProtocol(rawValue: p.uppercased()) { proto = v } else {
                 r.ctx.error(r.sub("protocol"), "'\(p)' is not one of \(PortProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-        } else if let guessed = PortProtocol.allCases.first(where: { name.lowercased().hasPrefix($0.rawValue.lowercased()) }) {
+        } else if let guessed = PortProtocol.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: {
+            let p = $0.rawValue.lowercased(), n = name.lowercased()
+            return n == p || n.hasPrefix(p + "-")
+        }) {
             proto = guessed  // Istio's port-name convention: http-web, grpc-api, ...
         }
         return ServicePort(number: number, name: name, protocol: proto, targetPort: r.int("targetPort"))
@@ -105,71 +110,5 @@ public struct WorkloadEntry: Hashable, Sendable {
         return WorkloadEntry(address: r.string("address") ?? "", ports: ports, labels: r.stringMap("labels"),
                              network: r.string("network"), locality: r.string("locality"),
                              weight: r.int("weight"), serviceAccount: r.string("serviceAccount"))
-    }
-}
-
-/// Istio Sidecar: scopes what a proxy sees. Parsed and validated now; applied by a later issue.
-public struct Sidecar: Hashable, Sendable {
-    public struct Egress: Hashable, Sendable {
-        public var port: Int?
-        public var bind: String?
-        public var hosts: [String]
-    }
-    public var workloadSelector: [String: String]?
-    public var egress: [Egress]
-    public var outboundTrafficPolicyMode: String?
-    /// The pool of the workload's inbound connections (parsed and checked; applied with config scoping).
-    public var inboundConnectionPool: ConnectionPool?
-
-    static func decode(_ r: ObjectReader) -> Sidecar {
-        defer { r.finish() }
-        var selector: [String: String]?
-        if let ws = r.object("workloadSelector") { selector = ws.stringMap("labels"); ws.finish() }
-        let egress: [Egress] = r.objects("egress") { e in
-            defer { e.finish() }
-            var port: Int?
-            if let p = e.object("port") {
-                port = p.int("number")
-                _ = p.string("protocol"); _ = p.string("name"); _ = p.int("targetPort")
-                p.finish()
-            }
-            _ = e.string("captureMode")
-            return Egress(port: port, bind: e.string("bind"), hosts: e.strings("hosts"))
-        }
-        _ = r.raw("ingress")
-        var mode: String?
-        if let o = r.object("outboundTrafficPolicy") { mode = o.string("mode"); _ = o.raw("egressProxy"); o.finish() }
-        return Sidecar(workloadSelector: selector, egress: egress, outboundTrafficPolicyMode: mode,
-                       inboundConnectionPool: r.object("inboundConnectionPool").map(ConnectionPool.decode))
-    }
-}
-
-/// Istio Gateway: a load balancer at the mesh edge. Parsed and validated now; applied by a later issue.
-public struct Gateway: Hashable, Sendable {
-    public struct Server: Hashable, Sendable {
-        public var port: ServicePort?
-        public var hosts: [String]
-        public var name: String?
-        public var tlsMode: String?
-    }
-    public var selector: [String: String]
-    public var servers: [Server]
-
-    static func decode(_ r: ObjectReader) -> Gateway {
-        defer { r.finish() }
-        let servers: [Server] = r.objects("servers") { s in
-            defer { s.finish() }
-            var tlsMode: String?
-            if let t = s.object("tls") {
-                tlsMode = t.string("mode")
-                for k in ["httpsRedirect"] { _ = t.bool(k) }
-                for k in ["serverCertificate", "privateKey", "caCertificates", "credentialName", "minProtocolVersion", "maxProtocolVersion"] { _ = t.string(k) }
-                for k in ["subjectAltNames", "cipherSuites", "verifyCertificateSpki", "verifyCertificateHash"] { _ = t.strings(k) }
-                t.finish()
-            }
-            return Server(port: s.object("port").flatMap(ServicePort.decode), hosts: s.strings("hosts"),
-                          name: s.string("name"), tlsMode: tlsMode)
-        }
-        return Gateway(selector: r.stringMap("selector"), servers: servers)
     }
 }

@@ -7,8 +7,9 @@ public struct VirtualService: Hashable, Sendable {
     public var http: [HTTPRoute]
     public var tcp: [TCPRoute]
     public var exportTo: [String]
-    /// TLS routes (SNI): counted, not applied yet (gateways); a VirtualService may hold only these.
-    public var tlsRouteCount = 0
+    /// TLS routes (SNI): checked, not applied yet (gateways); a VirtualService may hold only these.
+    public var tls: [TLSRoute] = []
+    public var tlsRouteCount: Int { tls.count }
 
     /// True when the routes apply to sidecars (no gateways named, or `mesh` among them).
     public var appliesToMesh: Bool { gateways.isEmpty || gateways.contains("mesh") }
@@ -24,8 +25,8 @@ public struct VirtualService: Hashable, Sendable {
             tcp: r.objects("tcp", TCPRoute.decode),
             exportTo: r.strings("exportTo")
         )
-        // TLS routes are applied by a later issue (gateways); accepted and ignored for now.
-        if case let .array(routes)? = r.raw("tls") { vs.tlsRouteCount = routes.count }
+        // TLS routes are applied by a later issue (gateways); checked as Istio does.
+        vs.tls = r.objects("tls", TLSRoute.decode)
         return vs
     }
 }
@@ -124,6 +125,8 @@ public struct HTTPMatchRequest: Hashable, Sendable {
         func map(_ key: String) -> [String: StringMatch] {
             Dictionary(r.objectMap(key, StringMatch.decode), uniquingKeysWith: { a, _ in a })
         }
+        var without = map("withoutHeaders")
+        for (k, v) in without where v == .regex("*") { without[k] = .present }  // Istio: `*` is "present", not RE2
         return HTTPMatchRequest(
             name: r.string("name"),
             uri: r.object("uri").flatMap(StringMatch.decode),
@@ -131,7 +134,7 @@ public struct HTTPMatchRequest: Hashable, Sendable {
             method: r.object("method").flatMap(StringMatch.decode),
             authority: r.object("authority").flatMap(StringMatch.decode),
             headers: map("headers"),
-            withoutHeaders: map("withoutHeaders"),
+            withoutHeaders: without,
             queryParams: map("queryParams"),
             port: r.int("port"),
             sourceLabels: r.stringMap("sourceLabels"),
@@ -172,8 +175,11 @@ public struct HTTPRedirect: Hashable, Sendable {
             _ = r.string("derivePort")
             r.ctx.notApplied(r.sub("derivePort"))
         }
-        return HTTPRedirect(uri: r.string("uri"), authority: r.string("authority"), port: r.int("port"),
-                            scheme: r.string("scheme"), redirectCode: r.int("redirectCode"), prefixRewrite: r.string("prefixRewrite"))
+        // Empty strings and a 0 code are unset, as in Istio's protobuf.
+        func text(_ k: String) -> String? { r.string(k).flatMap { $0.isEmpty ? nil : $0 } }
+        return HTTPRedirect(uri: text("uri"), authority: text("authority"), port: r.int("port").flatMap { $0 == 0 ? nil : $0 },
+                            scheme: text("scheme"), redirectCode: r.int("redirectCode").flatMap { $0 == 0 ? nil : $0 },
+                            prefixRewrite: text("prefixRewrite"))
     }
 }
 
@@ -206,10 +212,14 @@ public struct HTTPRewrite: Hashable, Sendable {
 
     static func decode(_ r: ObjectReader) -> HTTPRewrite {
         defer { r.finish() }
-        var rw = HTTPRewrite(uri: r.string("uri"), authority: r.string("authority"))
+        // Empty strings are unset, as in Istio's protobuf.
+        var rw = HTTPRewrite(uri: r.string("uri").flatMap { $0.isEmpty ? nil : $0 }, authority: r.string("authority").flatMap { $0.isEmpty ? nil : $0 })
         if let rx = r.object("uriRegexRewrite") {
-            rw.uriRegexMatch = rx.string("match", required: true)
+            rw.uriRegexMatch = rx.string("match") ?? ""
             rw.uriRegexRewrite = rx.string("rewrite") ?? ""
+            if rw.uriRegexMatch!.isEmpty || rw.uriRegexRewrite!.isEmpty {
+                rx.ctx.error(rx.path, "uriRegexRewrite requires both match and rewrite")
+            }
             rx.finish()
         }
         return rw
@@ -220,11 +230,15 @@ public struct HTTPRetry: Hashable, Sendable {
     public var attempts: Int
     public var perTryTimeout: Int64?
     public var retryOn: String?
+    /// Parsed and checked (Istio refuses it with attempts 0), not applied yet.
+    public var retryRemoteLocalities: Bool?
 
     static func decode(_ r: ObjectReader) -> HTTPRetry {
         defer { r.finish() }
-        if r.bool("retryRemoteLocalities") != nil { r.ctx.notApplied(r.sub("retryRemoteLocalities")) }
-        return HTTPRetry(attempts: r.int("attempts") ?? 0, perTryTimeout: r.duration("perTryTimeout"), retryOn: r.string("retryOn"))
+        let remote = r.bool("retryRemoteLocalities")
+        if remote != nil { r.ctx.notApplied(r.sub("retryRemoteLocalities")) }
+        return HTTPRetry(attempts: r.int("attempts") ?? 0, perTryTimeout: r.duration("perTryTimeout"), retryOn: r.string("retryOn"),
+                         retryRemoteLocalities: remote)
     }
 }
 
@@ -284,6 +298,30 @@ public struct CorsPolicy: Hashable, Sendable {
         return CorsPolicy(allowOrigins: origins, allowMethods: r.strings("allowMethods"),
                           allowHeaders: r.strings("allowHeaders"), exposeHeaders: r.strings("exposeHeaders"),
                           maxAge: r.duration("maxAge"), allowCredentials: r.bool("allowCredentials"))
+    }
+}
+
+/// Istio's TLSRoute: SNI matches and weighted destinations (not applied yet).
+public struct TLSRoute: Hashable, Sendable {
+    public struct Match: Hashable, Sendable {
+        public var sniHosts: [String]
+        public var destinationSubnets: [String]
+        public var port: Int?
+        public var sourceLabels: [String: String]
+        public var gateways: [String]
+    }
+    public var match: [Match]
+    public var route: [HTTPRouteDestination]
+
+    static func decode(_ r: ObjectReader) -> TLSRoute? {
+        defer { r.finish() }
+        let matches: [Match] = r.objects("match") { m in
+            defer { m.finish() }
+            _ = m.string("sourceNamespace")
+            return Match(sniHosts: m.strings("sniHosts"), destinationSubnets: m.strings("destinationSubnets"), port: m.int("port"),
+                         sourceLabels: m.stringMap("sourceLabels"), gateways: m.strings("gateways"))
+        }
+        return TLSRoute(match: matches, route: r.objects("route", HTTPRouteDestination.decode))
     }
 }
 

@@ -14,12 +14,17 @@ extension ResourceValidator {
     }
 
     static func trafficPolicy(_ tp: TrafficPolicy, _ p: String, _ c: inout Checker) {
+        if tp.givenEmpty { c.error(p, "traffic policy must have at least one field") }
+        if tp.hasTunnel && tp.hasProxyProtocol { c.error(p, "tunnel and proxyProtocol must not be set together") }
         if let cp = tp.connectionPool { connectionPool(cp, "\(p).connectionPool", &c) }
         if let od = tp.outlierDetection {
             let o = "\(p).outlierDetection"
             c.nonNegative(od.consecutive5xxErrors, "\(o).consecutive5xxErrors")
             c.nonNegative(od.consecutiveGatewayErrors, "\(o).consecutiveGatewayErrors")
             c.nonNegative(od.consecutiveLocalOriginFailures, "\(o).consecutiveLocalOriginFailures")
+            if (od.consecutiveLocalOriginFailures ?? 0) > 0 && od.splitExternalLocalOriginErrors != true {
+                c.error("\(o).consecutiveLocalOriginFailures", "consecutive local origin failures is set, but splitExternalLocalOriginErrors is false")
+            }
             c.duration(od.interval, "\(o).interval")
             c.duration(od.baseEjectionTime, "\(o).baseEjectionTime")
             c.percent(od.maxEjectionPercent.map(Double.init), "\(o).maxEjectionPercent")
@@ -72,7 +77,7 @@ extension ResourceValidator {
         let h = "\(p).http", t = "\(p).tcp"
         c.positive(cp.maxConnections, "\(t).maxConnections")
         c.duration(cp.connectTimeout, "\(t).connectTimeout")
-        c.duration(cp.tcpIdleTimeout, "\(t).idleTimeout")
+        if cp.tcpIdleTimeout != 0 { c.duration(cp.tcpIdleTimeout, "\(t).idleTimeout") }  // 0s disables it (Istio)
         c.duration(cp.maxConnectionDuration, "\(t).maxConnectionDuration")
         c.positive(cp.http1MaxPendingRequests, "\(h).http1MaxPendingRequests")
         c.positive(cp.http2MaxRequests, "\(h).http2MaxRequests")
@@ -107,7 +112,7 @@ extension ResourceValidator {
                 if !LocalityText.isValid(loc, wildcards: true) {
                     c.error("\(dp).to[\"\(loc)\"]", "'\(loc)' must be region, region/zone or region/zone/subzone (parts may be *)")
                 }
-                if !(0...100).contains(w) { c.error("\(dp).to[\"\(loc)\"]", "weight must be between 0 and 100, got \(w)") }
+                if !(1...100).contains(w) { c.error("\(dp).to[\"\(loc)\"]", "locality weight must be in range [1, 100], got \(w)") }
             }
             let sum = d.to.values.reduce(0, +)
             if !d.to.isEmpty && sum != 100 { c.error("\(dp).to", "weights must add up to 100, got \(sum)") }
@@ -118,6 +123,9 @@ extension ResourceValidator {
                 c.error("\(fp).\(field)", "'\(v)' must be a region name")
             }
             if !f.from.isEmpty && f.from == f.to { c.error("\(fp).to", "must differ from from") }
+        }
+        if !l.failover.isEmpty, let label = l.failoverPriority.first(where: ZoneAwareLbSetting.topologyLabels.contains) {
+            c.error("\(p).failoverPriority", "can not simultaneously set 'failover' and topology label '\(label)' in 'failoverPriority'")
         }
         for (i, label) in l.failoverPriority.enumerated() where label.isEmpty || label.contains(" ") {
             c.error("\(p).failoverPriority[\(i)]", "'\(label)' is not a label name")

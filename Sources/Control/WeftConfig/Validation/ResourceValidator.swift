@@ -15,7 +15,7 @@ public enum ResourceValidator {
         case let .workloadEntry(we): validateWorkloadEntry(we, path: "spec", &c)
         case let .workloadGroup(wg): c.labels(wg.labels, "spec.metadata.labels")
         case let .sidecar(sc): validateSidecar(sc, &c)
-        case let .gateway(gw): validateGateway(gw, &c)
+        case let .gateway(gw): validateGateway(gw, name: r.key.name, &c)
         case let .rateLimit(rl): validateRateLimit(rl, &c)
         }
         return (c.diagnostics, c.warnings)
@@ -93,10 +93,21 @@ struct Checker {
         if case let .regex(p) = m { regex(p, path + ".regex") }
     }
 
+    /// Kubernetes' label rules (as Istio's labels.Instance.Validate): a key is `[prefix/]name`, the prefix a
+    /// DNS-1123 subdomain, the name (and a non-empty value) at most 63 letters, digits, `-`, `_` and `.`, starting
+    /// and ending with a letter or digit.
     mutating func labels(_ labels: [String: String], _ path: String) {
+        func qualified(_ s: Substring) -> Bool {
+            guard let f = s.first, let l = s.last, s.count <= 63, f.isASCII && (f.isLetter || f.isNumber), l.isASCII && (l.isLetter || l.isNumber) else { return false }
+            return s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+        }
         for (k, v) in labels.sorted(by: { $0.key < $1.key }) {
-            if k.isEmpty || k.count > 253 { error("\(path).\(k)", "label key must be 1-253 characters") }
-            if v.count > 63 { error("\(path).\(k)", "label value must be at most 63 characters") }
+            let parts = k.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            let keyOK = parts.count == 1 ? qualified(parts[0]) : (KubernetesName.isSubdomain(String(parts[0])) && qualified(parts[1]))
+            if !keyOK { error("\(path).\(k)", "invalid label key '\(k)': [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit") }
+            if !v.isEmpty && !qualified(Substring(v)) {
+                error("\(path).\(k)", "invalid label value '\(v)': at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit")
+            }
         }
     }
 }

@@ -44,6 +44,9 @@ extension ResourceValidator {
             if se.endpoints.isEmpty, let (i, h) = se.hosts.enumerated().first(where: { $0.element.hasPrefix("*") }) {
                 c.error("spec.hosts[\(i)]", "hosts must be FQDN if no endpoints are provided for resolution mode \(se.resolution.rawValue), got '\(h)'")
             }
+            for (i, e) in se.endpoints.enumerated() where !e.address.isEmpty && !IPAddressText.isIP(e.address) && !isFQDN(e.address) {
+                c.error("spec.endpoints[\(i)].address", "endpoint address '\(e.address)' is not a valid FQDN or an IP address")
+            }
             if se.resolution == .DNS_ROUND_ROBIN && se.endpoints.count > 1 {
                 c.error("spec.endpoints", "there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN")
             }

@@ -46,22 +46,13 @@ extension ResourceValidator {
         }
     }
 
-    /// Control characters are refused; `%` starts an Envoy variable (`%VAR%`) and must be closed, or written `%%`.
+    /// Control characters are refused; `%` starts an Envoy variable (`%VAR%`, `%VAR(args)%`, `%VAR(["a", "b"])%`)
+    /// that must be closed, or is written `%%`: Envoy's header parser, as Istio ports it (validateHeaderValue).
     static func headerValue(_ value: String, _ p: String, _ c: inout Checker) {
         if value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7F }) {
             return c.error(p, "header value has a control character")
         }
-        let chars = Array(value)
-        var i = 0
-        while i < chars.count {
-            guard chars[i] == "%" else { i += 1; continue }
-            if i + 1 < chars.count && chars[i + 1] == "%" { i += 2; continue }
-            guard let close = chars[(i + 1)...].firstIndex(of: "%") else {
-                let rest = String(chars[i...])
-                return c.error(p, rest == "%" ? "un-escaped '%' (write '%%')" : "unterminated variable expression '\(rest)' (write '%%' for a literal '%')")
-            }
-            i = close + 1
-        }
+        if let problem = EnvoyHeaderFormat.problem(value) { c.error(p, problem) }
     }
 
     /// `@request.auth.claims` matches need a gateway (the JWT is validated there); Istio refuses them on routes
@@ -102,5 +93,49 @@ extension ResourceValidator {
         case (false, true): return a.hasSuffix(b.dropFirst())
         case (false, false): return a == b
         }
+    }
+}
+
+/// Envoy's header value parser (source/common/router/header_parser.cc) as a state machine over the bytes.
+enum EnvoyHeaderFormat {
+    private enum State { case literal, name, expectArray, expectString, string, delimiterOrEnd, argsEnd, variableEnd }
+
+    static func problem(_ value: String) -> String? {
+        let b = Array(value.utf8)
+        var state = State.literal
+        var i = 0
+        while i < b.count {
+            let ch = b[i]
+            let hasNext = i + 1 < b.count
+            switch state {
+            case .literal:
+                if ch == UInt8(ascii: "%") {
+                    guard hasNext else { return "un-escaped '%' (write '%%')" }
+                    if b[i + 1] == UInt8(ascii: "%") { i += 1 } else { state = .name }
+                }
+            case .name:
+                if ch == UInt8(ascii: "%") { state = .literal } else if ch == UInt8(ascii: "(") { state = .expectArray }
+            case .expectArray:
+                if ch == UInt8(ascii: "[") { state = .expectString } else if ch != 0x20 { state = .string }
+            case .delimiterOrEnd:
+                if ch == UInt8(ascii: ",") { state = .expectString }
+                else if ch == UInt8(ascii: "]") { state = .argsEnd }
+                else if ch != 0x20 { return "invalid variable expression: expecting ',', ']' or a space" }
+            case .expectString:
+                if ch == UInt8(ascii: "\"") { state = .string } else if ch != 0x20 { return "invalid variable expression: expecting '\"'" }
+            case .string:
+                if ch == UInt8(ascii: "\\") {
+                    guard hasNext else { return "invalid variable expression: unterminated backslash" }
+                    i += 1
+                } else if ch == UInt8(ascii: ")") { state = .variableEnd }
+                else if ch == UInt8(ascii: "\"") { state = .delimiterOrEnd }
+            case .argsEnd:
+                if ch == UInt8(ascii: ")") { state = .variableEnd } else if ch != 0x20 { return "invalid variable expression: expecting ')'" }
+            case .variableEnd:
+                if ch == UInt8(ascii: "%") { state = .literal } else if ch != 0x20 { return "invalid variable expression: expecting '%' after ')'" }
+            }
+            i += 1
+        }
+        return state == .literal ? nil : "unterminated variable expression '\(value)' (write '%%' for a literal '%')"
     }
 }

@@ -1,3 +1,5 @@
+import WeftCore
+
 extension ResourceValidator {
     static let retryOnValues: Set<String> = [
         "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited", "retriable-4xx",
@@ -19,10 +21,12 @@ extension ResourceValidator {
         }
         if vs.tlsRouteCount > 0 { c.warn("spec.tls", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
         if !vs.exportTo.isEmpty { c.warn("spec.exportTo", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
+        gatewayNames(vs.gateways, "spec.gateways", &c)
+        for (i, t) in vs.tls.enumerated() { tlsRoute(t, "spec.tls[\(i)]", vs, &c) }
         for (i, h) in vs.hosts.enumerated() {
             if h == "*" && vs.appliesToMesh {
                 c.error("spec.hosts[\(i)]", "'*' is only allowed for gateways")
-            } else {
+            } else if !(appliesToGateway(vs) && !vs.tls.isEmpty && isAutoSNI(h)) {
                 c.host(h, "spec.hosts[\(i)]")
             }
         }
@@ -46,6 +50,7 @@ extension ResourceValidator {
             if route.route.isEmpty { c.error("\(p).route", "at least one destination is required") }
             for (j, m) in route.match.enumerated() { c.port(m.port, "\(p).match[\(j)].port") }
             weights(route.route, "\(p).route", &c)
+            for (j, d) in route.route.enumerated() { destination(d.destination, "\(p).route[\(j)].destination", &c) }
         }
     }
 
@@ -67,17 +72,22 @@ extension ResourceValidator {
         for (j, m) in route.match.enumerated() {
             let mp = "\(p).match[\(j)]"
             c.stringMatch(m.uri, "\(mp).uri")
-            c.stringMatch(m.method, "\(mp).method")
-            c.stringMatch(m.authority, "\(mp).authority")
-            c.stringMatch(m.scheme, "\(mp).scheme")
-            for (k, v) in m.headers { c.stringMatch(v, "\(mp).headers.\(k)") }
-            for (k, v) in m.withoutHeaders { c.stringMatch(v, "\(mp).withoutHeaders.\(k)") }
-            for (k, v) in m.queryParams { c.stringMatch(v, "\(mp).queryParams.\(k)") }
+            // Istio's validateStringMatch: only a uri may match an empty prefix.
+            for (name, sm) in [("method", m.method), ("authority", m.authority), ("scheme", m.scheme)] {
+                c.stringMatch(sm, "\(mp).\(name)")
+                if sm == .prefix("") { c.error("\(mp).\(name)", "prefix string match should not be empty") }
+            }
+            for (field, map) in [("headers", m.headers), ("withoutHeaders", m.withoutHeaders), ("queryParams", m.queryParams)] {
+                for (k, v) in map.sorted(by: { $0.key < $1.key }) {
+                    c.stringMatch(v, "\(mp).\(field).\(k)")
+                    if v == .prefix("") { c.error("\(mp).\(field).\(k)", "prefix string match should not be empty") }
+                    if field != "queryParams" { matchHeaderName(k, "\(mp).\(field)", &c) }
+                }
+            }
             if m.uri == .present { c.error("\(mp).uri", "set exact, prefix or regex") }
             c.port(m.port, "\(mp).port")
-            for (k, _) in m.headers where k.lowercased() != k {
-                c.error("\(mp).headers.\(k)", "header names must be lower-case")
-            }
+            gatewayNames(m.gateways, "\(mp).gateways", &c)
+            if let ns = m.sourceNamespace, !KubernetesName.isLabel(ns) { c.error("\(mp).sourceNamespace", "sourceNamespace match \(ns) is invalid") }
         }
         weights(route.route, "\(p).route", &c)
         for (j, d) in route.route.enumerated() { destination(d.destination, "\(p).route[\(j)].destination", &c) }
@@ -87,6 +97,9 @@ extension ResourceValidator {
         for (j, d) in route.route.enumerated() { headers(d.headers, "\(p).route[\(j)].headers", authorityRewrite: nil, &c) }
         if let r = route.retries {
             if r.attempts < 0 { c.error("\(p).retries.attempts", "must not be negative, got \(r.attempts)") }
+            if r.attempts == 0 && r.retryRemoteLocalities != nil {
+                c.error("\(p).retries", "retryRemoteLocalities is set while attempts is 0 (retries disabled); set attempts")
+            }
             if r.attempts == 0 && (r.perTryTimeout != nil || !(r.retryOn ?? "").isEmpty) {
                 c.error("\(p).retries", "a retry policy is configured while attempts is 0 (retries disabled); set attempts")
             }
@@ -148,12 +161,13 @@ extension ResourceValidator {
             }
         }
         if let rw = route.rewrite {
-            if let m = rw.uriRegexMatch { c.regex(m, "\(p).rewrite.uriRegexRewrite.match") }
+            if let m = rw.uriRegexMatch, !m.isEmpty { c.regex(m, "\(p).rewrite.uriRegexRewrite.match") }
             if rw.uri != nil && rw.uriRegexMatch != nil { c.error("\(p).rewrite", "set only one of uri and uriRegexRewrite") }
+            if rw.uri == nil && rw.uriRegexMatch == nil && rw.authority == nil {
+                c.error("\(p).rewrite", "rewrite must set at least one of uri, uriRegexRewrite and authority")
+            }
         }
-        if let cors = route.corsPolicy {
-            for (j, o) in cors.allowOrigins.enumerated() { c.stringMatch(o, "\(p).corsPolicy.allowOrigins[\(j)]") }
-        }
+        if let cors = route.corsPolicy { corsPolicy(cors, "\(p).corsPolicy", &c) }
     }
 
     /// Istio's rule: no negative weight, and several destinations cannot all weigh 0. Weights need not add up
@@ -168,7 +182,7 @@ extension ResourceValidator {
     }
 
     static func destination(_ d: Destination, _ p: String, _ c: inout Checker) {
-        c.host(d.host, "\(p).host", wildcard: false)
+        c.host(d.host, "\(p).host")
         c.port(d.port, "\(p).port.number")
         if let s = d.subset, s.isEmpty { c.error("\(p).subset", "must not be empty") }
     }
