@@ -68,7 +68,15 @@ public enum ConfigSetValidator {
                 continue
             }
             let names: Set<String>
-            if let owner = vsOwner[host], case let .virtualService(vs) = owner.spec { names = Set(vs.http.compactMap(\.name)) } else { names = [] }
+            if let owner = vsOwner[host], case let .virtualService(vs) = owner.spec {
+                // Delegated routes are named ROOT-DELEGATE once merged, as the proxies see them.
+                var delegates: [ResourceKey: VirtualService] = [:]
+                for d in resources { if case let .virtualService(dvs) = d.spec, dvs.isDelegate { delegates[d.key] = dvs } }
+                let merged = VirtualServiceDelegation.resolve(root: vs, namespace: owner.key.namespace, delegates: delegates)
+                names = Set(merged.http.compactMap(\.name))
+            } else {
+                names = []
+            }
             for (i, route) in rl.routes.enumerated() where !names.contains(route) {
                 error(r, "spec.routes[\(i)]", "no http route named '\(route)' in the VirtualService for \(host)")
             }
