@@ -84,6 +84,9 @@ public final class ObjectReader {
         return s
     }
 
+    /// A string field where "" means unset, as proto3 reads it.
+    public func nonEmptyString(_ key: String) -> String? { string(key).flatMap { $0.isEmpty ? nil : $0 } }
+
     public func int(_ key: String, required: Bool = false) -> Int? {
         guard let v = raw(key) else {
             if required { ctx.error(sub(key), "missing required field") }

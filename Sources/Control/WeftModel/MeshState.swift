@@ -69,10 +69,7 @@ public struct MeshState: Sendable {
         var drs: [String: (String, DestinationRule)] = [:]
         var routeRateLimits: [String: [RateLimit]] = [:]
         var workloadRateLimits: [(namespace: String, limit: RateLimit)] = []
-        var delegates: [ResourceKey: VirtualService] = [:]
-        for r in resources {
-            if case let .virtualService(vs) = r.spec, vs.isDelegate { delegates[r.key] = vs }
-        }
+        let delegates = VirtualServiceDelegation.delegates(in: resources)
         for r in resources.sorted(by: { $0.key < $1.key }) {
             switch r.spec {
             case let .virtualService(root) where root.appliesToMesh && !root.isDelegate:

@@ -9,7 +9,6 @@ public struct VirtualService: Hashable, Sendable {
     public var exportTo: [String]
     /// TLS routes (SNI): checked, not applied yet (gateways); a VirtualService may hold only these.
     public var tls: [TLSRoute] = []
-    public var tlsRouteCount: Int { tls.count }
 
     /// True when the routes apply to sidecars (no gateways named, or `mesh` among them).
     public var appliesToMesh: Bool { gateways.isEmpty || gateways.contains("mesh") }
@@ -176,10 +175,9 @@ public struct HTTPRedirect: Hashable, Sendable {
             r.ctx.notApplied(r.sub("derivePort"))
         }
         // Empty strings and a 0 code are unset, as in Istio's protobuf.
-        func text(_ k: String) -> String? { r.string(k).flatMap { $0.isEmpty ? nil : $0 } }
-        return HTTPRedirect(uri: text("uri"), authority: text("authority"), port: r.int("port").flatMap { $0 == 0 ? nil : $0 },
-                            scheme: text("scheme"), redirectCode: r.int("redirectCode").flatMap { $0 == 0 ? nil : $0 },
-                            prefixRewrite: text("prefixRewrite"))
+        return HTTPRedirect(uri: r.nonEmptyString("uri"), authority: r.nonEmptyString("authority"), port: r.int("port").flatMap { $0 == 0 ? nil : $0 },
+                            scheme: r.nonEmptyString("scheme"), redirectCode: r.int("redirectCode").flatMap { $0 == 0 ? nil : $0 },
+                            prefixRewrite: r.nonEmptyString("prefixRewrite"))
     }
 }
 
@@ -213,13 +211,12 @@ public struct HTTPRewrite: Hashable, Sendable {
     static func decode(_ r: ObjectReader) -> HTTPRewrite {
         defer { r.finish() }
         // Empty strings are unset, as in Istio's protobuf.
-        var rw = HTTPRewrite(uri: r.string("uri").flatMap { $0.isEmpty ? nil : $0 }, authority: r.string("authority").flatMap { $0.isEmpty ? nil : $0 })
+        var rw = HTTPRewrite(uri: r.nonEmptyString("uri"), authority: r.nonEmptyString("authority"))
         if let rx = r.object("uriRegexRewrite") {
-            rw.uriRegexMatch = rx.string("match") ?? ""
-            rw.uriRegexRewrite = rx.string("rewrite") ?? ""
-            if rw.uriRegexMatch!.isEmpty || rw.uriRegexRewrite!.isEmpty {
-                rx.ctx.error(rx.path, "uriRegexRewrite requires both match and rewrite")
-            }
+            let match = rx.string("match") ?? "", rewrite = rx.string("rewrite") ?? ""
+            if match.isEmpty || rewrite.isEmpty { rx.ctx.error(rx.path, "uriRegexRewrite requires both match and rewrite") }
+            rw.uriRegexMatch = match
+            rw.uriRegexRewrite = rewrite
             rx.finish()
         }
         return rw

@@ -4,6 +4,15 @@
 /// delegate route whose matches leave every root match is left out, as is a root route whose delegate is
 /// missing or not exported to the root's namespace.
 public enum VirtualServiceDelegation {
+    /// The delegate VirtualServices (those without hosts) among `resources`, by key.
+    public static func delegates(in resources: [Resource]) -> [ResourceKey: VirtualService] {
+        var out: [ResourceKey: VirtualService] = [:]
+        for r in resources {
+            if case let .virtualService(vs) = r.spec, vs.isDelegate { out[r.key] = vs }
+        }
+        return out
+    }
+
     /// Whether a delegate written in `namespace` may be used by a root in `rootNamespace` (its `exportTo`).
     public static func visible(_ delegate: VirtualService, in namespace: String, to rootNamespace: String) -> Bool {
         if delegate.exportTo.isEmpty || delegate.exportTo.contains("*") || delegate.exportTo.contains(rootNamespace) { return true }

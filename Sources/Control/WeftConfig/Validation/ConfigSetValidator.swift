@@ -61,6 +61,7 @@ public enum ConfigSetValidator {
                 for (j, d) in route.route.enumerated() { check(d.destination, "spec.tcp[\(i)].route[\(j)].destination") }
             }
         }
+        let delegates = VirtualServiceDelegation.delegates(in: resources)
         for r in resources {
             guard case let .rateLimit(rl) = r.spec, let h = rl.host else { continue }
             guard let host = HostName.resolve(h, namespace: r.key.namespace, declared: declared) else {
@@ -70,8 +71,6 @@ public enum ConfigSetValidator {
             let names: Set<String>
             if let owner = vsOwner[host], case let .virtualService(vs) = owner.spec {
                 // Delegated routes are named ROOT-DELEGATE once merged, as the proxies see them.
-                var delegates: [ResourceKey: VirtualService] = [:]
-                for d in resources { if case let .virtualService(dvs) = d.spec, dvs.isDelegate { delegates[d.key] = dvs } }
                 let merged = VirtualServiceDelegation.resolve(root: vs, namespace: owner.key.namespace, delegates: delegates)
                 names = Set(merged.http.compactMap(\.name))
             } else {
@@ -88,10 +87,7 @@ public enum ConfigSetValidator {
     /// namespace (Istio leaves such a route out, and so does Weft).
     public static func warnings(_ resources: [Resource]) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        var delegates: [ResourceKey: VirtualService] = [:]
-        for r in resources {
-            if case let .virtualService(vs) = r.spec, vs.isDelegate { delegates[r.key] = vs }
-        }
+        let delegates = VirtualServiceDelegation.delegates(in: resources)
         for r in resources {
             guard case let .virtualService(vs) = r.spec, !vs.isDelegate else { continue }
             for (i, route) in vs.http.enumerated() {

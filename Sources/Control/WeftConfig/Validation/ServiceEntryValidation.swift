@@ -90,13 +90,7 @@ extension ResourceValidator {
             c.host(we.address, "\(p).address", wildcard: false)
         }
         if we.address.hasPrefix("unix://") {
-            // Istio's ValidateUnixAddress: an absolute path to a file, or an abstract socket (@name); no ports.
-            let path = we.address.dropFirst("unix://".count)
-            if path.isEmpty {
-                c.error("\(p).address", "unix address must not be empty")
-            } else if !path.hasPrefix("@") && (!path.hasPrefix("/") || path.hasSuffix("/")) {
-                c.error("\(p).address", "\(path) is not an absolute path to a file")
-            }
+            unixAddress(String(we.address.dropFirst("unix://".count)), "\(p).address", &c)
             if !we.ports.isEmpty { c.error("\(p).ports", "unix endpoint \(we.address) must not include ports") }
         }
         for (name, port) in we.ports.sorted(by: { $0.key < $1.key }) {

@@ -16,10 +16,10 @@ extension ResourceValidator {
         if vs.isDelegate {
             // A delegate (no hosts): only http routes, merged into the root routes that name it.
             if !vs.gateways.isEmpty { c.error("spec.gateways", "a delegate VirtualService (no hosts) must not name gateways") }
-            if vs.tlsRouteCount > 0 { c.error("spec.tls", "a delegate VirtualService (no hosts) must not have tls routes") }
+            if !vs.tls.isEmpty { c.error("spec.tls", "a delegate VirtualService (no hosts) must not have tls routes") }
             if !vs.tcp.isEmpty { c.error("spec.tcp", "a delegate VirtualService (no hosts) must not have tcp routes") }
         }
-        if vs.tlsRouteCount > 0 { c.warn("spec.tls", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
+        if !vs.tls.isEmpty { c.warn("spec.tls", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
         if !vs.exportTo.isEmpty { c.warn("spec.exportTo", "accepted but not applied by Weft yet (see docs/istio-support.md)") }
         gatewayNames(vs.gateways, "spec.gateways", &c)
         for (i, t) in vs.tls.enumerated() { tlsRoute(t, "spec.tls[\(i)]", vs, &c) }
@@ -31,7 +31,7 @@ extension ResourceValidator {
             }
         }
         overlappingHosts(vs.hosts, &c)
-        if vs.http.isEmpty && vs.tcp.isEmpty && vs.tlsRouteCount == 0 { c.error("spec", "set at least one http, tcp or tls route") }
+        if vs.http.isEmpty && vs.tcp.isEmpty && vs.tls.isEmpty { c.error("spec", "set at least one http, tcp or tls route") }
         var names: Set<String> = []
         for (i, route) in vs.http.enumerated() {
             let p = "spec.http[\(i)]"
