@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Already built for grpc-swift-nio-transport's TLS; Weft's CA and mTLS use them directly.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Sources/ is grouped by plane: Shared (both planes), Control, Proxy, Mesh (one-machine mesh and the demo
@@ -80,6 +84,16 @@ let package = Package(
             name: "WeftRegistry",
             dependencies: ["WeftCore", "WeftConfig", "WeftModel", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Control/WeftRegistry", swiftSettings: strict
+        ),
+        .target(
+            name: "WeftCA",
+            dependencies: [
+                "WeftCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Sources/Control/WeftCA", swiftSettings: strict
         ),
         .target(
             name: "XDSServer",
@@ -142,7 +156,7 @@ let package = Package(
         .target(
             name: "WeftControl",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftCA",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -212,6 +226,12 @@ let package = Package(
         .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", "ProxyConfig"], swiftSettings: strict),
         .testTarget(name: "WeftCLITests", dependencies: ["WeftCLI", "WeftMesh", "WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore", "WeftModel"], swiftSettings: strict),
+        .testTarget(
+            name: "WeftCATests",
+            dependencies: ["WeftCA", "WeftCore", .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
     ]
 )

@@ -97,9 +97,15 @@ enum Fixture {
       location: MESH_EXTERNAL
     """
 
-    static let proxy = ProxyNode(
-        id: "productpage-1", namespace: "shop", labels: ["app": "productpage"], outbound: HostPort(host: "127.0.0.1", port: 15001),
-        inbound: [.init(listen: HostPort(host: "0.0.0.0", port: 15006), app: HostPort(host: "127.0.0.1", port: 9080))])
+    /// A weft proxy as it says so in its node (user agent and client features), so it is sent what it takes.
+    static let proxy: ProxyNode = {
+        var p = ProxyNode(
+            id: "productpage-1", namespace: "shop", labels: ["app": "productpage"], outbound: HostPort(host: "127.0.0.1", port: 15001),
+            inbound: [.init(listen: HostPort(host: "0.0.0.0", port: 15006), app: HostPort(host: "127.0.0.1", port: 9080))])
+        p.userAgent = WeftClientFeature.userAgent
+        p.clientFeatures = Set(WeftClientFeature.all)
+        return p
+    }()
 
     static func translate(_ text: String = mesh, proxy: ProxyNode = proxy, limits: ListenerLimits = .standard) throws -> ProxyResources {
         var state = MeshState(version: 1, resources: try ResourceDecoder.decode(text: text, file: "fixture.yaml"), workloads: [])

@@ -42,13 +42,15 @@ def pytest_generate_tests(metafunc):
     """Every test that runs a mesh runs once per data plane: Envoy and weft proxy (both fed by weft control).
     Tests marked envoy_only check Envoy's own behaviour (its config_dump, its NACKs);
     tests marked weft_only check behaviour only weft proxy has (e.g. its graceful drain);
-    tests marked control_plane_only start no proxy (simulated xDS clients) and run once."""
+    tests marked control_plane_only start no proxy (simulated xDS clients) and run once;
+    tests marked cross_plane name each proxy's data plane themselves (start_envoy(dataplane=...)) and run once."""
     if "dataplane" in metafunc.fixturenames:
         only_envoy = metafunc.definition.get_closest_marker("envoy_only") is not None
         only_weft = metafunc.definition.get_closest_marker("weft_only") is not None
         only_cp = metafunc.definition.get_closest_marker("control_plane_only") is not None
+        cross = metafunc.definition.get_closest_marker("cross_plane") is not None
         planes = (["envoy"] if only_envoy else ["weft"] if only_weft else ["none"] if only_cp
-                  else ["envoy", "weft"])
+                  else ["mixed"] if cross else ["envoy", "weft"])
         metafunc.parametrize("dataplane", planes)
 
 
@@ -191,7 +193,8 @@ class ControlPlane:
 class Envoy:
     def __init__(self, mesh: "Mesh", node: str, namespace: str, outbound_port: int,
                  admin_port: int, labels: dict[str, str] | None, inbound: str | None,
-                 extra_args: list[str], locality: str | None = None, concurrency: int = 1):
+                 extra_args: list[str], locality: str | None = None, concurrency: int = 1,
+                 dataplane: str | None = None, service_account: str | None = None):
         self.mesh = mesh
         self.node = node
         self.namespace = namespace
@@ -211,8 +214,11 @@ class Envoy:
             argv += ["--inbound", inbound]
         if locality:
             argv += ["--locality", locality]
+        if service_account:
+            argv += ["--service-account", service_account]
         self.locality = locality
-        self.dataplane = mesh.dataplane
+        self.service_account = service_account or "default"
+        self.dataplane = dataplane or mesh.dataplane
         if self.dataplane == "weft":
             # `weft proxy` takes the same identity flags as `weft bootstrap envoy`.
             self.log = mesh.tmp / f"weft-proxy-{node}.log"
@@ -518,12 +524,16 @@ class Mesh:
                     outbound_port: int | None = None, labels: dict[str, str] | None = None,
                     inbound: str | None = None, admin_port: int | None = None,
                     extra_args: list[str] | None = None, wait: bool = True,
-                    locality: str | None = None, concurrency: int = 1) -> Envoy:
+                    locality: str | None = None, concurrency: int = 1, dataplane: str | None = None,
+                    service_account: str | None = None) -> Envoy:
         """locality: the proxy's --locality (region[/zone[/subzone]]) for locality-aware load balancing;
-        concurrency: worker threads (event loops), the same flag for Envoy and weft proxy."""
+        concurrency: worker threads (event loops), the same flag for Envoy and weft proxy;
+        dataplane: "envoy" or "weft" for this proxy (default: the test's data plane), for tests across planes;
+        service_account: the proxy's --service-account (its SPIFFE identity)."""
         node = node or f"sidecar-{next(_node_ids)}.{namespace}"
         e = Envoy(self, node, namespace, outbound_port or free_port(self.host),
-                  admin_port or free_port(self.host), labels, inbound, extra_args or [], locality, concurrency)
+                  admin_port or free_port(self.host), labels, inbound, extra_args or [], locality, concurrency,
+                  dataplane, service_account)
         self.envoys.append(e)
         if wait:
             e.wait_ready()

@@ -17,7 +17,8 @@ struct EnvoyBootstrapCommand: ParsableCommand {
             node: id.node, namespace: id.namespace, labels: try parseLabels(id.labels),
             controlPlane: try parseAddress(id.controlPlane, flag: "--control-plane"),
             outbound: try id.outbound.map { try parseAddress($0, flag: "--outbound") }, inbound: id.inbound,
-            admin: try parseAddress(id.admin, flag: "--admin"), addresses: Self.hostAddresses(), locality: id.locality
+            admin: try parseAddress(id.admin, flag: "--admin"), addresses: Self.hostAddresses(), locality: id.locality,
+            serviceAccount: id.serviceAccount
         )
         print(YAMLWriter.write(boot.document()), terminator: "")
     }

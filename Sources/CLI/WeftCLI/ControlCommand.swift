@@ -19,6 +19,7 @@ struct ControlCommand: AsyncParsableCommand {
     @Option(help: "Debounce before pushing a change, in milliseconds.") var debounceMs: Int = 100
     @Option(help: "Largest API request body, in bytes (larger ones get 413).") var maxRequestBytes: Int = ControlPlaneConfig.defaultMaxRequestBytes
     @Option(help: "YAML file of listener limits for every proxy (docs/HARDENING.md); defaults for what it leaves out.") var limits: String?
+    @OptionGroup var security: SecurityOptions
 
     func run() async throws {
         let xdsAddress = try parseAddress(xds, flag: "--xds")
@@ -39,6 +40,7 @@ struct ControlCommand: AsyncParsableCommand {
         )
         settings.maxRequestBytes = maxRequestBytes
         if let limits { settings.limits = try Self.readLimits(limits) }
+        settings.security = try security.settings()
         let plane = ControlPlane(config: settings, logger: logger, clock: SystemWallClock(), group: MultiThreadedEventLoopGroup.singleton)
         try await withSignalCancellation { try await plane.run() }
     }

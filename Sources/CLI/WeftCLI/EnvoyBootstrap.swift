@@ -11,12 +11,14 @@ struct EnvoyBootstrap {
     var admin: HostPort
     var addresses: [String]
     var locality: String? = nil
+    var serviceAccount = "default"
 
     func document() -> JSONValue {
         var meta: [(String, JSONValue)] = [
             (NodeMetadataKey.namespace, .string(namespace)),
             (NodeMetadataKey.labels, .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             (NodeMetadataKey.instanceIPs, .string(addresses.joined(separator: ","))),
+            (NodeMetadataKey.serviceAccount, .string(serviceAccount)),
         ]
         if let outbound { meta.append((NodeMetadataKey.outbound, .string(outbound.description))) }
         if !inbound.isEmpty { meta.append((NodeMetadataKey.inbound, .string(inbound.joined(separator: ",")))) }

@@ -17,13 +17,15 @@ struct ProxyCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        let settings = ProxySettings(
+        var proxySettings = ProxySettings(
             node: id.node, namespace: id.namespace, labels: try parseLabels(id.labels),
             controlPlane: try parseAddress(id.controlPlane, flag: "--control-plane"),
             outbound: try id.outbound.map { try parseAddress($0, flag: "--outbound") }, inbound: id.inbound,
             admin: try parseAddress(id.admin, flag: "--admin"), concurrency: concurrency, drainSeconds: drainSeconds,
             addresses: EnvoyBootstrapCommand.hostAddresses(), locality: id.locality
         )
+        proxySettings.serviceAccount = id.serviceAccount
+        let settings = proxySettings
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var log = Logger(label: "weft.proxy")
         log.logLevel = .info

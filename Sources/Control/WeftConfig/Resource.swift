@@ -2,7 +2,7 @@ import WeftCore
 
 /// The kinds of resource Weft accepts.
 public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
-    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit
+    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit, PeerAuthentication
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
@@ -10,7 +10,8 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
     public init?(loose text: String) {
         let t = text.lowercased()
         let aliases: [String: ResourceKind] = ["vs": .VirtualService, "dr": .DestinationRule, "se": .ServiceEntry,
-                                               "we": .WorkloadEntry, "wg": .WorkloadGroup, "gw": .Gateway, "rl": .RateLimit]
+                                               "we": .WorkloadEntry, "wg": .WorkloadGroup, "gw": .Gateway, "rl": .RateLimit,
+                                               "pa": .PeerAuthentication, "peerauth": .PeerAuthentication]
         if let k = aliases[t] { self = k; return }
         guard let k = ResourceKind.allCases.first(where: { k in
             let name = k.rawValue.lowercased()
@@ -51,6 +52,7 @@ public enum ResourceSpec: Hashable, Sendable {
     case sidecar(Sidecar)
     case gateway(Gateway)
     case rateLimit(RateLimit)
+    case peerAuthentication(PeerAuthentication)
 }
 
 /// One decoded, validated resource, with the document it came from (for `get` and for storage).

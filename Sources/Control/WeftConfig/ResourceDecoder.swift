@@ -54,7 +54,9 @@ public enum ResourceDecoder {
         ctx.resource = key.description
         if let apiVersion, kind == .RateLimit, apiVersion != RateLimit.apiVersion {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported for RateLimit (use \(RateLimit.apiVersion))")
-        } else if let apiVersion, kind != .RateLimit, !apiVersions.contains(apiVersion) {
+        } else if let apiVersion, kind == .PeerAuthentication, !PeerAuthentication.apiVersions.contains(apiVersion) {
+            ctx.error("apiVersion", "'\(apiVersion)' is not supported for PeerAuthentication (use security.istio.io/v1 or v1beta1)")
+        } else if let apiVersion, kind != .RateLimit, kind != .PeerAuthentication, !apiVersions.contains(apiVersion) {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported (use networking.istio.io/v1, v1beta1 or v1alpha3)")
         }
         if !name.isEmpty && !KubernetesName.isSubdomain(name) {
@@ -88,6 +90,7 @@ public enum ResourceDecoder {
             spec = .gateway(.decode(specReader))
             ctx.notApplied("spec")
         case .RateLimit: spec = .rateLimit(.decode(specReader))
+        case .PeerAuthentication: spec = .peerAuthentication(.decode(specReader))
         }
         return Resource(key: key, spec: spec, document: document, source: ctx.file)
     }

@@ -23,6 +23,8 @@ public struct ControlPlaneConfig: Sendable {
     public static let defaultMaxRequestBytes = HTTPAPIServer.defaultMaxBodyBytes
     /// Limits written into every listener of every proxy (`--limits`).
     public var limits = ListenerLimits.standard
+    /// The mesh CA and mutual TLS settings (`--ca-dir`, `--trust-domain`, `--cert-ttl`, `--root-namespace`).
+    public var security = SecuritySettings()
     /// Services declared before the config folder is read (`weft up` declares its mesh file's services).
     public var declared: [(namespace: String, services: [RegisteredService])]
 
@@ -54,6 +56,8 @@ public struct ControlPlane: Sendable {
     }
 
     public func run() async throws {
+        let ca = try MeshCAFactory.make(config.security, dataDirectory: config.dataDirectory, now: Date(timeIntervalSince1970: clock.now()))
+        logger.info("mesh CA ready", metadata: ["origin": "\(ca.authority.origin)", "trust-domain": "\(ca.trustDomain)"])
         let registry = try MeshRegistry(store: config.dataDirectory.map { FileStore(directory: $0) }, clock: clock)
         for d in config.declared { registry.declare(namespace: d.namespace, services: d.services) }
         let folder = config.configDirectory.map { ConfigFolder(directory: $0) }
@@ -62,7 +66,8 @@ public struct ControlPlane: Sendable {
         let book = ProxyStatusBook()
         hub.publish(snapshot(registry))
         let cache = XDSCache(generator: TranslatorGenerator())
-        let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger, cache: cache)
+        let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger, cache: cache,
+                                            secrets: CASecretSource(ca: ca, clock: clock))
         let address: GRPCNIOTransportCore.SocketAddress = config.xds.isIPv6
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
@@ -108,6 +113,8 @@ public struct ControlPlane: Sendable {
     func snapshot(_ registry: MeshRegistry) -> MeshState {
         var mesh = registry.meshState()
         mesh.limits = config.limits
+        mesh.mutualTLS.trustDomain = config.security.trustDomain
+        mesh.mutualTLS.rootNamespace = config.security.rootNamespace
         return mesh
     }
 

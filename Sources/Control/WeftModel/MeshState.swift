@@ -16,6 +16,8 @@ public struct MeshState: Sendable {
     public var workloadRateLimits: [(namespace: String, limit: RateLimit)] = []
     /// Mesh-wide listener limits (`weft control --limits`), written into every listener.
     public var limits = ListenerLimits.standard
+    /// Trust domain, root namespace and PeerAuthentication policies (`weft control --trust-domain`, `--root-namespace`).
+    public var mutualTLS = MutualTLSPolicies()
 
     public var declaredHosts: Set<String> { Set(services.keys) }
 
@@ -32,13 +34,14 @@ public struct MeshState: Sendable {
         let registered = workloads.compactMap { w -> WorkloadInstance? in
             guard let address = w.addresses.first else { return nil }
             return WorkloadInstance(name: w.name, namespace: w.namespace, address: address, labels: w.labels, ports: w.ports,
-                                    locality: w.locality, weight: w.weight)
+                                    locality: w.locality, weight: w.weight, serviceAccount: w.serviceAccount)
         }
         for r in resources {
             // DYNAMIC_DNS (a dynamic forward proxy) is not applied yet: its wildcard hosts are not declared.
             guard case let .serviceEntry(se) = r.spec, se.resolution != .DYNAMIC_DNS else { continue }
             for host in se.hosts {
                 var s = Service(host: host, namespace: r.key.namespace, ports: se.ports, resolution: se.resolution, location: se.location)
+                s.subjectAltNames = se.subjectAltNames
                 for (i, e) in se.endpoints.enumerated() { s.add(WorkloadInstance(e, name: "\(r.key.name)-\(i)", namespace: r.key.namespace)) }
                 if let sel = se.workloadSelector {
                     for w in entries + registered where w.namespace == r.key.namespace && w.matches(sel) { s.add(w) }
@@ -58,7 +61,8 @@ public struct MeshState: Sendable {
                 if s.port(rs.port) == nil { s.ports.append(ServicePort(number: rs.port, name: "port-\(rs.port)", protocol: proto)) }
                 if let address {
                     s.endpoints[rs.port, default: []].append(Endpoint(address: address, port: rs.targetPort ?? rs.port, labels: w.labels,
-                                                                      locality: w.locality, weight: w.weight))
+                                                                      locality: w.locality, weight: w.weight,
+                                                                      identity: WorkloadIdentity(namespace: w.namespace, serviceAccount: w.serviceAccount)))
                 }
                 services[host] = s
             }
@@ -91,6 +95,7 @@ public struct MeshState: Sendable {
             default: break
             }
         }
+        self.mutualTLS = MutualTLSPolicies(resources: resources)
         self.routeRateLimits = routeRateLimits
         self.workloadRateLimits = workloadRateLimits
         self.virtualServices = vss

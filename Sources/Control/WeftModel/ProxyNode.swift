@@ -16,6 +16,10 @@ public struct ProxyNode: Hashable, Sendable {
     /// The node's `user_agent_name` ("weft-proxy", "envoy", or empty) and `client_features`.
     public var userAgent = ""
     public var clientFeatures: Set<String> = []
+    /// The service account from the node metadata (Istio's default `default`).
+    public var serviceAccount = "default"
+
+    public var identity: WorkloadIdentity { WorkloadIdentity(namespace: namespace, serviceAccount: serviceAccount) }
 
     public init(id: String, namespace: String = "default", labels: [String: String] = [:], outbound: HostPort? = nil,
                 inbound: [Inbound] = [], addresses: [String] = []) {

@@ -28,6 +28,16 @@ public struct Service: Hashable, Sendable {
 
     public func port(_ number: Int) -> ServicePort? { ports.first { $0.number == number } }
 
+    /// ServiceEntry `subjectAltNames`: identities a client accepts besides its endpoints' own.
+    public var subjectAltNames: [String] = []
+
+    /// The SPIFFE IDs a client accepts from this service's port (Istio's subjectAltNames): its endpoints'
+    /// identities and the ServiceEntry's `subjectAltNames`, sorted.
+    public func identities(port: Int, trustDomain: String) -> [String] {
+        let ids = Set((endpoints[port] ?? []).compactMap { $0.identity?.spiffe(trustDomain: trustDomain).uri })
+        return (ids.sorted() + subjectAltNames.filter { !ids.contains($0) })
+    }
+
     /// Adds the endpoint of `instance` for every port it serves.
     mutating func add(_ instance: WorkloadInstance) {
         // An address-less entry (Istio: reached through its network's gateway) has nothing to connect to yet.
@@ -35,7 +45,8 @@ public struct Service: Hashable, Sendable {
         for p in ports {
             let target = instance.ports[p.name] ?? p.targetPort ?? p.number
             endpoints[p.number, default: []].append(Endpoint(address: instance.address, port: target, labels: instance.labels,
-                                                             locality: instance.locality, weight: instance.weight))
+                                                             locality: instance.locality, weight: instance.weight,
+                                                             identity: instance.identity))
         }
     }
 }

@@ -67,9 +67,10 @@ public struct WorkloadInstance: Hashable, Sendable {
     public var ports: [String: Int]
     public var locality: String?
     public var weight: Int?
+    public var serviceAccount: String?
 
     public init(name: String, namespace: String, address: String, labels: [String: String], ports: [String: Int],
-                locality: String? = nil, weight: Int? = nil) {
+                locality: String? = nil, weight: Int? = nil, serviceAccount: String? = nil) {
         self.name = name
         self.namespace = namespace
         self.address = address
@@ -77,12 +78,15 @@ public struct WorkloadInstance: Hashable, Sendable {
         self.ports = ports
         self.locality = locality
         self.weight = weight
+        self.serviceAccount = serviceAccount
     }
 
     init(_ we: WorkloadEntry, name: String, namespace: String) {
         self.init(name: name, namespace: namespace, address: we.address, labels: we.labels, ports: we.ports,
-                  locality: we.locality, weight: we.weight)
+                  locality: we.locality, weight: we.weight, serviceAccount: we.serviceAccount)
     }
+
+    public var identity: WorkloadIdentity { WorkloadIdentity(namespace: namespace, serviceAccount: serviceAccount) }
 
     public func matches(_ selector: [String: String]) -> Bool {
         selector.allSatisfy { labels[$0.key] == $0.value }
@@ -96,12 +100,20 @@ public struct Endpoint: Hashable, Sendable {
     public var labels: [String: String]
     public var locality: String?
     public var weight: Int?
+    /// The workload's identity, for the SPIFFE IDs a client accepts from this service; nil for endpoints that are
+    /// not workloads (a DNS name).
+    public var identity: WorkloadIdentity?
 
-    public init(address: String, port: Int, labels: [String: String] = [:], locality: String? = nil, weight: Int? = nil) {
+    public init(address: String, port: Int, labels: [String: String] = [:], locality: String? = nil, weight: Int? = nil,
+                identity: WorkloadIdentity? = nil) {
         self.address = address
         self.port = port
         self.labels = labels
         self.locality = locality
         self.weight = weight
+        self.identity = identity
     }
+
+    /// The workload has a sidecar that takes Istio mutual TLS (Istio's `security.istio.io/tlsMode: istio` label).
+    public var acceptsMutualTLS: Bool { labels[MutualTLSPolicies.tlsModeLabel] == MutualTLSPolicies.tlsModeIstio }
 }

@@ -32,6 +32,8 @@ struct ADSStreamState {
     var node: ProxyNode?
     var mesh: MeshState?
     var resources = ResourceSet()
+    /// This stream's own secrets (its proxy's certificate and the root), kept across mesh changes.
+    var secrets = ResourceSet()
     var subscriptions: [String: Subscription] = [:]
     var nonceCounter = 0
     var syncedVersion: Int?
@@ -47,7 +49,7 @@ struct ADSStreamState {
     mutating func onMesh(_ mesh: MeshState) -> ([Response], [Event]) {
         self.mesh = mesh
         guard let node else { return ([], []) }
-        resources = source(mesh, node)
+        resources = withSecrets(source(mesh, node))
         var out: ([Response], [Event]) = ([], [])
         var clustersPushed = false
         for type in ResourceSet.pushOrder where subscriptions[type] != nil {
@@ -64,6 +66,20 @@ struct ADSStreamState {
         return out
     }
 
+    func withSecrets(_ set: ResourceSet) -> ResourceSet {
+        var set = set
+        set.byType[EnvoyTypeURL.secret] = secrets.byType[EnvoyTypeURL.secret]
+        return set
+    }
+
+    /// New secrets (first issue or a renewal): sent when the proxy has asked for secrets and they changed.
+    mutating func onSecrets(_ issued: WorkloadSecrets) -> ([Response], [Event]) {
+        secrets.add(EnvoyTypeURL.secret, issued.envoySecrets)
+        resources.byType[EnvoyTypeURL.secret] = secrets.byType[EnvoyTypeURL.secret]
+        guard mesh != nil, let (r, e) = respond(EnvoyTypeURL.secret, force: false) else { return ([], []) }
+        return ([r], [e])
+    }
+
     /// `.synced` once per mesh version, when no response computed from it waits for an answer.
     mutating func syncEvent() -> [Event] {
         guard let version = mesh?.version, node != nil, !subscriptions.isEmpty, version != syncedVersion,
@@ -78,7 +94,7 @@ struct ADSStreamState {
             let n = NodeDecoder.decode(req.node)
             node = n
             events.append(.connected(n))
-            if let mesh { resources = source(mesh, n) }
+            if let mesh { resources = withSecrets(source(mesh, n)) }
         }
         let type = req.typeURL
         var sub = subscriptions[type] ?? Subscription()

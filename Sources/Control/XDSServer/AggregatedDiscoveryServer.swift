@@ -1,7 +1,9 @@
+import Foundation
 import EnvoyAPI
 import GRPCCore
 import Logging
 import WeftModel
+import XDSTranslation
 
 /// The ADS gRPC service: one ADSStreamState per stream, fed by the proxy's requests and by new snapshots.
 public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
@@ -9,18 +11,23 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
     let book: ProxyStatusBook
     let logger: Logger
     let cache: XDSCache
+    let secretSource: (any SecretSource)?
 
     /// `cache` holds the translations every stream reads; its generator is what turns a MeshState into xDS.
-    public init(hub: SnapshotHub, book: ProxyStatusBook, logger: Logger, cache: XDSCache = XDSCache()) {
+    /// `secrets` issues each proxy's certificate (SDS); without it no secrets are served.
+    public init(hub: SnapshotHub, book: ProxyStatusBook, logger: Logger, cache: XDSCache = XDSCache(),
+                secrets: (any SecretSource)? = nil) {
         self.hub = hub
         self.book = book
         self.logger = logger
         self.cache = cache
+        self.secretSource = secrets
     }
 
     enum Input: Sendable {
         case request(Envoy_Service_Discovery_V3_DiscoveryRequest)
         case mesh(MeshState)
+        case secrets(WorkloadSecrets)
         case closed
     }
 
@@ -44,9 +51,19 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
                 switch input {
                 case let .request(r): (responses, events) = state.onRequest(r)
                 case let .mesh(m): (responses, events) = state.onMesh(m)
+                case let .secrets(s): (responses, events) = state.onSecrets(s)
                 case .closed: break loop
                 }
                 record(events, node: state.node)
+                if let source = secretSource, case let .connected(node)? = events.first, node.speaksMeshTLS {
+                    // The first certificate now, so it is there before the proxy asks; then one at each renewal time.
+                    if let first = issue(source, node) {
+                        let (r, e) = state.onSecrets(first)
+                        record(e, node: node)
+                        for x in r { try await response.write(x) }
+                        group.addTask { await renew(source, node, after: first, feed: feed) }
+                    }
+                }
                 for r in responses { try await response.write(r) }
             }
             group.cancelAll()
@@ -54,6 +71,35 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
         if let node = state.node {
             book.update(node.id) { $0.connected = false }
             logger.info("proxy disconnected", metadata: ["node": "\(node.id)"])
+        }
+    }
+
+    func issue(_ source: any SecretSource, _ node: ProxyNode) -> WorkloadSecrets? {
+        do {
+            guard let s = try source.secrets(for: node) else { return nil }
+            book.update(node.id) { $0.certificate = CertificateStatus(identity: s.identity, serial: s.serial, expiresAt: s.expiresAt) }
+            logger.info("issued certificate", metadata: ["node": "\(node.id)", "identity": "\(s.identity)", "serial": "\(s.serial)"])
+            return s
+        } catch {
+            logger.error("cannot issue a certificate", metadata: ["node": "\(node.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Issues a new certificate at each renewal time (half the lifetime) while the stream lives; a failed issue
+    /// is retried after a few seconds, the old certificate staying in use meanwhile.
+    func renew(_ source: any SecretSource, _ node: ProxyNode, after first: WorkloadSecrets,
+               feed: AsyncStream<Input>.Continuation) async {
+        var next = first.renewAt
+        while !Task.isCancelled {
+            let wait = max(0.05, next - Date().timeIntervalSince1970)
+            do { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) } catch { return }
+            if let s = issue(source, node) {
+                feed.yield(.secrets(s))
+                next = s.renewAt
+            } else {
+                next = Date().timeIntervalSince1970 + 5
+            }
         }
     }
 

@@ -26,6 +26,7 @@ public enum NodeDecoder {
         if !node.locality.region.isEmpty { p.locality = node.locality.path }
         p.userAgent = node.userAgentName
         p.clientFeatures = Set(node.clientFeatures)
+        if let sa = string(NodeMetadataKey.serviceAccount) { p.serviceAccount = sa }
         return p
     }
 }

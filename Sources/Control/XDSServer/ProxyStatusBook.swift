@@ -18,6 +18,15 @@ public struct ProxyStatus: Sendable, Codable {
     /// The newest mesh (registry) version whose every response the proxy has answered: the proxy is in sync
     /// with that version, or a NACK for it is in `nack`.
     public var syncedVersion: Int?
+    /// The workload certificate the proxy was last sent, when it takes mesh mTLS.
+    public var certificate: CertificateStatus?
+}
+
+/// A proxy's current workload certificate, for `weft status`.
+public struct CertificateStatus: Sendable, Codable {
+    public var identity: String
+    public var serial: String
+    public var expiresAt: Double
 }
 
 /// The status of every proxy that has connected, for the status API.

@@ -15,7 +15,8 @@ struct ResourceSet: Sendable {
     /// Listeners and clusters are sent whole; routes and endpoints by the names the proxy asks for.
     static let wildcardTypes: Set<String> = [EnvoyTypeURL.listener, EnvoyTypeURL.cluster]
     /// The order in which a change is pushed, so a proxy never sees a reference before its target.
-    static let pushOrder = [EnvoyTypeURL.cluster, EnvoyTypeURL.clusterLoadAssignment, EnvoyTypeURL.listener, EnvoyTypeURL.routeConfiguration]
+    /// Secrets first: clusters and listeners that use them wait (warm) until they arrive.
+    static let pushOrder = [EnvoyTypeURL.secret, EnvoyTypeURL.cluster, EnvoyTypeURL.clusterLoadAssignment, EnvoyTypeURL.listener, EnvoyTypeURL.routeConfiguration]
 
     init(_ r: ProxyResources) {
         add(EnvoyTypeURL.cluster, r.clusters.map { ($0.name, $0) })

@@ -36,7 +36,7 @@ struct ClusterBuilder {
                     // Health changes reach Envoy's load balancer at once, not batched over the default 1 s window.
                     c.commonLbConfig.updateMergeWindow = Proto.seconds(0)
                 }
-                let la = EndpointBuilder.assignment(cluster: name, endpoints: endpoints, locality: locality)
+                let la = EndpointBuilder.assignment(cluster: name, endpoints: endpoints, locality: locality, mutualTLS: proxy.speaksMeshTLS ? mesh.mutualTLS : nil)
                 switch service.resolution {
                 case .STATIC:
                     c.type = .eds
@@ -82,7 +82,19 @@ struct ClusterBuilder {
         if let od = policy.outlierDetection { Self.apply(outlier: od, to: &c) }
         let options = Self.protocolOptions(port: port, pool: policy.connectionPool)
         if let options { c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options) }
-        if let tls = policy.tls, let socket = TLSBuilder.upstream(tls, host: service.host) { c.transportSocket = socket }
+        if let tls = policy.tls, let socket = TLSBuilder.upstream(tls, host: service.host) {
+            c.transportSocket = socket
+        } else if proxy.speaksMeshTLS && policy.tls?.mode != .DISABLE && (service.location == .MESH_INTERNAL || policy.tls?.mode == .ISTIO_MUTUAL) {
+            // Istio's SNI for mesh traffic: the cluster name with `|` written as `_.`.
+            let sni = name.replacingOccurrences(of: "|", with: "_.")
+            let ids = service.identities(port: port.number, trustDomain: mesh.mutualTLS.trustDomain)
+            let alpn = port.protocol.isHTTP2 ? ["h2"] : port.protocol.isHTTP ? ["http/1.1"] : []
+            if policy.tls?.mode == .ISTIO_MUTUAL {
+                c.transportSocket = MeshTLSBuilder.upstream(identities: ids, alpn: alpn, sni: sni)
+            } else {
+                c.transportSocketMatches = [MeshTLSBuilder.autoMatch(identities: ids, alpn: alpn, sni: sni)]
+            }
+        }
         return c
     }
 

@@ -4,7 +4,10 @@ import WeftModel
 
 /// Groups endpoints by locality (and, for locality-aware callers, priority) into a ClusterLoadAssignment.
 enum EndpointBuilder {
-    static func assignment(cluster: String, endpoints: [Endpoint], locality: LocalityPriorities? = nil)
+    /// `mutualTLS`: endpoints whose workload takes mesh mTLS carry the metadata auto mTLS matches, unless their
+    /// PeerAuthentication disables it (as Istio drops `tlsMode` then, so callers send plaintext).
+    static func assignment(cluster: String, endpoints: [Endpoint], locality: LocalityPriorities? = nil,
+                           mutualTLS: MutualTLSPolicies? = nil)
         -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
         var la = Envoy_Config_Endpoint_V3_ClusterLoadAssignment()
         la.clusterName = cluster
@@ -34,6 +37,10 @@ enum EndpointBuilder {
                 lb.endpoint = ep
                 lb.healthStatus = .healthy
                 if let w = e.weight, w > 0 { lb.loadBalancingWeight = Proto.u32(w) }
+                if let mutualTLS, e.acceptsMutualTLS,
+                   mutualTLS.mode(namespace: e.identity?.namespace ?? "", labels: e.labels, ports: [e.port]) != .DISABLE {
+                    lb.metadata = MeshTLSBuilder.endpointMetadata()
+                }
                 return lb
             }
             la.endpoints.append(group)

@@ -79,38 +79,82 @@ struct ListenerBuilder {
                 c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options)
             }
             clusters.append(c)
-            let filter: Envoy_Config_Listener_V3_Filter
-            if ib.tcp {
-                var tcp = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
-                tcp.statPrefix = "inbound_tcp_\(ib.listen.port)"
-                tcp.cluster = name
-                filter = Proto.networkFilter(FilterName.tcpProxy, tcp)
-            } else {
-                var route = Envoy_Config_Route_V3_Route()
-                var m = Envoy_Config_Route_V3_RouteMatch()
-                m.prefix = "/"
-                route.match = m
-                var a = Envoy_Config_Route_V3_RouteAction()
-                a.cluster = name
-                a.timeout = Proto.seconds(0)
-                var ws = Envoy_Config_Route_V3_RouteAction.UpgradeConfig()
-                ws.upgradeType = "websocket"
-                a.upgradeConfigs = [ws]
-                route.route = a
-                var vh = Envoy_Config_Route_V3_VirtualHost()
-                vh.name = "inbound|\(ib.listen.port)"
-                vh.domains = ["*"]
-                vh.routes = [route]
-                var rc = Envoy_Config_Route_V3_RouteConfiguration()
-                rc.name = "inbound|\(ib.listen.port)"
-                rc.virtualHosts = [vh]
-                var hcm = hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
-                hcm.routeConfig = rc
-                filter = Proto.networkFilter(FilterName.hcm, hcm)
-            }
-            listeners.append(listener(name: "inbound|\(ib.listen)", address: ib.listen, filter: filter, direction: .inbound))
+            listeners.append(inboundListener(ib, cluster: name))
         }
         return (listeners, clusters)
+    }
+
+    /// An inbound listener as the workload's PeerAuthentication says: STRICT takes only mTLS, DISABLE only
+    /// plaintext, PERMISSIVE both on the same port (Envoy's tls_inspector tells them apart by the first bytes).
+    func inboundListener(_ ib: ProxyNode.Inbound, cluster name: String) -> Listener {
+        let mode = proxy.speaksMeshTLS
+            ? mesh.mutualTLS.mode(namespace: proxy.namespace, labels: proxy.labels, ports: [ib.listen.port, ib.app.port])
+            : .DISABLE
+        var chains: [Envoy_Config_Listener_V3_FilterChain] = []
+        if mode != .DISABLE {
+            var tls = chain(inboundFilter(ib, cluster: name, mutualTLS: true))
+            tls.name = "inbound-mtls"
+            var m = Envoy_Config_Listener_V3_FilterChainMatch()
+            m.transportProtocol = "tls"
+            tls.filterChainMatch = m
+            tls.transportSocket = MeshTLSBuilder.downstream(alpn: ib.tcp ? [] : ["h2", "http/1.1"])
+            chains.append(tls)
+        }
+        if mode != .STRICT {
+            var plain = chain(inboundFilter(ib, cluster: name, mutualTLS: false))
+            if mode == .PERMISSIVE {
+                plain.name = "inbound-plaintext"
+                var m = Envoy_Config_Listener_V3_FilterChainMatch()
+                m.transportProtocol = "raw_buffer"
+                plain.filterChainMatch = m
+            }
+            chains.append(plain)
+        }
+        var l = listener(name: "inbound|\(ib.listen)", address: ib.listen, chains: chains, direction: .inbound)
+        if mode != .DISABLE {
+            l.listenerFilters = [Proto.listenerFilter(FilterName.tlsInspector, Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector())]
+        }
+        return l
+    }
+
+    /// The inbound TCP proxy or HTTP connection manager to the local app. Over mTLS the app gets the caller's
+    /// SPIFFE ID in `x-forwarded-client-cert` (`By=` this workload, `URI=` the caller); any such header a
+    /// caller sent is replaced, and plaintext callers' are removed.
+    func inboundFilter(_ ib: ProxyNode.Inbound, cluster name: String, mutualTLS: Bool) -> Envoy_Config_Listener_V3_Filter {
+        if ib.tcp {
+            var tcp = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
+            tcp.statPrefix = "inbound_tcp_\(ib.listen.port)"
+            tcp.cluster = name
+            return Proto.networkFilter(FilterName.tcpProxy, tcp)
+        } else {
+            var route = Envoy_Config_Route_V3_Route()
+            var m = Envoy_Config_Route_V3_RouteMatch()
+            m.prefix = "/"
+            route.match = m
+            var a = Envoy_Config_Route_V3_RouteAction()
+            a.cluster = name
+            a.timeout = Proto.seconds(0)
+            var ws = Envoy_Config_Route_V3_RouteAction.UpgradeConfig()
+            ws.upgradeType = "websocket"
+            a.upgradeConfigs = [ws]
+            route.route = a
+            var vh = Envoy_Config_Route_V3_VirtualHost()
+            vh.name = "inbound|\(ib.listen.port)"
+            vh.domains = ["*"]
+            vh.routes = [route]
+            var rc = Envoy_Config_Route_V3_RouteConfiguration()
+            rc.name = "inbound|\(ib.listen.port)"
+            rc.virtualHosts = [vh]
+            var hcm = hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
+            hcm.routeConfig = rc
+            if mutualTLS {
+                hcm.forwardClientCertDetails = .sanitizeSet
+                var details = HCM.SetCurrentClientCertDetails()
+                details.uri = true
+                hcm.setCurrentClientCertDetails = details
+            }
+            return Proto.networkFilter(FilterName.hcm, hcm)
+        }
     }
 
     /// An HTTP connection manager; `rateLimit` (the local rate limit filter) goes first when given.
@@ -159,26 +203,36 @@ struct ListenerBuilder {
         proxy.userAgent != WeftClientFeature.userAgent || proxy.clientFeatures.contains(WeftClientFeature.connectionLimit)
     }
 
-    /// A listener with one filter chain: the connection limit (when set), then `filter`; the per-connection
-    /// buffer limit, and in `weft` metadata what only weft proxy reads (its listener-wide reset budget).
+    /// A listener with one filter chain around `filter`.
     func listener(name: String, address: HostPort, filter: Envoy_Config_Listener_V3_Filter,
                   direction: Envoy_Config_Core_V3_TrafficDirection) -> Listener {
-        let limits = mesh.limits
-        var l = Listener()
-        l.name = name
-        l.address = Proto.address(address)
+        listener(name: name, address: address, chains: [chain(filter)], direction: direction)
+    }
+
+    /// A filter chain: the connection limit (when set), then `filter`.
+    func chain(_ filter: Envoy_Config_Listener_V3_Filter) -> Envoy_Config_Listener_V3_FilterChain {
         var chain = Envoy_Config_Listener_V3_FilterChain()
-        if limits.maxConnections > 0 && acceptsConnectionLimit {
+        if mesh.limits.maxConnections > 0 && acceptsConnectionLimit {
             var cl = Envoy_Extensions_Filters_Network_ConnectionLimit_V3_ConnectionLimit()
             cl.statPrefix = "connection_limit"
-            cl.maxConnections = Google_Protobuf_UInt64Value(UInt64(limits.maxConnections))
+            cl.maxConnections = Google_Protobuf_UInt64Value(UInt64(mesh.limits.maxConnections))
             chain.filters.append(Proto.networkFilter(FilterName.connectionLimit, cl))
         }
         chain.filters.append(filter)
-        l.filterChains = [chain]
+        return chain
+    }
+
+    /// A listener with `chains`, the per-connection buffer limit, and in `weft` metadata what only weft proxy
+    /// reads (its listener-wide reset budget).
+    func listener(name: String, address: HostPort, chains: [Envoy_Config_Listener_V3_FilterChain],
+                  direction: Envoy_Config_Core_V3_TrafficDirection) -> Listener {
+        var l = Listener()
+        l.name = name
+        l.address = Proto.address(address)
+        l.filterChains = chains
         l.trafficDirection = direction
-        l.perConnectionBufferLimitBytes = Proto.u32(limits.perConnectionBufferLimitBytes)
-        l.metadata = ListenerMetadata.weft(limits)
+        l.perConnectionBufferLimitBytes = Proto.u32(mesh.limits.perConnectionBufferLimitBytes)
+        l.metadata = ListenerMetadata.weft(mesh.limits)
         return l
     }
 }

@@ -95,6 +95,13 @@ enum Proto {
         f.typedConfig = any(config)
         return f
     }
+
+    static func listenerFilter(_ name: String, _ config: any SwiftProtobuf.Message) -> Envoy_Config_Listener_V3_ListenerFilter {
+        var f = Envoy_Config_Listener_V3_ListenerFilter()
+        f.name = name
+        f.typedConfig = any(config)
+        return f
+    }
 }
 
 typealias FilterName = EnvoyFilterName

@@ -21,6 +21,8 @@ public struct ProxySettings: Sendable {
     public var addresses: [String]
     /// region/zone/subzone, sent as the xDS node's locality.
     public var locality: String?
+    /// The workload's service account (`--service-account`).
+    public var serviceAccount = "default"
 
     public init(node: String, namespace: String, labels: [String: String], controlPlane: HostPort, outbound: HostPort?,
                 inbound: [String], admin: HostPort, concurrency: Int, drainSeconds: Double, addresses: [String],
@@ -54,7 +56,8 @@ public struct ProxyServer: Sendable {
         let client = ADSClient(
             config: ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
                                     labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
-                                    instanceIPs: settings.addresses, locality: settings.locality),
+                                    instanceIPs: settings.addresses, locality: settings.locality,
+                                    serviceAccount: settings.serviceAccount),
             logger: logger,
             group: runtime.group,
             onSnapshot: { await runtime.apply($0) }

@@ -17,13 +17,14 @@ public struct ADSClientConfig: Sendable {
     public var instanceIPs: [String]
     /// region/zone/subzone.
     public var locality: String?
+    public var serviceAccount: String
     /// Reconnect backoff: doubles from `initialBackoff` up to `maxBackoff`, with jitter.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
 
     public init(controlPlane: HostPort, nodeID: String, cluster: String = "weft-proxy", namespace: String = "default",
                 labels: [String: String] = [:], outbound: HostPort? = nil, inbound: [String] = [], instanceIPs: [String] = [], locality: String? = nil,
-                initialBackoff: Duration = .milliseconds(250), maxBackoff: Duration = .seconds(2)) {
+                serviceAccount: String = "default", initialBackoff: Duration = .milliseconds(250), maxBackoff: Duration = .seconds(2)) {
         self.controlPlane = controlPlane
         self.nodeID = nodeID
         self.cluster = cluster
@@ -33,6 +34,7 @@ public struct ADSClientConfig: Sendable {
         self.inbound = inbound
         self.instanceIPs = instanceIPs
         self.locality = locality
+        self.serviceAccount = serviceAccount
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
     }
@@ -45,6 +47,7 @@ public struct ADSClientConfig: Sendable {
         for (k, v) in labels { labelStruct.fields[k] = Google_Protobuf_Value(stringValue: v) }
         meta.fields[NodeMetadataKey.labels] = Google_Protobuf_Value(structValue: labelStruct)
         meta.fields[NodeMetadataKey.instanceIPs] = Google_Protobuf_Value(stringValue: instanceIPs.joined(separator: ","))
+        meta.fields[NodeMetadataKey.serviceAccount] = Google_Protobuf_Value(stringValue: serviceAccount)
         if let outbound { meta.fields[NodeMetadataKey.outbound] = Google_Protobuf_Value(stringValue: outbound.description) }
         if !inbound.isEmpty { meta.fields[NodeMetadataKey.inbound] = Google_Protobuf_Value(stringValue: inbound.joined(separator: ",")) }
         var n = Envoy_Config_Core_V3_Node()

@@ -17,6 +17,8 @@ public enum EnvoyTypeURL {
     public static let routeConfiguration = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
     /// EDS: `envoy.config.endpoint.v3.ClusterLoadAssignment`.
     public static let clusterLoadAssignment = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+    /// SDS: `envoy.extensions.transport_sockets.tls.v3.Secret`.
+    public static let secret = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
 }
 
 /// Envoy's names for the filters and extensions Weft configures and understands (shared by both sides).
@@ -30,6 +32,7 @@ public enum EnvoyFilterName {
     public static let localRateLimit = "envoy.filters.http.local_ratelimit"
     public static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     public static let tls = "envoy.transport_sockets.tls"
+    public static let tlsInspector = "envoy.filters.listener.tls_inspector"
 }
 
 /// What a weft proxy says it understands, in its node's `client_features` (Envoy's mechanism for this), so a
@@ -39,6 +42,8 @@ public enum WeftClientFeature {
     public static let userAgent = "weft-proxy"
     /// Accepts a `connection_limit` network filter before its HTTP connection manager or TCP proxy.
     public static let connectionLimit = "weft.filters.network.connection_limit"
+    /// Takes Istio mutual TLS: inbound filter chains by transport protocol, SDS secrets, auto-mTLS socket matches.
+    public static let meshTLS = "weft.transport_sockets.mesh_tls"
     public static let all = [connectionLimit]
 }
 

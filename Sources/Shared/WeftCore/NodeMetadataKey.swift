@@ -5,4 +5,6 @@ public enum NodeMetadataKey {
     public static let outbound = "WEFT_OUTBOUND"
     public static let inbound = "WEFT_INBOUND"
     public static let instanceIPs = "INSTANCE_IPS"
+    /// The service account the proxy runs as (Istio's key); the credential, not this claim, decides its identity.
+    public static let serviceAccount = "SERVICE_ACCOUNT"
 }

@@ -289,7 +289,6 @@ public struct ClientTLS: Hashable, Sendable {
 
     static func decode(_ r: ObjectReader) -> ClientTLS {
         defer { r.finish() }
-        if r.has("mode"), case .string("ISTIO_MUTUAL")? = r.raw("mode") { r.ctx.notApplied(r.sub("mode")) }
         return ClientTLS(
             mode: r.enumValue("mode", Mode.self) ?? .DISABLE,
             clientCertificate: r.string("clientCertificate"), privateKey: r.string("privateKey"),

@@ -106,7 +106,7 @@ public struct WorkloadEntry: Hashable, Sendable {
             for (k, _) in p.pairs { if let n = p.int(k) { ports[k] = n } }
             p.finish()
         }
-        for k in ["network", "serviceAccount"] where r.has(k) { r.ctx.notApplied(r.sub(k)) }
+        if r.has("network") { r.ctx.notApplied(r.sub("network")) }
         return WorkloadEntry(address: r.string("address") ?? "", ports: ports, labels: r.stringMap("labels"),
                              network: r.string("network"), locality: r.string("locality"),
                              weight: r.int("weight"), serviceAccount: r.string("serviceAccount"))

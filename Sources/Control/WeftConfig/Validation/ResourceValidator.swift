@@ -17,6 +17,7 @@ public enum ResourceValidator {
         case let .sidecar(sc): validateSidecar(sc, &c)
         case let .gateway(gw): validateGateway(gw, name: r.key.name, &c)
         case let .rateLimit(rl): validateRateLimit(rl, &c)
+        case let .peerAuthentication(pa): validatePeerAuthentication(pa, &c)
         }
         return (c.diagnostics, c.warnings)
     }

@@ -129,6 +129,15 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
     set {_uniqueStorage()._forwardClientCertDetails = newValue}
   }
 
+  public var setCurrentClientCertDetails: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails {
+    get {_storage._setCurrentClientCertDetails ?? Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails()}
+    set {_uniqueStorage()._setCurrentClientCertDetails = newValue}
+  }
+  /// Returns true if `setCurrentClientCertDetails` has been explicitly set.
+  public var hasSetCurrentClientCertDetails: Bool {_storage._setCurrentClientCertDetails != nil}
+  /// Clears the value of `setCurrentClientCertDetails`. Subsequent reads from it will return its default value.
+  public mutating func clearSetCurrentClientCertDetails() {_uniqueStorage()._setCurrentClientCertDetails = nil}
+
   public var xffNumTrustedHops: UInt32 {
     get {_storage._xffNumTrustedHops}
     set {_uniqueStorage()._xffNumTrustedHops = newValue}
@@ -294,6 +303,35 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
 
   }
 
+  public nonisolated struct SetCurrentClientCertDetails: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var subject: SwiftProtobuf.Google_Protobuf_BoolValue {
+      get {_subject ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
+      set {_subject = newValue}
+    }
+    /// Returns true if `subject` has been explicitly set.
+    public var hasSubject: Bool {self._subject != nil}
+    /// Clears the value of `subject`. Subsequent reads from it will return its default value.
+    public mutating func clearSubject() {self._subject = nil}
+
+    public var cert: Bool = false
+
+    public var dns: Bool = false
+
+    public var uri: Bool = false
+
+    public var chain: Bool = false
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _subject: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+  }
+
   public nonisolated struct UpgradeConfig: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -384,7 +422,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.filters.networ
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HttpConnectionManager"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{4}\u{3}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{3}set_current_client_cert_details\0\u{4}\u{2}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
 
   fileprivate class _StorageClass {
     var _codecType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.CodecType = .auto
@@ -399,6 +437,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
     var _useRemoteAddress: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _generateRequestID: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _forwardClientCertDetails: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.ForwardClientCertDetails = .sanitize
+    var _setCurrentClientCertDetails: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails? = nil
     var _xffNumTrustedHops: UInt32 = 0
     var _upgradeConfigs: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.UpgradeConfig] = []
     var _streamIdleTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
@@ -430,6 +469,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       _useRemoteAddress = source._useRemoteAddress
       _generateRequestID = source._generateRequestID
       _forwardClientCertDetails = source._forwardClientCertDetails
+      _setCurrentClientCertDetails = source._setCurrentClientCertDetails
       _xffNumTrustedHops = source._xffNumTrustedHops
       _upgradeConfigs = source._upgradeConfigs
       _streamIdleTimeout = source._streamIdleTimeout
@@ -494,6 +534,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._useRemoteAddress) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._generateRequestID) }()
         case 16: try { try decoder.decodeSingularEnumField(value: &_storage._forwardClientCertDetails) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._setCurrentClientCertDetails) }()
         case 19: try { try decoder.decodeSingularUInt32Field(value: &_storage._xffNumTrustedHops) }()
         case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._upgradeConfigs) }()
         case 24: try { try decoder.decodeSingularMessageField(value: &_storage._streamIdleTimeout) }()
@@ -559,6 +600,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       if _storage._forwardClientCertDetails != .sanitize {
         try visitor.visitSingularEnumField(value: _storage._forwardClientCertDetails, fieldNumber: 16)
       }
+      try { if let v = _storage._setCurrentClientCertDetails {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
       if _storage._xffNumTrustedHops != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._xffNumTrustedHops, fieldNumber: 19)
       }
@@ -607,6 +651,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         if _storage._useRemoteAddress != rhs_storage._useRemoteAddress {return false}
         if _storage._generateRequestID != rhs_storage._generateRequestID {return false}
         if _storage._forwardClientCertDetails != rhs_storage._forwardClientCertDetails {return false}
+        if _storage._setCurrentClientCertDetails != rhs_storage._setCurrentClientCertDetails {return false}
         if _storage._xffNumTrustedHops != rhs_storage._xffNumTrustedHops {return false}
         if _storage._upgradeConfigs != rhs_storage._upgradeConfigs {return false}
         if _storage._streamIdleTimeout != rhs_storage._streamIdleTimeout {return false}
@@ -631,6 +676,60 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.ForwardClientCertDetails: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SANITIZE\0\u{1}FORWARD_ONLY\0\u{1}APPEND_FORWARD\0\u{1}SANITIZE_SET\0\u{1}ALWAYS_FORWARD_ONLY\0")
+}
+
+nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.protoMessageName + ".SetCurrentClientCertDetails"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}subject\0\u{2}\u{2}cert\0\u{1}dns\0\u{1}uri\0\u{1}chain\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._subject) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.cert) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.dns) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.uri) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.chain) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._subject {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.cert != false {
+      try visitor.visitSingularBoolField(value: self.cert, fieldNumber: 3)
+    }
+    if self.dns != false {
+      try visitor.visitSingularBoolField(value: self.dns, fieldNumber: 4)
+    }
+    if self.uri != false {
+      try visitor.visitSingularBoolField(value: self.uri, fieldNumber: 5)
+    }
+    if self.chain != false {
+      try visitor.visitSingularBoolField(value: self.chain, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails, rhs: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails) -> Bool {
+    if lhs._subject != rhs._subject {return false}
+    if lhs.cert != rhs.cert {return false}
+    if lhs.dns != rhs.dns {return false}
+    if lhs.uri != rhs.uri {return false}
+    if lhs.chain != rhs.chain {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.UpgradeConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -30,6 +30,8 @@ public nonisolated struct Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsCont
 
   public var tlsCertificates: [Envoy_Extensions_TransportSockets_Tls_V3_TlsCertificate] = []
 
+  public var tlsCertificateSdsSecretConfigs: [Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig] = []
+
   public var validationContextType: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.OneOf_ValidationContextType? = nil
 
   public var validationContext: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext {
@@ -40,96 +42,150 @@ public nonisolated struct Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsCont
     set {validationContextType = .validationContext(newValue)}
   }
 
+  public var validationContextSdsSecretConfig: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig {
+    get {
+      if case .validationContextSdsSecretConfig(let v)? = validationContextType {return v}
+      return Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig()
+    }
+    set {validationContextType = .validationContextSdsSecretConfig(newValue)}
+  }
+
+  public var combinedValidationContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext {
+    get {
+      if case .combinedValidationContext(let v)? = validationContextType {return v}
+      return Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext()
+    }
+    set {validationContextType = .combinedValidationContext(newValue)}
+  }
+
   public var alpnProtocols: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_ValidationContextType: Equatable, Sendable {
     case validationContext(Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext)
+    case validationContextSdsSecretConfig(Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig)
+    case combinedValidationContext(Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext)
 
+  }
+
+  public nonisolated struct CombinedCertificateValidationContext: @unchecked Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var defaultValidationContext: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext {
+      get {_storage._defaultValidationContext ?? Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext()}
+      set {_uniqueStorage()._defaultValidationContext = newValue}
+    }
+    /// Returns true if `defaultValidationContext` has been explicitly set.
+    public var hasDefaultValidationContext: Bool {_storage._defaultValidationContext != nil}
+    /// Clears the value of `defaultValidationContext`. Subsequent reads from it will return its default value.
+    public mutating func clearDefaultValidationContext() {_uniqueStorage()._defaultValidationContext = nil}
+
+    public var validationContextSdsSecretConfig: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig {
+      get {_storage._validationContextSdsSecretConfig ?? Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig()}
+      set {_uniqueStorage()._validationContextSdsSecretConfig = newValue}
+    }
+    /// Returns true if `validationContextSdsSecretConfig` has been explicitly set.
+    public var hasValidationContextSdsSecretConfig: Bool {_storage._validationContextSdsSecretConfig != nil}
+    /// Clears the value of `validationContextSdsSecretConfig`. Subsequent reads from it will return its default value.
+    public mutating func clearValidationContextSdsSecretConfig() {_uniqueStorage()._validationContextSdsSecretConfig = nil}
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _storage = _StorageClass.defaultInstance
   }
 
   public init() {}
 }
 
 /// Transport socket "envoy.transport_sockets.tls" on a Cluster.
-public nonisolated struct Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext: Sendable {
+public nonisolated struct Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var commonTlsContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext {
-    get {_commonTlsContext ?? Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext()}
-    set {_commonTlsContext = newValue}
+    get {_storage._commonTlsContext ?? Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext()}
+    set {_uniqueStorage()._commonTlsContext = newValue}
   }
   /// Returns true if `commonTlsContext` has been explicitly set.
-  public var hasCommonTlsContext: Bool {self._commonTlsContext != nil}
+  public var hasCommonTlsContext: Bool {_storage._commonTlsContext != nil}
   /// Clears the value of `commonTlsContext`. Subsequent reads from it will return its default value.
-  public mutating func clearCommonTlsContext() {self._commonTlsContext = nil}
+  public mutating func clearCommonTlsContext() {_uniqueStorage()._commonTlsContext = nil}
 
-  public var sni: String = String()
+  public var sni: String {
+    get {_storage._sni}
+    set {_uniqueStorage()._sni = newValue}
+  }
 
-  public var allowRenegotiation: Bool = false
+  public var allowRenegotiation: Bool {
+    get {_storage._allowRenegotiation}
+    set {_uniqueStorage()._allowRenegotiation = newValue}
+  }
 
-  public var autoHostSni: Bool = false
+  public var autoHostSni: Bool {
+    get {_storage._autoHostSni}
+    set {_uniqueStorage()._autoHostSni = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _commonTlsContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Transport socket "envoy.transport_sockets.tls" on a listener FilterChain.
-public nonisolated struct Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext: Sendable {
+public nonisolated struct Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var commonTlsContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext {
-    get {_commonTlsContext ?? Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext()}
-    set {_commonTlsContext = newValue}
+    get {_storage._commonTlsContext ?? Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext()}
+    set {_uniqueStorage()._commonTlsContext = newValue}
   }
   /// Returns true if `commonTlsContext` has been explicitly set.
-  public var hasCommonTlsContext: Bool {self._commonTlsContext != nil}
+  public var hasCommonTlsContext: Bool {_storage._commonTlsContext != nil}
   /// Clears the value of `commonTlsContext`. Subsequent reads from it will return its default value.
-  public mutating func clearCommonTlsContext() {self._commonTlsContext = nil}
+  public mutating func clearCommonTlsContext() {_uniqueStorage()._commonTlsContext = nil}
 
   public var requireClientCertificate: SwiftProtobuf.Google_Protobuf_BoolValue {
-    get {_requireClientCertificate ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
-    set {_requireClientCertificate = newValue}
+    get {_storage._requireClientCertificate ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
+    set {_uniqueStorage()._requireClientCertificate = newValue}
   }
   /// Returns true if `requireClientCertificate` has been explicitly set.
-  public var hasRequireClientCertificate: Bool {self._requireClientCertificate != nil}
+  public var hasRequireClientCertificate: Bool {_storage._requireClientCertificate != nil}
   /// Clears the value of `requireClientCertificate`. Subsequent reads from it will return its default value.
-  public mutating func clearRequireClientCertificate() {self._requireClientCertificate = nil}
+  public mutating func clearRequireClientCertificate() {_uniqueStorage()._requireClientCertificate = nil}
 
   public var requireSni: SwiftProtobuf.Google_Protobuf_BoolValue {
-    get {_requireSni ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
-    set {_requireSni = newValue}
+    get {_storage._requireSni ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
+    set {_uniqueStorage()._requireSni = newValue}
   }
   /// Returns true if `requireSni` has been explicitly set.
-  public var hasRequireSni: Bool {self._requireSni != nil}
+  public var hasRequireSni: Bool {_storage._requireSni != nil}
   /// Clears the value of `requireSni`. Subsequent reads from it will return its default value.
-  public mutating func clearRequireSni() {self._requireSni = nil}
+  public mutating func clearRequireSni() {_uniqueStorage()._requireSni = nil}
 
   public var sessionTimeout: SwiftProtobuf.Google_Protobuf_Duration {
-    get {_sessionTimeout ?? SwiftProtobuf.Google_Protobuf_Duration()}
-    set {_sessionTimeout = newValue}
+    get {_storage._sessionTimeout ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_uniqueStorage()._sessionTimeout = newValue}
   }
   /// Returns true if `sessionTimeout` has been explicitly set.
-  public var hasSessionTimeout: Bool {self._sessionTimeout != nil}
+  public var hasSessionTimeout: Bool {_storage._sessionTimeout != nil}
   /// Clears the value of `sessionTimeout`. Subsequent reads from it will return its default value.
-  public mutating func clearSessionTimeout() {self._sessionTimeout = nil}
+  public mutating func clearSessionTimeout() {_uniqueStorage()._sessionTimeout = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _commonTlsContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext? = nil
-  fileprivate var _requireClientCertificate: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
-  fileprivate var _requireSni: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
-  fileprivate var _sessionTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -138,7 +194,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.transport_sock
 
 nonisolated extension Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CommonTlsContext"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}tls_certificates\0\u{3}validation_context\0\u{3}alpn_protocols\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}tls_certificates\0\u{3}validation_context\0\u{3}alpn_protocols\0\u{4}\u{2}tls_certificate_sds_secret_configs\0\u{3}validation_context_sds_secret_config\0\u{3}combined_validation_context\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -161,6 +217,33 @@ nonisolated extension Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext:
         }
       }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.alpnProtocols) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.tlsCertificateSdsSecretConfigs) }()
+      case 7: try {
+        var v: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig?
+        var hadOneofValue = false
+        if let current = self.validationContextType {
+          hadOneofValue = true
+          if case .validationContextSdsSecretConfig(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.validationContextType = .validationContextSdsSecretConfig(v)
+        }
+      }()
+      case 8: try {
+        var v: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext?
+        var hadOneofValue = false
+        if let current = self.validationContextType {
+          hadOneofValue = true
+          if case .combinedValidationContext(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.validationContextType = .combinedValidationContext(v)
+        }
+      }()
       default: break
       }
     }
@@ -180,13 +263,105 @@ nonisolated extension Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext:
     if !self.alpnProtocols.isEmpty {
       try visitor.visitRepeatedStringField(value: self.alpnProtocols, fieldNumber: 4)
     }
+    if !self.tlsCertificateSdsSecretConfigs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tlsCertificateSdsSecretConfigs, fieldNumber: 6)
+    }
+    switch self.validationContextType {
+    case .validationContextSdsSecretConfig?: try {
+      guard case .validationContextSdsSecretConfig(let v)? = self.validationContextType else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .combinedValidationContext?: try {
+      guard case .combinedValidationContext(let v)? = self.validationContextType else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    default: break
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext, rhs: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext) -> Bool {
     if lhs.tlsCertificates != rhs.tlsCertificates {return false}
+    if lhs.tlsCertificateSdsSecretConfigs != rhs.tlsCertificateSdsSecretConfigs {return false}
     if lhs.validationContextType != rhs.validationContextType {return false}
     if lhs.alpnProtocols != rhs.alpnProtocols {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.protoMessageName + ".CombinedCertificateValidationContext"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}default_validation_context\0\u{3}validation_context_sds_secret_config\0")
+
+  fileprivate class _StorageClass {
+    var _defaultValidationContext: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext? = nil
+    var _validationContextSdsSecretConfig: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _defaultValidationContext = source._defaultValidationContext
+      _validationContextSdsSecretConfig = source._validationContextSdsSecretConfig
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._defaultValidationContext) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._validationContextSdsSecretConfig) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._defaultValidationContext {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._validationContextSdsSecretConfig {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext, rhs: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext.CombinedCertificateValidationContext) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._defaultValidationContext != rhs_storage._defaultValidationContext {return false}
+        if _storage._validationContextSdsSecretConfig != rhs_storage._validationContextSdsSecretConfig {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -196,46 +371,88 @@ nonisolated extension Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContex
   public static let protoMessageName: String = _protobuf_package + ".UpstreamTlsContext"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}common_tls_context\0\u{1}sni\0\u{3}allow_renegotiation\0\u{4}\u{3}auto_host_sni\0")
 
+  fileprivate class _StorageClass {
+    var _commonTlsContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext? = nil
+    var _sni: String = String()
+    var _allowRenegotiation: Bool = false
+    var _autoHostSni: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _commonTlsContext = source._commonTlsContext
+      _sni = source._sni
+      _allowRenegotiation = source._allowRenegotiation
+      _autoHostSni = source._autoHostSni
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._commonTlsContext) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.sni) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.allowRenegotiation) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.autoHostSni) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._commonTlsContext) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._sni) }()
+        case 3: try { try decoder.decodeSingularBoolField(value: &_storage._allowRenegotiation) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._autoHostSni) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._commonTlsContext {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if !self.sni.isEmpty {
-      try visitor.visitSingularStringField(value: self.sni, fieldNumber: 2)
-    }
-    if self.allowRenegotiation != false {
-      try visitor.visitSingularBoolField(value: self.allowRenegotiation, fieldNumber: 3)
-    }
-    if self.autoHostSni != false {
-      try visitor.visitSingularBoolField(value: self.autoHostSni, fieldNumber: 6)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._commonTlsContext {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._sni.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._sni, fieldNumber: 2)
+      }
+      if _storage._allowRenegotiation != false {
+        try visitor.visitSingularBoolField(value: _storage._allowRenegotiation, fieldNumber: 3)
+      }
+      if _storage._autoHostSni != false {
+        try visitor.visitSingularBoolField(value: _storage._autoHostSni, fieldNumber: 6)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext, rhs: Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext) -> Bool {
-    if lhs._commonTlsContext != rhs._commonTlsContext {return false}
-    if lhs.sni != rhs.sni {return false}
-    if lhs.allowRenegotiation != rhs.allowRenegotiation {return false}
-    if lhs.autoHostSni != rhs.autoHostSni {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._commonTlsContext != rhs_storage._commonTlsContext {return false}
+        if _storage._sni != rhs_storage._sni {return false}
+        if _storage._allowRenegotiation != rhs_storage._allowRenegotiation {return false}
+        if _storage._autoHostSni != rhs_storage._autoHostSni {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -245,46 +462,88 @@ nonisolated extension Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsCont
   public static let protoMessageName: String = _protobuf_package + ".DownstreamTlsContext"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}common_tls_context\0\u{3}require_client_certificate\0\u{3}require_sni\0\u{4}\u{3}session_timeout\0")
 
+  fileprivate class _StorageClass {
+    var _commonTlsContext: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext? = nil
+    var _requireClientCertificate: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+    var _requireSni: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+    var _sessionTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _commonTlsContext = source._commonTlsContext
+      _requireClientCertificate = source._requireClientCertificate
+      _requireSni = source._requireSni
+      _sessionTimeout = source._sessionTimeout
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._commonTlsContext) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._requireClientCertificate) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._requireSni) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._sessionTimeout) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._commonTlsContext) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._requireClientCertificate) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._requireSni) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._sessionTimeout) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._commonTlsContext {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    try { if let v = self._requireClientCertificate {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._requireSni {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    try { if let v = self._sessionTimeout {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._commonTlsContext {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._requireClientCertificate {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._requireSni {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._sessionTimeout {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext, rhs: Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext) -> Bool {
-    if lhs._commonTlsContext != rhs._commonTlsContext {return false}
-    if lhs._requireClientCertificate != rhs._requireClientCertificate {return false}
-    if lhs._requireSni != rhs._requireSni {return false}
-    if lhs._sessionTimeout != rhs._sessionTimeout {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._commonTlsContext != rhs_storage._commonTlsContext {return false}
+        if _storage._requireClientCertificate != rhs_storage._requireClientCertificate {return false}
+        if _storage._requireSni != rhs_storage._requireSni {return false}
+        if _storage._sessionTimeout != rhs_storage._sessionTimeout {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

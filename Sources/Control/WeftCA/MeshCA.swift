@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import WeftCore
+import X509
+
+/// A workload certificate as issued: the chain (leaf first, then the intermediates, not the root) in PEM, and
+/// what logs and tests look at.
+public struct IssuedCertificate: Sendable {
+    public var chainPEM: String
+    public var identity: SpiffeID
+    /// The serial number in hex, as `openssl x509 -serial` prints it.
+    public var serial: String
+    /// Backdated a minute before `issuedAt`, for clock skew.
+    public var notBefore: Date
+    public var notAfter: Date
+    public var issuedAt: Date
+
+    /// When to renew: half way from issue to expiry, as Istio's agent does.
+    public var renewAt: Date { issuedAt.addingTimeInterval(notAfter.timeIntervalSince(issuedAt) / 2) }
+}
+
+/// The mesh CA: issues short-lived certificates whose URI SAN is a SPIFFE ID, under a checked SigningAuthority.
+public struct MeshCA: Sendable {
+    public let authority: SigningAuthority
+    public let trustDomain: String
+    /// Default certificate lifetime (`--cert-ttl`, 24 h by default).
+    public let ttl: Duration
+
+    public static let minimumTTL = Duration.seconds(60)
+
+    public init(authority: SigningAuthority, trustDomain: String = SpiffeID.defaultTrustDomain, ttl: Duration = .seconds(86400)) {
+        self.authority = authority
+        self.trustDomain = trustDomain
+        self.ttl = max(ttl, Self.minimumTTL)
+    }
+
+    public var rootPEM: String { authority.rootPEM }
+
+    public func identity(namespace: String, serviceAccount: String) -> SpiffeID {
+        SpiffeID(trustDomain: trustDomain, namespace: namespace, serviceAccount: serviceAccount)
+    }
+
+    /// A certificate for `publicKey` as `identity`.
+    public func issue(_ identity: SpiffeID, publicKey: Certificate.PublicKey, now: Date) throws -> IssuedCertificate {
+        let seconds = Double(ttl.components.seconds)
+        // Backdated a minute for clock skew between hosts (Istio does the same); never past the CA's own end.
+        let notBefore = now.addingTimeInterval(-60)
+        let notAfter = min(now.addingTimeInterval(seconds), authority.certificate.notValidAfter)
+        let signer = authority.certificate
+        let extensions = try Certificate.Extensions {
+            Critical(BasicConstraints.notCertificateAuthority)
+            Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+            try ExtendedKeyUsage([.serverAuth, .clientAuth])
+            if let ski = try signer.extensions.subjectKeyIdentifier {
+                AuthorityKeyIdentifier(keyIdentifier: ski.keyIdentifier)
+            }
+            // The subject is empty, so the SAN is critical (RFC 5280 4.2.1.6), as in Istio's workload certificates.
+            Critical(SubjectAlternativeNames([.uniformResourceIdentifier(identity.uri)]))
+        }
+        let serial = Certificate.SerialNumber()
+        let cert = try Certificate(version: .v3, serialNumber: serial, publicKey: publicKey, notValidBefore: notBefore,
+                                   notValidAfter: notAfter, issuer: signer.subject, subject: DistinguishedName(),
+                                   extensions: extensions,
+                                   issuerPrivateKey: authority.key)
+        return IssuedCertificate(chainPEM: try PEMFiles.pem([cert] + authority.intermediates), identity: identity,
+                                 serial: serial.bytes.map { String(format: "%02X", $0) }.joined(), notBefore: notBefore, notAfter: notAfter, issuedAt: now)
+    }
+
+    /// A new ECDSA P-256 key made here and a certificate for it, for a data plane that cannot send a CSR (Envoy
+    /// through SDS): the key travels to the proxy inside its authenticated xDS stream.
+    public func issueWithKey(_ identity: SpiffeID, now: Date) throws -> (certificate: IssuedCertificate, keyPEM: String) {
+        let key = P256.Signing.PrivateKey()
+        let cert = try issue(identity, publicKey: Certificate.PublicKey(key.publicKey), now: now)
+        return (cert, key.pemRepresentation)
+    }
+
+    /// Signs a PEM CSR for `identity`: the CSR's own signature must verify (the requester holds the key), and any
+    /// URI SAN it asks for must be exactly `identity` (the credential decides the identity, not the CSR).
+    public func sign(csrPEM: String, as identity: SpiffeID, now: Date) throws -> IssuedCertificate {
+        let csr: CertificateSigningRequest
+        do { csr = try CertificateSigningRequest(pemEncoded: csrPEM) } catch {
+            throw Diagnostic(path: "csr", message: "not a PEM certificate signing request: \(error)")
+        }
+        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+            throw Diagnostic(path: "csr", message: "the CSR's signature does not verify with its public key")
+        }
+        if let ext = try csr.attributes.extensionRequest, let sans = try ext.extensions.subjectAlternativeNames {
+            for san in sans {
+                guard case let .uniformResourceIdentifier(uri) = san, uri == identity.uri else {
+                    throw Diagnostic(path: "csr", message: "the CSR asks for \(san), but the credential is for \(identity.uri)")
+                }
+            }
+        }
+        return try issue(identity, publicKey: csr.publicKey, now: now)
+    }
+}
