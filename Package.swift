@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Sources/ is grouped by plane: Shared (both planes), Control, Proxy, Mesh (one-machine mesh and the demo
@@ -109,6 +110,8 @@ let package = Package(
             name: "ProxyUpstream",
             dependencies: [
                 "ProxyConfig", "WeftCore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,6 +123,8 @@ let package = Package(
             name: "ProxyHTTP",
             dependencies: [
                 "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftCore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,11 +145,26 @@ let package = Package(
             ],
             path: "Sources/Proxy/XDSClient", swiftSettings: strict
         ),
+        .target(
+            name: "ProxyIdentity",
+            dependencies: [
+                "ProxyUpstream", "XDSClient", "EnvoyAPI", "WeftCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Proxy/ProxyIdentity", swiftSettings: strict
+        ),
         // L4
         .target(
             name: "WeftProxy",
             dependencies: [
-                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftHTTPServer", "WeftCore", "XDSClient",
+                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftHTTPServer", "WeftCore", "XDSClient", "ProxyIdentity", "EnvoyAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -157,6 +177,7 @@ let package = Package(
             name: "WeftControl",
             dependencies: [
                 "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftCA",
+                "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

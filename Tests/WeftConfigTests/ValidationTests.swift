@@ -150,3 +150,26 @@ struct BadCase: CustomTestStringConvertible, Sendable {
         #expect(throws: DiagnosticError.self) { try ResourceDecoder.decode(text: good + "\n---\n" + bad, file: "x.yaml") }
     }
 }
+
+@Suite struct PeerAuthenticationValidationTests {
+    func problems(_ spec: String, apiVersion: String = "security.istio.io/v1") -> [String] {
+        let doc = "apiVersion: \(apiVersion)\nkind: PeerAuthentication\nmetadata: {name: p, namespace: shop}\nspec: \(spec)\n"
+        do { _ = try ResourceDecoder.decode(text: doc, file: "pa.yaml"); return [] } catch {
+            return error.diagnostics.map { "\($0.path): \($0.message)" }
+        }
+    }
+
+    @Test func acceptsIstioShapes() {
+        #expect(problems("{mtls: {mode: STRICT}}") == [])
+        #expect(problems("{}", apiVersion: "security.istio.io/v1beta1") == [])
+        #expect(problems("{selector: {matchLabels: {app: a}}, mtls: {mode: PERMISSIVE}, portLevelMtls: {8080: {mode: DISABLE}}}") == [])
+    }
+
+    @Test func refusesWhatIstioRefuses() {
+        #expect(problems("{portLevelMtls: {8080: {mode: DISABLE}}}").first?.hasPrefix("spec.portLevelMtls: mesh/namespace peer authentication cannot have port level mTLS") == true)
+        #expect(problems("{selector: {matchLabels: {app: a}}, portLevelMtls: {0: {mode: STRICT}}}") == ["spec.portLevelMtls.0: port '0' must be a number in the range 1..65535"])
+        #expect(problems("{mtls: {mode: STRIKT}}") == ["spec.mtls.mode: 'STRIKT' is not one of UNSET, DISABLE, PERMISSIVE, STRICT"])
+        #expect(problems("{mtls: {mode: STRICT}}", apiVersion: "networking.istio.io/v1").first?.contains("not supported for PeerAuthentication") == true)
+        #expect(problems("{selector: {matchLabels: {'bad key!': a}}}").count == 1)
+    }
+}

@@ -10,7 +10,7 @@ import WeftCore
     let p = plans[1]
     #expect(p.sidecarArguments(controlPlane: HostPort(host: "127.0.0.1", port: 15010)) == [
         "proxy", "--node", "reviews-v1.default", "--namespace", "default", "--labels", "app=reviews,version=v1",
-        "--control-plane", "127.0.0.1:15010", "--outbound", "127.0.0.12:15001", "--admin", "127.0.0.12:15000",
+        "--service-account", "reviews", "--control-plane", "127.0.0.1:15010", "--outbound", "127.0.0.12:15001", "--admin", "127.0.0.12:15000",
         "--concurrency", "1", "--drain-seconds", "1", "--inbound", "127.0.0.12:9080=127.0.0.12:19080=http",
     ])
     let env = p.appEnvironment()

@@ -11,7 +11,7 @@ import requests
 from helpers import LOCAL4, hostport, raw_exchange, session, wait_until
 from mtls import peer_authentication, server_certificate, sidecar_workload, verify_with_root, xfcc
 
-PAIRS = [("envoy", "envoy")]
+PAIRS = [("envoy", "envoy"), ("envoy", "weft"), ("weft", "envoy"), ("weft", "weft")]
 ROOT_ISSUER = "O=cluster.local, CN=Weft mesh root CA"
 
 
@@ -90,11 +90,15 @@ def test_peer_authentication_modes_apply_live(mesh, dataplane):
 
     wait_until(plain_ok, 10, 0.1, desc="plaintext accepted under DISABLE")
 
+    # Callers open new connections in plaintext (Envoy drains the connections it had over its drain time).
+    newcomer = m.start_envoy(node="front-2", labels={"app": "front"}, service_account="front")
+
     def called_in_plaintext():
-        r = client.request("reviews", timeout=3)
+        r = newcomer.request("reviews", timeout=3)
         return r.status_code == 200 and xfcc(r) == ""
 
-    wait_until(called_in_plaintext, 10, 0.1, desc="the sidecar calls reviews in plaintext under DISABLE")
+    wait_until(called_in_plaintext, 10, 0.1, desc="a sidecar calls reviews in plaintext under DISABLE")
+    assert client.request("reviews", timeout=3).status_code == 200
     # portLevelMtls: STRICT on the workload's port only.
     m.apply(peer_authentication("DISABLE", name="reviews", selector={"app": "reviews"},
                                 ports={server.inbound_port: "STRICT"}))
@@ -239,3 +243,45 @@ def test_rotation_under_load_fails_no_request(make_mesh, dataplane, report):
     report("distinct server serials seen", str(len(serials)))
     assert not failures, f"{len(failures)} of {total} failed: {failures[:5]}"
     assert len(serials) >= 3, serials
+
+
+@pytest.mark.cross_plane
+@pytest.mark.parametrize("client_plane,server_plane", PAIRS, ids=[f"{c}-to-{s}" for c, s in PAIRS])
+def test_grpc_over_mtls_under_strict(make_mesh, client_plane, server_plane):
+    import grpc
+
+    from grpc_echo import BIDI, UNARY, GrpcEcho, channel
+    from helpers import docs, free_port
+
+    m = make_mesh()
+    app = GrpcEcho(m.host).start()
+    try:
+        inb = free_port(m.host)
+        m.start_envoy(node=f"echo-sidecar-{server_plane}", labels={"app": "echo"}, service_account="echo",
+                      inbound=f"{m.host}:{inb}={m.host}:{app.port}=grpc", dataplane=server_plane)
+        m.apply(docs(
+            f"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: echo\nspec:\n"
+            f"  hosts: [echo.default.svc.cluster.local]\n  location: MESH_INTERNAL\n  resolution: STATIC\n"
+            f"  ports:\n  - number: 50051\n    name: grpc\n    protocol: GRPC\n  workloadSelector:\n    labels:\n      app: echo\n",
+            f"apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: echo-1\nspec:\n"
+            f"  address: {m.host}\n  ports:\n    grpc: {inb}\n  serviceAccount: echo\n"
+            f"  labels:\n    app: echo\n    security.istio.io/tlsMode: istio\n",
+            peer_authentication("STRICT", name="echo", selector={"app": "echo"}),
+        ))
+        client = m.start_envoy(node=f"front-{client_plane}", labels={"app": "front"}, service_account="front",
+                               dataplane=client_plane)
+        m.wait_synced()
+        assert _plaintext_refused(m.host, inb)
+        ch = channel(client.outbound, authority="echo:50051")
+        try:
+            unary = ch.unary_unary(UNARY)
+            wait_until(lambda: unary(b"warm-up", timeout=2) == b"warm-up", 15, 0.1, desc="gRPC unary over mTLS")
+            resp, call = unary.with_call(b"hello", timeout=5)
+            assert resp == b"hello" and call.code() == grpc.StatusCode.OK
+            bidi = ch.stream_stream(BIDI)
+            got = list(bidi(iter([b"a", b"b", b"c"]), timeout=10))
+            assert got == [b"a", b"b", b"c"], got
+        finally:
+            ch.close()
+    finally:
+        app.stop()

@@ -53,7 +53,9 @@ def test_run_joins_with_two_services_and_two_addresses(up, weft_bin, tmp_path, r
         report("weft run: start to registered (s)", f"{time.monotonic() - t0:.2f}")
         assert w["addresses"] == ["127.0.0.41", "127.0.0.42"]
         assert sorted(s["name"] for s in w["services"]) == ["ratings", "stars"]
-        assert w["labels"] == {"app": "ratings", "version": "v9"}
+        # Istio's label for a workload with a sidecar: callers' sidecars use mTLS to it.
+        assert w["labels"] == {"app": "ratings", "version": "v9", "security.istio.io/tlsMode": "istio"}
+        assert w["serviceAccount"] == "ratings", w
         # Both services answer through the mesh (from the details workload's sidecar), served by the one process.
         for host in ("ratings", "stars"):
             r = wait_until(lambda: (lambda r: r if r.status_code == 200 else None)(up.via("details-v1", f"http://{host}:9080/ratings/1")),
@@ -134,7 +136,8 @@ def test_run_as_a_workload_group_member(up, weft_bin, tmp_path, request, report)
         w = wait_until(lambda: registered(up, "ratings-127.0.0.44"), 30, 0.1,
                        desc=lambda: f"ratings-127.0.0.44 registered; output:\n{run.output()}")
         report("group member's labels", str(w["labels"]))
-        assert w["labels"] == {"app": "ratings", "tier": "backend", "version": "v5"}, w
+        assert w["labels"] == {"app": "ratings", "tier": "backend", "version": "v5",
+                               "security.istio.io/tlsMode": "istio"}, w
         assert w["ports"] == {"http": 9080} and w["services"] == [], w
         r = wait_until(lambda: (lambda r: r if r.status_code == 200 else None)(up.via("details-v1", "http://ratings:9080/ratings/1")),
                        15, 0.1, desc="ratings answering through the ServiceEntry that selects the group's labels")

@@ -97,6 +97,23 @@ def test_up_three_services(up, weft_bin, report):
     assert st.returncode == 0, st.stderr
     for word in ("reviews", "v2", "front-v1", "ACK", "reviews-v1"):
         assert word in st.stdout, st.stdout
+    # mTLS between the sidecars: each has its own identity, and a mesh-wide STRICT policy breaks nothing
+    # while a plaintext caller is refused at a sidecar's inbound port.
+    assert "spiffe://cluster.local/ns/default/sa/reviews (cert" in st.stdout, st.stdout
+    up.apply("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\n"
+             "metadata: {name: default, namespace: istio-system}\nspec:\n  mtls: {mode: STRICT}\n", up.weft_bin)
+    reg = next(w for w in up.api_get("/api/v1/workloads")["workloads"] if w["name"] == "reviews-v1")
+    inbound = (reg["addresses"][0], reg["services"][0]["targetPort"])
+    from test_mtls import _plaintext_refused
+    wait_until(lambda: _plaintext_refused(*inbound), 10, 0.1, desc="plaintext refused at reviews-v1's sidecar")
+    # Sidecar to sidecar still works (the front's app calls out through its sidecar, as the shop does).
+    for _ in range(10):
+        r = up.via("front-v1", "http://reviews:9080/reviews/1")
+        assert r.status_code == 200, r.text
+    d = subprocess.run([weft_bin, "delete", "pa", "default", "-n", "istio-system", "--server", up.api],
+                       capture_output=True, text=True, timeout=20)
+    assert d.returncode == 0, d.stderr
+    wait_until(lambda: not _plaintext_refused(*inbound), 10, 0.1, desc="plaintext accepted again (PERMISSIVE)")
     # A killed service is restarted (new pid) and registered again.
     old = ws["reviews-v1"]["appPid"]
     t0 = time.monotonic()

@@ -22,6 +22,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Protocol of the services: http, http2, grpc or tcp.") var `protocol`: String = "http"
     @Option(help: "Workload name (default: HOST-SERVICE[-VERSION]).") var name: String?
     @Option(help: "The workload's namespace.") var namespace: String = "default"
+    @Option(help: "The service account it runs as, its SPIFFE identity (default: the WorkloadGroup's, else the first service's name).")
+    var serviceAccount: String?
     @Option(help: "Labels, k=v,k2=v2 (app defaults to the first service).") var labels: String = ""
     @Option(name: .customLong("address"), help: "An address of this host to register and listen on; repeatable (default: all of the host's addresses).")
     var addresses: [String] = []
@@ -49,6 +51,7 @@ struct RunCommand: AsyncParsableCommand {
     struct GroupTemplate {
         var ports: [(name: String, number: Int)]
         var labels: [String: String]
+        var serviceAccount: String?
 
         init(document spec: JSONValue) {
             var ports: [(String, Int)] = []
@@ -61,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
                 return Dictionary(pairs.compactMap { k, v in v.stringValue.map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
             }
             self.labels = labels(spec["template"]?["labels"]).merging(labels(spec["metadata"]?["labels"])) { _, g in g }
+            serviceAccount = spec["template"]?["serviceAccount"]?.stringValue
         }
 
         /// The protocol Istio's port-name convention gives a port (`grpc-api`, `http2`, `tcp-db`), else `fallback`.
@@ -100,6 +104,10 @@ struct RunCommand: AsyncParsableCommand {
             admin: try admin.map { try parseAddress($0, flag: "--admin") } ?? HostPort(host: hosts[0], port: 15000),
             command: .argv(command))
         plan.group = group
+        if let sa = serviceAccount ?? template?.serviceAccount { plan.serviceAccount = sa }
+        guard KubernetesName.isSubdomain(plan.serviceAccount) else {
+            throw ValidationError("--service-account: \(KubernetesName.subdomainProblem(plan.serviceAccount))")
+        }
         return plan
     }
 

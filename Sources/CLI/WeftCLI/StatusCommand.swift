@@ -46,7 +46,7 @@ struct StatusReport {
         }
         out += rows.count > 1 ? MeshTable.table(rows.sortedKeepingHeader()) : "(no registered workloads)\n"
         out += "\nPROXIES\n"
-        var prows = [["PROXY", "CONNECTED", "SYNC", "ACKED VERSIONS (cluster/listener/route/endpoint)", "NACK"]]
+        var prows = [["PROXY", "CONNECTED", "SYNC", "ACKED VERSIONS (cluster/listener/route/endpoint)", "MTLS IDENTITY", "NACK"]]
         for p in status["proxies"]?.arrayValue ?? [] {
             let acked = p["acked"], sent = p["sent"]
             let types = ["Cluster", "Listener", "RouteConfiguration", "ClusterLoadAssignment"]
@@ -58,13 +58,23 @@ struct StatusReport {
             let nack = p["nack"]?.stringValue
             prows.append([p["id"]?.stringValue ?? "", p["connected"] == .bool(true) ? "yes" : "no",
                           nack != nil ? "NACKED" : inSync ? "ACKed" : "pending",
-                          types.map { version(acked, $0) }.joined(separator: "/"), nack ?? "-"])
+                          types.map { version(acked, $0) }.joined(separator: "/"), Self.mtls(p["certificate"], now: now), nack ?? "-"])
         }
         out += prows.count > 1 ? MeshTable.table(prows) : "(no proxies connected)\n"
         out += "\nROUTES\n" + RouteSummary.render(virtualServices)
         let errors = status["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
         out += "\nCONFIG ERRORS\n" + (errors.isEmpty ? "none\n" : errors.map { "  \($0)\n" }.joined())
         return out
+    }
+}
+
+extension StatusReport {
+    /// The proxy's mesh identity and how long its certificate has left, or `off` (no certificate: plaintext only).
+    static func mtls(_ cert: JSONValue?, now: Double) -> String {
+        guard let id = cert?["identity"]?.stringValue, let expires = cert?["expiresAt"]?.numberValue else { return "off" }
+        let left = expires - now
+        let text = left > 3600 ? String(format: "%.0fh", left / 3600) : left > 60 ? String(format: "%.0fm", left / 60) : String(format: "%.0fs", left)
+        return "\(id) (cert \(text) left)"
     }
 }
 

@@ -16,6 +16,9 @@ public struct IssuedCertificate: Sendable {
     public var notAfter: Date
     public var issuedAt: Date
 
+    /// The chain as one PEM block per certificate (Istio's `cert_chain` list).
+    public var chainBlocks: [String] { ((try? PEMFiles.pemBlocks(chainPEM, file: "")) ?? []).map { $0 + "\n" } }
+
     /// When to renew: half way from issue to expiry, as Istio's agent does.
     public var renewAt: Date { issuedAt.addingTimeInterval(notAfter.timeIntervalSince(issuedAt) / 2) }
 }

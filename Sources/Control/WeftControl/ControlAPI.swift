@@ -157,6 +157,9 @@ public struct ControlAPI: Sendable {
             ("sent", strings(p.sent)),
             ("nack", p.nack.map(JSONValue.string) ?? .null),
             ("syncedVersion", synced),
+            ("certificate", p.certificate.map { c in
+                .object([("identity", .string(c.identity)), ("serial", .string(c.serial)), ("expiresAt", .number(c.expiresAt))])
+            } ?? .null),
         ]
         return .object(fields)
     }
@@ -186,6 +189,7 @@ public struct ControlAPI: Sendable {
             })),
             ("ttlSeconds", w.ttlSeconds.map(JSONValue.number) ?? .null),
             ("expiresAt", w.expiresAt.map(JSONValue.number) ?? .null),
+            ("serviceAccount", w.serviceAccount.map(JSONValue.string) ?? .null),
         ])
     }
 }

@@ -71,7 +71,7 @@ public struct ControlPlane: Sendable {
         let address: GRPCNIOTransportCore.SocketAddress = config.xds.isIPv6
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
-                                services: [ads])
+                                services: [ads, CertificateService(ca: ca, book: book, clock: clock, logger: logger)])
         let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub)
         let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes,
                                           timeouts: HTTPAPIServer.RequestTimeouts()) { await api.handle($0) }.bind(config.api)

@@ -27,20 +27,35 @@ public struct CertificateStatus: Sendable, Codable {
     public var identity: String
     public var serial: String
     public var expiresAt: Double
+
+    public init(identity: String, serial: String, expiresAt: Double) {
+        self.identity = identity
+        self.serial = serial
+        self.expiresAt = expiresAt
+    }
 }
 
 /// The status of every proxy that has connected, for the status API.
 public final class ProxyStatusBook: Sendable {
     let proxies = Mutex<[String: ProxyStatus]>([:])
+    let certificates = Mutex<[String: CertificateStatus]>([:])
 
     public init() {}
 
     public func all() -> [ProxyStatus] { proxies.withLock { p in p.keys.sorted().map { p[$0]! } } }
 
+    /// Records the certificate issued to a proxy by the certificate service (weft proxy's CSR, which comes before
+    /// its ADS stream), by node id.
+    public func issued(node: String, _ certificate: CertificateStatus) {
+        certificates.withLock { $0[node] = certificate }
+        update(node) { $0.certificate = certificate }
+    }
+
     func connected(_ node: ProxyNode) {
+        let cert = certificates.withLock { $0[node.id] }
         proxies.withLock {
             $0[node.id] = ProxyStatus(id: node.id, namespace: node.namespace, labels: node.labels, connected: true,
-                                      connectedAt: Date().timeIntervalSince1970)
+                                      connectedAt: Date().timeIntervalSince1970, certificate: cert)
         }
     }
 

@@ -84,7 +84,8 @@ struct ClusterBuilder {
         if let options { c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options) }
         if let tls = policy.tls, let socket = TLSBuilder.upstream(tls, host: service.host) {
             c.transportSocket = socket
-        } else if proxy.speaksMeshTLS && policy.tls?.mode != .DISABLE && (service.location == .MESH_INTERNAL || policy.tls?.mode == .ISTIO_MUTUAL) {
+        } else if proxy.speaksMeshTLS && policy.tls?.mode != .DISABLE {
+            // As Istio: whatever the location, endpoints marked as having a sidecar get mTLS, the others plaintext.
             // Istio's SNI for mesh traffic: the cluster name with `|` written as `_.`.
             let sni = name.replacingOccurrences(of: "|", with: "_.")
             let ids = service.identities(port: port.number, trustDomain: mesh.mutualTLS.trustDomain)

@@ -29,10 +29,12 @@ public enum AddressPlan {
                 let appPort = sharedIPv6 ? base + 1 : s.targetPort
                 let outbound = HostPort(host: address, port: sharedIPv6 ? base + 2 : 15001)
                 let admin = HostPort(host: address, port: sharedIPv6 ? base + 3 : 15000)
-                out.append(WorkloadPlan(
+                var plan = WorkloadPlan(
                     name: name, namespace: spec.namespace, labels: s.labels, addresses: [address],
                     services: [.init(name: s.name, port: s.port, inboundPort: inbound, protocol: s.protocol)],
-                    appPort: appPort, outbound: outbound, admin: admin, command: s.command, env: s.env))
+                    appPort: appPort, outbound: outbound, admin: admin, command: s.command, env: s.env)
+                plan.serviceAccount = s.serviceAccount
+                out.append(plan)
             }
         }
         return out

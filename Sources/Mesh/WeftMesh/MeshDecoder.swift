@@ -35,10 +35,12 @@ public enum MeshDecoder {
         let replicas = r.int("replicas") ?? 1
         let labels = r.stringMap("labels")
         let env = r.stringMap("env")
+        let serviceAccount = r.string("serviceAccount")
+        if let sa = serviceAccount, !KubernetesName.isSubdomain(sa) { r.ctx.error(r.sub("serviceAccount"), KubernetesName.subdomainProblem(sa)) }
         r.finish()
         guard let command, let port else { return nil }
         return ServiceSpec(name: name, version: version, command: command, port: port, targetPort: target, protocol: proto,
-                           replicas: replicas, labels: labels, env: env)
+                           replicas: replicas, labels: labels, env: env, serviceAccount: serviceAccount)
     }
 
     /// `command: "python3 app.py --flag"` (a shell line) or `command: [python3, app.py]`.

@@ -65,9 +65,13 @@ public struct ServiceSpec: Sendable, Equatable {
     /// Labels of every workload; `app` (the name) and `version` are added when missing.
     public var labels: [String: String]
     public var env: [String: String]
+    /// The workloads' service account (their SPIFFE identity); default: the service's name.
+    public var serviceAccount: String
 
     public init(name: String, version: String? = nil, command: LaunchCommand, port: Int, targetPort: Int? = nil,
-                protocol: String = "http", replicas: Int = 1, labels: [String: String] = [:], env: [String: String] = [:]) {
+                protocol: String = "http", replicas: Int = 1, labels: [String: String] = [:], env: [String: String] = [:],
+                serviceAccount: String? = nil) {
+        self.serviceAccount = serviceAccount ?? name
         self.name = name
         self.version = version
         self.command = command

@@ -33,6 +33,9 @@ public struct WorkloadPlan: Sendable, Equatable {
     /// The WorkloadGroup it registers as (Istio's auto-registration): the control plane builds the workload from the
     /// group's template, and the services that select its labels reach it; `services` are then the template's ports.
     public var group: String?
+    /// The service account the workload runs as: its SPIFFE identity `ns/<namespace>/sa/<this>` (default: the first
+    /// service's name, so every local service has its own identity).
+    public var serviceAccount: String
 
     public init(name: String, namespace: String, labels: [String: String], addresses: [String], services: [Carried], appPort: Int,
                 outbound: HostPort, admin: HostPort, command: LaunchCommand, env: [String: String] = [:]) {
@@ -46,6 +49,7 @@ public struct WorkloadPlan: Sendable, Equatable {
         self.admin = admin
         self.command = command
         self.env = env
+        self.serviceAccount = services.first?.name ?? name
     }
 
     public var address: String { addresses[0] }
@@ -56,6 +60,7 @@ public struct WorkloadPlan: Sendable, Equatable {
     public func sidecarArguments(controlPlane: HostPort) -> [String] {
         var args = ["proxy", "--node", nodeID, "--namespace", namespace,
                     "--labels", labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                    "--service-account", serviceAccount,
                     "--control-plane", controlPlane.description, "--outbound", outbound.description,
                     "--admin", admin.description, "--concurrency", "1", "--drain-seconds", "1"]
         var seen: Set<HostPort> = []
@@ -80,12 +85,19 @@ public struct WorkloadPlan: Sendable, Equatable {
         return e
     }
 
+    /// The workload's labels plus `security.istio.io/tlsMode: istio` (it runs behind a weft sidecar).
+    public var registeredLabels: [String: String] {
+        labels.merging(["security.istio.io/tlsMode": "istio"]) { own, _ in own }
+    }
+
     /// The registration body of docs/registration-api.md: the endpoint of each service is the sidecar's inbound port.
     public func registration(ttlSeconds: Double?) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
             ("name", .string(name)), ("namespace", .string(namespace)),
             ("addresses", .array(addresses.map(JSONValue.string))),
-            ("labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            // Its sidecar takes mesh mTLS (Istio's label for that), so callers' sidecars use it.
+            ("labels", .object(registeredLabels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("serviceAccount", .string(serviceAccount)),
         ]
         if let group {
             pairs.append(("group", .string(group)))

@@ -20,6 +20,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var healthCheck: HealthCheckConfig?
     /// Envoy's locality-weighted load balancing: traffic splits between localities by their weights.
     public var localityWeighted = false
+    /// Mesh mTLS to the endpoints (Istio's auto mTLS or ISTIO_MUTUAL); nil: plaintext.
+    public var meshTLS: UpstreamMeshTLS?
 
     public init(name: String, discovery: Discovery = .staticEndpoints, lbPolicy: LBPolicy = .roundRobin,
                 endpoints: [EndpointConfig] = [], connectTimeout: Duration = .seconds(10), http2: Bool = false,
@@ -74,6 +76,8 @@ public struct EndpointConfig: Sendable, Hashable {
     public var healthy: Bool
     /// The weight of the endpoint's locality (locality-weighted clusters only).
     public var localityWeight: Int
+    /// The endpoint's workload has a sidecar that takes mesh mTLS (`tlsMode: istio` in its metadata).
+    public var meshTLS = false
 
     public init(host: String, port: Int, weight: Int = 1, locality: String = "", priority: Int = 0, healthy: Bool = true,
                 localityWeight: Int = 1) {

@@ -34,6 +34,8 @@ public struct ListenerConfig: Sendable, Equatable {
     public var http = HTTPConnectionSettings()
     /// Open connections at most; the next is closed at once (Envoy's connection_limit network filter).
     public var maxConnections: Int?
+    /// Mesh mTLS on this (inbound) listener; nil: plaintext only.
+    public var meshTLS: DownstreamMeshTLS?
 
     public init(name: String, host: String, port: Int, kind: Kind, http: HTTPConnectionSettings = HTTPConnectionSettings()) {
         self.name = name

@@ -14,6 +14,9 @@ struct DownstreamOrigin {
     let settings: HTTPConnectionSettings
     /// The listener's counters over all its connections (premature resets).
     let listenerGuard: ListenerGuard
+    /// x-forwarded-client-cert for requests of an mTLS connection (the caller's SPIFFE ID); nil: the header is
+    /// removed, as Envoy's SANITIZE does.
+    var clientCertHeader: String? = nil
 }
 
 /// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.

@@ -173,6 +173,8 @@ final class Exchange: UpstreamDelegate {
         h.remove(name: "expect")
         h.replaceOrAdd(name: "host", value: f.hostRewrite ?? view.authority)
         if !h.contains(name: "x-forwarded-proto") { h.add(name: "x-forwarded-proto", value: "http") }
+        h.remove(name: "x-forwarded-client-cert")
+        if let xfcc = downstream.origin.clientCertHeader { h.add(name: "x-forwarded-client-cert", value: xfcc) }
         route?.requestHeaders.apply(to: &h)
         virtualHost?.requestHeaders.apply(to: &h)
         wc.requestHeaders.apply(to: &h)

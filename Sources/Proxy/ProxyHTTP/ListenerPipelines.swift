@@ -15,12 +15,23 @@ public enum ListenerPipelines {
             return
         }
         channel.closeFuture.whenComplete { _ in connections.release() }
+        if case .tcp = listener.kind { try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true) }
+        guard let tls = listener.meshTLS else {
+            return try sync.addHandler(handler(listener, worker, `guard`, peer: nil))
+        }
+        try sync.addHandler(MeshTLSSniffer(tls: tls, credentials: worker.upstreams.credentials) { context, peer in
+            try context.pipeline.syncOperations.addHandler(handler(listener, worker, `guard`, peer: peer), position: .after(context.handler))
+        })
+    }
+
+    /// The listener's own first handler: protocol detection for HTTP, the TCP proxy for TCP.
+    static func handler(_ listener: ListenerConfig, _ worker: Worker, _ guard: ListenerGuard,
+                        peer: PeerCertificateLookup?) -> any ChannelHandler {
         switch listener.kind {
         case let .http(routeTable, _):
-            try sync.addHandler(ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`))
+            ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`, peer: peer)
         case let .tcp(clusters, _):
-            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-            try sync.addHandler(TCPProxyHandler(worker: worker, clusters: clusters))
+            TCPProxyHandler(worker: worker, clusters: clusters)
         }
     }
 }

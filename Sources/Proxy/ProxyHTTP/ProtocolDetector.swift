@@ -16,13 +16,16 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     let routeTable: String
     let settings: HTTPConnectionSettings
     let listenerGuard: ListenerGuard
+    /// On an mTLS connection whose listener forwards the client certificate: how to name the caller.
+    let peer: PeerCertificateLookup?
     var buffered: ByteBuffer?
 
-    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard) {
+    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard, peer: PeerCertificateLookup? = nil) {
         self.worker = worker
         self.routeTable = routeTable
         self.settings = settings
         listenerGuard = `guard`
+        self.peer = peer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -47,8 +50,9 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     func configure(context: ChannelHandlerContext, http2: Bool) throws {
         let sync = context.pipeline.syncOperations
         let source = context.channel.remoteAddress?.ipAddress ?? ""
+        // The TLS handshake is done by the time the first decrypted bytes arrive here.
         let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings,
-                                      listenerGuard: listenerGuard)
+                                      listenerGuard: listenerGuard, clientCertHeader: peer?.header(sync))
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),

@@ -22,7 +22,17 @@ final class TCPProxyHandler: ChannelInboundHandler {
         self.clusters = clusters
     }
 
+    /// Added to a connection that is already open (after the mesh TLS sniffer): start now.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        start(context)
+    }
+
+    func start(_ context: ChannelHandlerContext) {
+        guard self.context == nil else { return }
         self.context = context
         let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
         let action = ForwardAction(clusters: clusters)
@@ -34,11 +44,15 @@ final class TCPProxyHandler: ChannelInboundHandler {
         let c = rt.config, ep = picked.endpoint
         rt.count(.connection)
         let inbound = context.channel
+        let tls = c.meshTLS(for: ep), credentials = worker.upstreams.credentials
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(TimeAmount(c.connectTimeout))
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound)) }
+                ch.eventLoop.makeCompletedFuture {
+                    try credentials.addClientTLS(tls, to: ch.pipeline.syncOperations)
+                    try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound))
+                }
             }
             .connect(host: ep.host, port: ep.port)
             .whenComplete { [self] result in

@@ -10,6 +10,8 @@ import Synchronization
 public final class SharedUpstreams: Sendable {
     let clusters = Mutex<[String: SharedCluster]>([:])
     let subscribers = Mutex<[@Sendable (String) -> Void]>([])
+    /// The proxy's mesh certificate as TLS contexts, for mTLS on both sides.
+    public let credentials = MeshCredentials()
 
     public init() {}
 

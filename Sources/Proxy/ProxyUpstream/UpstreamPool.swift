@@ -22,6 +22,8 @@ package final class UpstreamConnection {
     /// An HTTP/2 stream (closed after one exchange) rather than an HTTP/1.1 connection.
     var isStream = false
     var served = 0
+    /// The pool's connection generation when it was opened; an older one is not reused.
+    var generation = 0
     /// Whether it has carried a request before (a reused connection may have been closed by the peer).
     package var reused: Bool { served > 0 }
 
@@ -97,12 +99,16 @@ package final class UpstreamPool {
     let shared: SharedCluster
     let endpoint: SharedEndpoint
     let connector: any UpstreamConnector
+    /// The proxy's mesh identity, for mTLS to endpoints that take it.
+    let credentials: MeshCredentials
     var idle: [UpstreamConnection] = []
     var open = 0
     /// Requests using a connection of this pool (least-request balancing reads it).
     var activeRequests = 0
     var waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
     var retired = false
+    /// Goes up when how connections are made changes (mesh TLS on or off), so older connections are not reused.
+    var generation = 0
     /// The endpoint fails its cluster's active health check.
     var failedHealthCheck = false
     /// The HTTP/2 connection for clusters that speak HTTP/2 (gRPC): one per endpoint per worker, multiplexed.
@@ -110,8 +116,9 @@ package final class UpstreamPool {
     var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
 
     init(key: EndpointKey, cluster: ClusterConfig, loop: any EventLoop, stats: WorkerStats, shared: SharedCluster,
-         endpoint: SharedEndpoint, connector: any UpstreamConnector = TCPConnector()) {
+         endpoint: SharedEndpoint, connector: any UpstreamConnector = TCPConnector(), credentials: MeshCredentials = MeshCredentials()) {
         self.connector = connector
+        self.credentials = credentials
         self.key = key
         self.cluster = cluster
         self.loop = loop
@@ -166,8 +173,14 @@ package final class UpstreamPool {
     func openConnection(_ initializer: @escaping @Sendable (any Channel) throws -> Void) -> EventLoopFuture<any Channel> {
         open += 1
         stats.update(key.cluster) { $0.connectionsOpened += 1; $0.connectionsActive += 1 }
+        // mTLS when the cluster says so for this endpoint (auto mTLS: it has a sidecar); the TLS handler goes first.
+        let tls = tlsSetting
+        let credentials = credentials
         let connected = connector.connect(host: key.host, port: key.port, timeout: TimeAmount(cluster.connectTimeout),
-                                          on: loop, initializer: initializer)
+                                          on: loop) { ch in
+            try credentials.addClientTLS(tls, to: ch.pipeline.syncOperations)
+            try initializer(ch)
+        }
         connected.whenFailure { [self] _ in
             connectionGone()
             stats.update(key.cluster) { $0.connectFailures += 1; $0.connectionsActive -= 1 }
@@ -190,6 +203,7 @@ package final class UpstreamPool {
                         return done(.failure(.connectFailed(ChannelError.ioOnClosedChannel)))
                     }
                     let conn = UpstreamConnection(channel: ch, handler: handler)
+                    conn.generation = generation
                     handler.onClose = { [weak self] in self?.closed(conn) }
                     activeRequests += 1
                     done(.success(conn))
@@ -210,7 +224,7 @@ package final class UpstreamPool {
         }
         c.served += 1
         let limit = cluster.maxRequestsPerConnection ?? Int.max
-        if reusable && !retired && c.channel.isActive && c.served < limit {
+        if reusable && !retired && c.generation == generation && c.channel.isActive && c.served < limit {
             if let w = nextWaiter() {
                 activeRequests += 1
                 w(.success(c))
@@ -235,6 +249,26 @@ package final class UpstreamPool {
     }
 
     /// The endpoint left the cluster: close idle connections now, busy ones when their exchange ends.
+    /// Takes a new cluster config: when it changes whether (or how) this endpoint is reached over mesh TLS, new
+    /// requests get new connections; idle ones close now, busy ones after their exchange, an HTTP/2 one after a
+    /// grace period for its streams.
+    func update(_ config: ClusterConfig) {
+        let before = tlsSetting
+        cluster = config
+        guard tlsSetting != before else { return }
+        generation += 1
+        for c in idle { c.channel.close(promise: nil) }
+        idle.removeAll()
+        if let old = h2?.channel {
+            h2 = nil
+            loop.scheduleTask(in: .seconds(10)) { old.close(promise: nil) }
+        }
+    }
+
+    var tlsSetting: UpstreamMeshTLS? {
+        cluster.endpoints.first { $0.host == key.host && $0.port == key.port }.flatMap { cluster.meshTLS(for: $0) }
+    }
+
     func retire() {
         retired = true
         h2?.channel.close(promise: nil)

@@ -31,6 +31,9 @@ public final class Upstreams: @unchecked Sendable {
         }
     }
 
+    /// The proxy's mesh TLS contexts (shared by every worker).
+    public var credentials: MeshCredentials { shared.credentials }
+
     /// The cluster of this name in the current snapshot.
     package func cluster(_ name: String) -> ClusterRuntime? { clusters[name] }
 
@@ -48,7 +51,7 @@ public final class Upstreams: @unchecked Sendable {
             pools[key] = nil
         }
         for c in configs.values {
-            for (key, pool) in pools where key.cluster == c.name { pool.cluster = c }
+            for (key, pool) in pools where key.cluster == c.name { pool.update(c) }
             let candidates = c.endpoints.filter(\.healthy)
             let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name), shared: shared.cluster(c.name))
             rt.config = c
@@ -87,7 +90,8 @@ public final class Upstreams: @unchecked Sendable {
         if let p = pools[key] { return p }
         let sharedCluster = shared.cluster(cluster.name)
         let p = UpstreamPool(key: key, cluster: cluster, loop: loop, stats: stats, shared: sharedCluster,
-                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)), connector: connector)
+                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)), connector: connector,
+                             credentials: shared.credentials)
         pools[key] = p
         return p
     }

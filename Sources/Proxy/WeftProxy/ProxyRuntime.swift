@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ProxyUpstream
 import NIOPosix
 import ProxyHTTP
 import ProxyConfig
@@ -43,6 +44,9 @@ public final class ProxyRuntime: Sendable {
     }
 
     public var snapshot: ProxySnapshot { state.withLockedValue { $0.snapshot } }
+
+    /// The proxy's mesh certificate as TLS contexts, shared by every worker.
+    public var credentials: MeshCredentials { shared.credentials }
 
     /// Every bound listener's counters, by name (the admin page's listener stats).
     public var listenerGuards: [String: ListenerGuard] { state.withLockedValue { $0.listeners.mapValues(\.guard_) } }

@@ -6,6 +6,8 @@ import ProxyRouting
 import WeftCore
 import WeftHTTPServer
 import XDSClient
+import ProxyIdentity
+import EnvoyAPI
 
 /// Settings of `weft proxy`, validated by the CLI.
 public struct ProxySettings: Sendable {
@@ -53,11 +55,19 @@ public struct ProxyServer: Sendable {
 
     public func run() async throws {
         let runtime = ProxyRuntime(concurrency: settings.concurrency, logger: logger)
+        // The mesh identity first: with a certificate the proxy says it takes mesh mTLS, and is sent it.
+        let rotator = IdentityRotator(fetcher: CertificateFetcher(controlPlane: settings.controlPlane, namespace: settings.namespace,
+                                                                  serviceAccount: settings.serviceAccount, nodeID: settings.node),
+                                      credentials: runtime.credentials, group: runtime.group, logger: logger)
+        let identity = await rotator.first(deadline: .seconds(10))
+        if identity == nil { logger.warning("running without mesh mTLS: no certificate from the control plane") }
+        var adsConfig = ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
+                                        labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
+                                        instanceIPs: settings.addresses, locality: settings.locality,
+                                        serviceAccount: settings.serviceAccount)
+        if identity != nil { adsConfig.extraFeatures = [WeftClientFeature.meshTLS] }
         let client = ADSClient(
-            config: ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
-                                    labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
-                                    instanceIPs: settings.addresses, locality: settings.locality,
-                                    serviceAccount: settings.serviceAccount),
+            config: adsConfig,
             logger: logger,
             group: runtime.group,
             onSnapshot: { await runtime.apply($0) }
@@ -68,6 +78,12 @@ public struct ProxyServer: Sendable {
                                                      "control_plane": "\(settings.controlPlane)", "concurrency": "\(settings.concurrency)"])
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await client.run() }
+            if let identity {
+                tasks.addTask {
+                    await rotator.run(after: identity)
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                }
+            }
             tasks.addTask {
                 // Envoy's initial_fetch_timeout: after 15 s, serve with whatever has arrived.
                 try? await Task.sleep(for: .seconds(15))

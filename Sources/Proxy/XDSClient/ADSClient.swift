@@ -56,8 +56,10 @@ public final class ADSClient: Sendable {
         state.withLock { $0.connected = false }
     }
 
-    var target: any ResolvableTarget {
-        let s = config.controlPlane
+    var target: any ResolvableTarget { Self.target(config.controlPlane) }
+
+    /// The gRPC target for the control plane's address (IPv4, IPv6 or a DNS name).
+    public static func target(_ s: HostPort) -> any ResolvableTarget {
         if s.isIPv6 { return .ipv6(address: s.host, port: s.port) as ResolvableTargets.IPv6 }
         if s.host.split(separator: ".").count == 4, s.host.allSatisfy({ $0.isNumber || $0 == "." }) {
             return .ipv4(address: s.host, port: s.port) as ResolvableTargets.IPv4

@@ -18,6 +18,8 @@ public struct ADSClientConfig: Sendable {
     /// region/zone/subzone.
     public var locality: String?
     public var serviceAccount: String
+    /// Features beyond `WeftClientFeature.all` this proxy has now (mesh mTLS once it holds a certificate).
+    public var extraFeatures: [String] = []
     /// Reconnect backoff: doubles from `initialBackoff` up to `maxBackoff`, with jitter.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
@@ -55,7 +57,7 @@ public struct ADSClientConfig: Sendable {
         n.cluster = cluster
         n.metadata = meta
         n.userAgentName = WeftClientFeature.userAgent
-        n.clientFeatures = WeftClientFeature.all
+        n.clientFeatures = WeftClientFeature.all + extraFeatures
         if let locality { n.locality = Envoy_Config_Core_V3_Locality(path: locality) }
         return n
     }

@@ -68,10 +68,7 @@ extension XDSConversion {
         if c.hasConnectTimeout { out.connectTimeout = try field("connect_timeout") { try Convert.duration(c.connectTimeout) } }
         guard out.connectTimeout > .zero else { throw FieldError("must be positive", at: ["connect_timeout"]) }
         if c.hasCircuitBreakers { out.limits = try field("circuit_breakers") { try limits(c.circuitBreakers) } }
-        if c.hasTransportSocket {
-            throw FieldError("transport_socket '\(c.transportSocket.name)': upstream TLS is not supported by weft proxy yet",
-                             at: ["transport_socket"])
-        }
+        out.meshTLS = try upstreamTLS(c)
         for key in c.typedExtensionProtocolOptions.keys.sorted() {
             let any = c.typedExtensionProtocolOptions[key]!
             guard key == FilterName.httpProtocolOptions else {

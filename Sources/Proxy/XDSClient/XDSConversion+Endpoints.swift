@@ -27,8 +27,10 @@ extension XDSConversion {
                 case .unhealthy, .draining, .timeout: healthy = false
                 case let .UNRECOGNIZED(v): throw FieldError("unknown health_status \(v)", at: ["health_status"])
                 }
-                return EndpointConfig(host: host, port: port, weight: weight, locality: locality,
-                                      priority: Int(group.priority), healthy: healthy, localityWeight: localityWeight)
+                var ep = EndpointConfig(host: host, port: port, weight: weight, locality: locality,
+                                        priority: Int(group.priority), healthy: healthy, localityWeight: localityWeight)
+                ep.meshTLS = marksMeshTLS(lb.metadata)
+                return ep
             }
         }.flatMap { $0 }
     }

@@ -13,6 +13,8 @@ public struct ConvertedListener: Sendable {
     public var inlineRoutes: RouteTable?
     /// The HTTP filters weft proxy runs for this listener, in the order of its `http_filters` (router excluded).
     public var filterOrder: [String] = []
+    /// The HTTP connection manager sets the caller's SPIFFE ID in x-forwarded-client-cert (on a `tls` chain).
+    public var forwardClientCert = false
 }
 
 extension XDSConversion {
@@ -31,41 +33,35 @@ extension XDSConversion {
     static func listenerFields(_ l: Envoy_Config_Listener_V3_Listener) throws -> ConvertedListener {
         guard !l.name.isEmpty else { throw FieldError("name is empty", at: ["name"]) }
         let (host, port) = try field("address") { try socketAddress(l.address) }
-        if !l.listenerFilters.isEmpty { throw FieldError("listener filters are not supported", at: ["listener_filters"]) }
+        try listenerFilters(l.listenerFilters)
         if l.hasDefaultFilterChain { throw FieldError("default_filter_chain is not supported", at: ["default_filter_chain"]) }
         if l.useOriginalDst.value { throw FieldError("use_original_dst is not supported", at: ["use_original_dst"]) }
         if l.hasBindToPort && !l.bindToPort.value { throw FieldError("bind_to_port: false is not supported", at: ["bind_to_port"]) }
-        guard l.filterChains.count == 1 else {
-            throw FieldError("exactly one filter chain is supported, got \(l.filterChains.count)", at: ["filter_chains"])
+        // One plaintext chain; or mesh mTLS: a `tls` chain alone (STRICT) or with a `raw_buffer` one (PERMISSIVE).
+        let chains = l.filterChains
+        let tlsIndex = chains.firstIndex { $0.filterChainMatch.transportProtocol == "tls" }
+        let plainIndex = chains.firstIndex { $0.filterChainMatch.transportProtocol != "tls" }
+        guard chains.count == 1 || (chains.count == 2 && tlsIndex != nil && plainIndex != nil) else {
+            throw FieldError("need one filter chain, or a `tls` chain with at most one `raw_buffer` chain; got \(chains.count)", at: ["filter_chains"])
         }
-        var out = try field("filter_chains[0]") {
-            let chain = l.filterChains[0]
-            if chain.hasFilterChainMatch { throw FieldError("filter_chain_match is not supported", at: ["filter_chain_match"]) }
-            if chain.hasTransportSocket { throw FieldError("downstream TLS is not supported yet", at: ["transport_socket"]) }
-            // An optional connection limit, then one HTTP connection manager or TCP proxy.
-            var maxConnections: Int?
-            var filters = chain.filters[...]
-            if let first = filters.first, filters.count > 1, case let .typedConfig(any)? = first.configType,
-               Convert.typeName(any) == ConnectionLimit.protoMessageName {
-                maxConnections = try field("filters[0].typed_config") { try connectionLimit(try Convert.unpack(any, as: ConnectionLimit.self)) }
-                filters = filters.dropFirst()
-            }
-            let at = chain.filters.count - filters.count
-            guard filters.count == 1 else {
-                throw FieldError("need one HTTP connection manager or tcp_proxy, optionally after a connection_limit; got \(chain.filters.count) filters", at: ["filters"])
-            }
-            var converted = try field("filters[\(at)]") {
-                guard case let .typedConfig(any)? = filters.first!.configType else { throw FieldError("typed_config is missing") }
-                return try field("typed_config") {
-                    switch Convert.typeName(any) {
-                    case HCM.protoMessageName: return try httpListener(l.name, host, port, try Convert.unpack(any, as: HCM.self))
-                    case TcpProxy.protoMessageName: return try tcpListener(l.name, host, port, try Convert.unpack(any, as: TcpProxy.self))
-                    default: throw FieldError("unsupported network filter '\(Convert.typeName(any))' (need an HTTP connection manager or tcp_proxy)")
-                    }
+        if tlsIndex != nil && l.listenerFilters.isEmpty {
+            throw FieldError("a `tls` filter chain needs the tls_inspector listener filter", at: ["listener_filters"])
+        }
+        var out: ConvertedListener
+        if let t = tlsIndex {
+            out = try field("filter_chains[\(t)]") { try chainFields(chains[t], l.name, host, port, tls: true) }
+            let alpn = try field("filter_chains[\(t)].transport_socket") { try downstreamTLS(chains[t].transportSocket) }
+            var permissive = false
+            if let p = plainIndex {
+                let plain = try field("filter_chains[\(p)]") { try chainFields(chains[p], l.name, host, port, tls: false) }
+                guard plain.config.kind == out.config.kind, plain.config.maxConnections == out.config.maxConnections else {
+                    throw FieldError("the `raw_buffer` chain must run the same filters as the `tls` chain", at: ["filter_chains[\(p)]"])
                 }
+                permissive = true
             }
-            converted.config.maxConnections = maxConnections
-            return converted
+            out.config.meshTLS = DownstreamMeshTLS(permissive: permissive, alpn: alpn, forwardClientCert: out.forwardClientCert)
+        } else {
+            out = try field("filter_chains[0]") { try chainFields(chains[0], l.name, host, port, tls: false) }
         }
         if l.hasPerConnectionBufferLimitBytes {
             let n = Int(l.perConnectionBufferLimitBytes.value)
@@ -91,7 +87,7 @@ extension XDSConversion {
         return Int(clamping: c.maxConnections.value)
     }
 
-    static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM) throws -> ConvertedListener {
+    static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM, tls: Bool = false) throws -> ConvertedListener {
         if case .http3 = hcm.codecType { throw FieldError("HTTP/3 is not supported", at: ["codec_type"]) }
         let (limit, order) = try httpFilters(hcm.httpFilters)
         let settings = try connectionSettings(hcm)
@@ -118,6 +114,7 @@ extension XDSConversion {
         }
         var out = converted
         out.config.http = settings
+        out.forwardClientCert = try forwardClientCert(hcm, tls: tls)
         return out
     }
 

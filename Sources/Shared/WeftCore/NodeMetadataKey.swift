@@ -7,4 +7,6 @@ public enum NodeMetadataKey {
     public static let instanceIPs = "INSTANCE_IPS"
     /// The service account the proxy runs as (Istio's key); the credential, not this claim, decides its identity.
     public static let serviceAccount = "SERVICE_ACCOUNT"
+    /// The node id in a certificate request, so the control plane's status shows each proxy's certificate.
+    public static let nodeID = "NODE_ID"
 }

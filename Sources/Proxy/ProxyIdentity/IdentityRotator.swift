@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import NIOCore
+import ProxyUpstream
+
+/// Keeps the proxy's certificate fresh: the first one at start, then a new key and certificate at half of each
+/// lifetime. A failed renewal is retried every few seconds while the current certificate stays in use.
+public struct IdentityRotator: Sendable {
+    let fetcher: CertificateFetcher
+    let credentials: MeshCredentials
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    public init(fetcher: CertificateFetcher, credentials: MeshCredentials, group: any EventLoopGroup, logger: Logger) {
+        self.fetcher = fetcher
+        self.credentials = credentials
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The first certificate, retried until `deadline`; nil when the control plane has no certificate service
+    /// (an older one) or does not answer in time: the proxy then runs without mesh mTLS.
+    public func first(deadline: Duration) async -> CertificateFetcher.Issued? {
+        let end = ContinuousClock.now + deadline
+        var wait = Duration.milliseconds(100)
+        while ContinuousClock.now < end, !Task.isCancelled {
+            do {
+                let issued = try await fetcher.fetch(group: group)
+                install(issued)
+                return issued
+            } catch {
+                logger.warning("no mesh certificate yet", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(2))
+            }
+        }
+        return nil
+    }
+
+    /// Renews from `issued` on until cancelled.
+    public func run(after issued: CertificateFetcher.Issued) async {
+        var next = issued.renewAt
+        while !Task.isCancelled {
+            let wait = max(0.05, next.timeIntervalSinceNow)
+            do { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) } catch { return }
+            do {
+                let renewed = try await fetcher.fetch(group: group)
+                install(renewed)
+                next = renewed.renewAt
+            } catch {
+                logger.error("certificate renewal failed; retrying", metadata: ["error": "\(error)"])
+                next = Date().addingTimeInterval(3)
+            }
+        }
+    }
+
+    func install(_ issued: CertificateFetcher.Issued) {
+        credentials.update(issued.contexts)
+        logger.info("mesh certificate installed", metadata: ["identity": "\(issued.contexts.identity)",
+                                                             "serial": "\(issued.contexts.serial)", "expires": "\(issued.notAfter)"])
+    }
+}
