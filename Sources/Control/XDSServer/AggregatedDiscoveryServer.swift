@@ -4,6 +4,7 @@ import GRPCCore
 import Logging
 import WeftModel
 import XDSTranslation
+import WeftCore
 
 /// The ADS gRPC service: one ADSStreamState per stream, fed by the proxy's requests and by new snapshots.
 public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
@@ -76,9 +77,12 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
 
     func issue(_ source: any SecretSource, _ node: ProxyNode) -> WorkloadSecrets? {
         do {
+            let start = ContinuousClock.now
             guard let s = try source.secrets(for: node) else { return nil }
+            let took = ContinuousClock.now - start
             book.update(node.id) { $0.certificate = CertificateStatus(identity: s.identity, serial: s.serial, expiresAt: s.expiresAt) }
-            logger.info("issued certificate", metadata: ["node": "\(node.id)", "identity": "\(s.identity)", "serial": "\(s.serial)"])
+            logger.info("issued certificate", metadata: ["node": "\(node.id)", "identity": "\(s.identity)", "serial": "\(s.serial)",
+                                                         "took_ms": "\(String(format: "%.2f", took.milliseconds))"])
             return s
         } catch {
             logger.error("cannot issue a certificate", metadata: ["node": "\(node.id)", "error": "\(error)"])

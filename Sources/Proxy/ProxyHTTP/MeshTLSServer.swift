@@ -8,15 +8,12 @@ import ProxyUpstream
 /// as Envoy's tls_inspector sees it), puts the TLS server handler in front of the listener's own handlers for
 /// TLS, lets plaintext through only when the listener is PERMISSIVE, and closes anything else. Then it steps
 /// out of the way and replays what it read.
-final class MeshTLSSniffer: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+final class MeshTLSSniffer: FirstBytesHandler {
 
     let tls: DownstreamMeshTLS
     let credentials: MeshCredentials
     /// Adds the listener's handlers right after this one; `clientCert` is the TLS peer for x-forwarded-client-cert.
     let install: (ChannelHandlerContext, PeerCertificateLookup?) throws -> Void
-    var buffered: ByteBuffer?
 
     init(tls: DownstreamMeshTLS, credentials: MeshCredentials,
          install: @escaping (ChannelHandlerContext, PeerCertificateLookup?) throws -> Void) {
@@ -25,33 +22,21 @@ final class MeshTLSSniffer: ChannelInboundHandler, RemovableChannelHandler {
         self.install = install
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        if buffered == nil { buffered = incoming } else { buffered!.writeBuffer(&incoming) }
-        guard let first = buffered!.readableBytesView.first else { return }
-        do {
+    override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let first = buffer(data).readableBytesView.first else { return }
+        decide(context) {
             if first == 0x16 {
-                guard let contexts = credentials.current, let server = contexts.server(alpn: tls.alpn) else {
-                    context.close(promise: nil)  // no certificate yet: nothing to answer TLS with
-                    return
-                }
+                // No certificate yet: nothing to answer TLS with.
+                guard let contexts = credentials.current, let server = contexts.server(alpn: tls.alpn) else { throw MeshTLSError.noCredentials }
                 // Listener handlers first, then TLS in front of them (both right after this handler).
                 try install(context, tls.forwardClientCert ? PeerCertificateLookup(localIdentity: contexts.identity) : nil)
                 try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: server), position: .after(context.handler))
             } else if tls.permissive {
                 try install(context, nil)
             } else {
-                context.close(promise: nil)  // STRICT: plaintext is refused
-                return
+                throw MeshTLSError.plaintextRefused  // STRICT
             }
-        } catch {
-            context.close(promise: nil)
-            return
         }
-        let data = buffered!
-        buffered = nil
-        context.fireChannelRead(wrapInboundOut(data))
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }
 

@@ -7,9 +7,7 @@ import ProxyRouting
 /// Looks at the first bytes of a cleartext connection: the HTTP/2 connection preface (prior knowledge,
 /// as gRPC clients send it) gets an HTTP/2 pipeline with one DownstreamHandler per stream; anything else
 /// gets the HTTP/1.x pipeline. Then it steps out of the way and replays what it read.
-final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+final class ProtocolDetector: FirstBytesHandler {
 
     static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     let worker: Worker
@@ -18,7 +16,6 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     let listenerGuard: ListenerGuard
     /// On an mTLS connection whose listener forwards the client certificate: how to name the caller.
     let peer: PeerCertificateLookup?
-    var buffered: ByteBuffer?
 
     init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard, peer: PeerCertificateLookup? = nil) {
         self.worker = worker
@@ -28,23 +25,12 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         self.peer = peer
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        if buffered == nil { buffered = incoming } else { buffered!.writeBuffer(&incoming) }
-        let bytes = buffered!.readableBytesView
+    override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = buffer(data).readableBytesView
         let n = min(bytes.count, Self.preface.count)
         let isH2Prefix = bytes.prefix(n).elementsEqual(Self.preface.prefix(n))
         if isH2Prefix && n < Self.preface.count { return }  // need more bytes to decide
-        do {
-            try configure(context: context, http2: isH2Prefix)
-        } catch {
-            context.close(promise: nil)
-            return
-        }
-        let data = buffered!
-        buffered = nil
-        context.fireChannelRead(wrapInboundOut(data))
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        decide(context) { try configure(context: context, http2: isH2Prefix) }
     }
 
     func configure(context: ChannelHandlerContext, http2: Bool) throws {

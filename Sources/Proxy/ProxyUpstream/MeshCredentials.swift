@@ -70,12 +70,14 @@ public struct MeshTLSContexts: Sendable {
 public enum MeshTLSError: Error, CustomStringConvertible {
     case noCredentials
     case noContext
+    case plaintextRefused
     case unexpectedIdentity([String])
 
     public var description: String {
         switch self {
         case .noCredentials: "the proxy has no mesh certificate yet"
         case .noContext: "no TLS context for these ALPN protocols"
+        case .plaintextRefused: "plaintext is refused (STRICT mTLS)"
         case let .unexpectedIdentity(ids): "the server's identity \(ids) is not one the service has"
         }
     }

@@ -50,3 +50,8 @@ extension String {
         return String(s)
     }
 }
+
+extension Duration {
+    /// The duration in milliseconds, for logs and reports.
+    public var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
