@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import requests  # noqa: E402
 
+from helpers import api_headers  # noqa: E402
 from xds_load import rss_kib, scale_check, service_entries  # noqa: E402
 
 
@@ -55,7 +56,7 @@ def main() -> int:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    if requests.get(url + "/api/v1/status", timeout=2).status_code == 200:
+                    if requests.get(url + "/api/v1/status", timeout=2, headers=api_headers(api)).status_code == 200:
                         break
                 except requests.RequestException:
                     pass
@@ -66,7 +67,7 @@ def main() -> int:
 
             def apply(text: str) -> None:
                 r = requests.post(url + "/api/v1/apply", data=text.encode(), timeout=60,
-                                  headers={"Content-Type": "application/yaml"})
+                                  headers={"Content-Type": "application/yaml", **api_headers(api)})
                 assert r.status_code == 200, r.text
 
             rss_idle = rss_kib(cp.pid)

@@ -22,12 +22,17 @@ import pytest
 import requests
 
 from helpers import (
-    LOCAL4, can_connect, free_port, hostport, http_base, raise_now, service_with_versions, session,
+    LOCAL4, api_headers, can_connect, free_port, hostport, http_base, raise_now, service_with_versions, session,
     version_of, wait_until,
 )
 from upstream import Upstream
 
 HERE = Path(__file__).resolve().parent
+# The CLI config that every `weft control` of this run records its API and admin token in, and the CLI reads
+# (kept out of the user's home).
+if not os.environ.get("WEFT_CONFIG"):
+    import tempfile
+    os.environ["WEFT_CONFIG"] = str(Path(tempfile.mkdtemp(prefix="weft-e2e-")) / "cli.json")
 LOG_TAIL_LINES = 150
 
 # Envoy --base-id must differ per Envoy on a machine; start somewhere unlikely
@@ -183,7 +188,7 @@ class ControlPlane:
                           f"before it was ready; log:\n{_tail(self.log, 60)}")
             try:
                 with session() as s:
-                    return s.get(url, timeout=1).status_code == 200
+                    return s.get(url, timeout=1, headers=api_headers(self.mesh.api_addr)).status_code == 200
             except requests.RequestException:
                 return False
 
@@ -437,7 +442,7 @@ class Mesh:
     # -- HTTP API
     def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
             timeout: float = 10.0) -> requests.Response:
-        kw: dict[str, Any] = {"headers": dict(headers or {}), "timeout": timeout}
+        kw: dict[str, Any] = {"headers": {**api_headers(self.api_addr), **(headers or {})}, "timeout": timeout}
         if isinstance(body, (dict, list)):
             kw["json"] = body
         elif isinstance(body, str):
@@ -461,7 +466,7 @@ class Mesh:
         params = {k: v for k, v in (("kind", kind), ("namespace", namespace), ("name", name)) if v}
         s = session()
         try:
-            r = s.get(self.api_url + "/api/v1/resources", params=params, timeout=10)
+            r = s.get(self.api_url + "/api/v1/resources", params=params, timeout=10, headers=api_headers(self.api_addr))
         finally:
             s.close()
         assert r.status_code == 200, f"GET resources: {r.status_code} {r.text}"

@@ -521,3 +521,22 @@ NO_RETRY_VS = virtual_service("""
       retries:
         attempts: 0
     """)
+
+
+# ---------------------------------------------------------------- API tokens
+
+def api_token(api_addr: str) -> str:
+    """The token `weft control` recorded for api_addr (host:port) in the CLI config ($WEFT_CONFIG), or ""."""
+    import json
+    import os
+    try:
+        with open(os.environ.get("WEFT_CONFIG", ""), encoding="utf-8") as f:
+            return json.load(f).get("servers", {}).get(api_addr, {}).get("token", "")
+    except (OSError, ValueError):
+        return ""
+
+
+def api_headers(api_addr: str) -> dict[str, str]:
+    """Authorization for the control plane at api_addr, as the CLI sends it."""
+    t = api_token(api_addr)
+    return {"Authorization": f"Bearer {t}"} if t else {}

@@ -17,7 +17,7 @@ import requests
 
 import sys
 
-from helpers import free_port, hostport, session, wait_until
+from helpers import api_headers, free_port, hostport, session, wait_until
 
 UPSTREAM = Path(__file__).resolve().parent / "upstream.py"
 
@@ -174,7 +174,7 @@ class WeftUp(WeftProcess):
 
     def api_get(self, path: str) -> dict:
         with session() as s:
-            r = s.get(self.api_url + path, timeout=5)
+            r = s.get(self.api_url + path, timeout=5, headers=api_headers(self.api))
         r.raise_for_status()
         return r.json()
 

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from helpers import rss_mib, wait_until
+from helpers import api_headers, rss_mib, wait_until
 
 
 def _billion_laughs() -> str:
@@ -24,7 +24,7 @@ def test_a_duration_too_long_is_a_field_error_everywhere(mesh):
     m = mesh
     vs = ("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews}\nspec:\n"
           "  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n    timeout: 99999999h\n")
-    r = requests.post(f"{m.api_url}/api/v1/apply", data=vs, timeout=10)
+    r = requests.post(f"{m.api_url}/api/v1/apply", data=vs, timeout=10, headers=api_headers(m.api_addr))
     assert r.status_code == 400, r.text
     assert "spec.http[0].timeout" in r.text and "too long" in r.text, r.text
     # weft validate says the same and exits 1 (it once died of SIGILL).
@@ -43,7 +43,7 @@ def test_an_alias_bomb_and_a_huge_body_are_refused_fast_with_memory_bounded(mesh
     pid = m.cp.proc.popen.pid
     before = rss_mib(pid)
     t0 = time.monotonic()
-    r = requests.post(f"{m.api_url}/api/v1/apply", data=_billion_laughs(), timeout=10)
+    r = requests.post(f"{m.api_url}/api/v1/apply", data=_billion_laughs(), timeout=10, headers=api_headers(m.api_addr))
     took = time.monotonic() - t0
     assert r.status_code == 400 and "aliases are expanded" in r.text, r.text
     assert took < 1.0, f"the alias bomb took {took:.2f} s"
@@ -51,7 +51,7 @@ def test_an_alias_bomb_and_a_huge_body_are_refused_fast_with_memory_bounded(mesh
     big = b"x" * (100 << 20)
     t0 = time.monotonic()
     try:
-        r = requests.post(f"{m.api_url}/api/v1/apply", data=big, timeout=10)
+        r = requests.post(f"{m.api_url}/api/v1/apply", data=big, timeout=10, headers=api_headers(m.api_addr))
         status, text = r.status_code, r.text
     except requests.exceptions.ConnectionError as e:
         # The server may close while the client is still sending; then the 413 is read off the socket below.
@@ -63,7 +63,7 @@ def test_an_alias_bomb_and_a_huge_body_are_refused_fast_with_memory_bounded(mesh
         for _ in range(100):
             yield b"x" * (1 << 20)
     try:
-        r2 = requests.post(f"{m.api_url}/api/v1/apply", data=chunks(), timeout=10)
+        r2 = requests.post(f"{m.api_url}/api/v1/apply", data=chunks(), timeout=10, headers=api_headers(m.api_addr))
         assert r2.status_code == 413, r2.text[:200]
         assert "larger than 4194304 bytes" in r2.text
     except requests.exceptions.ConnectionError:
@@ -99,11 +99,11 @@ def test_bad_registration_names_are_refused_and_old_ones_can_be_removed(mesh):
     for name in ["../../a/b", ".", "Caps", "emoji-\U0001F600"]:
         body = {"name": name, "namespace": "default", "addresses": ["127.0.0.5"],
                 "services": [{"name": "svc", "port": 80}]}
-        r = requests.post(f"{m.api_url}/api/v1/workloads", json=body, timeout=5)
+        r = requests.post(f"{m.api_url}/api/v1/workloads", json=body, timeout=5, headers=api_headers(m.api_addr))
         assert r.status_code == 400, (name, r.status_code, r.text)
         assert "is not a valid name" in r.text, r.text
     # A percent-encoded name addresses what a '/' would split (how an old bad entry is deleted).
-    r = requests.delete(f"{m.api_url}/api/v1/workloads/default/a%2Fb", timeout=5)
+    r = requests.delete(f"{m.api_url}/api/v1/workloads/default/a%2Fb", timeout=5, headers=api_headers(m.api_addr))
     assert r.status_code == 404 and "default/a/b is not registered" in r.text, r.text
 
 
@@ -174,7 +174,7 @@ def test_the_api_has_the_listeners_header_and_host_rules_and_a_connection_limit(
     try:
         # Connections are accepted in order: once the last one is answered, all 1,024 are in.
         held[-1].sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert held[-1].recv(4096).startswith(b"HTTP/1.1 200")
+        assert held[-1].recv(4096).startswith(b"HTTP/1.1 401")  # answered (no token: 401)
         with _api_socket(m, timeout=5) as s:
             try:
                 s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -185,5 +185,5 @@ def test_the_api_has_the_listeners_header_and_host_rules_and_a_connection_limit(
     finally:
         for s in held:
             s.close()
-    wait_until(lambda: requests.get(f"{m.api_url}/api/v1/status", timeout=5).status_code == 200, timeout=10,
+    wait_until(lambda: requests.get(f"{m.api_url}/api/v1/status", timeout=5, headers=api_headers(m.api_addr)).status_code == 200, timeout=10,
                desc="the API serving again after the held connections closed")

@@ -172,7 +172,8 @@ async def _status(api_url: str) -> dict:
 
     def get():
         with requests.Session() as s:
-            return s.get(api_url + "/api/v1/status", timeout=30).json()
+            from helpers import api_headers
+            return s.get(api_url + "/api/v1/status", timeout=30, headers=api_headers(api_url.removeprefix("http://"))).json()
     return await asyncio.to_thread(get)
 
 

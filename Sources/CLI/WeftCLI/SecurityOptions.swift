@@ -10,6 +10,7 @@ struct SecurityOptions: ParsableArguments {
     @Option(help: "Trust domain of the mesh's SPIFFE IDs.") var trustDomain: String = SpiffeID.defaultTrustDomain
     @Option(help: "Lifetime of workload certificates (e.g. 24h, 30m, 1m; at least 1m); renewed at half of it.") var certTtl: String = "24h"
     @Option(help: "Namespace whose PeerAuthentication without selector applies mesh-wide.") var rootNamespace: String = "istio-system"
+    @Flag(help: "Serve the API without tokens (anyone who can reach it may change the mesh); for tests.") var insecure = false
 
     func settings() throws -> SecuritySettings {
         var s = SecuritySettings()
@@ -33,6 +34,7 @@ struct SecurityOptions: ParsableArguments {
             throw ValidationError("--root-namespace: \(KubernetesName.labelProblem(rootNamespace))")
         }
         s.rootNamespace = rootNamespace
+        s.insecure = insecure
         return s
     }
 }

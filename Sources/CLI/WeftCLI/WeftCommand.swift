@@ -8,7 +8,7 @@ public struct WeftCommand: AsyncParsableCommand {
         abstract: "Weft: a service mesh. Istio's configuration, Envoy's xDS, no Kubernetes needed.",
         subcommands: [DemoCommand.self, UpCommand.self, RunCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self,
                       DeleteCommand.self, ValidateCommand.self, ControlCommand.self, ProxyCommand.self, BootstrapCommand.self,
-                      SampleCommand.self]
+                      SampleCommand.self, TokenCommand.self]
     )
 
     public init() {}
@@ -23,6 +23,8 @@ func parseAddress(_ text: String, flag: String) throws -> HostPort {
 struct ServerOption: ParsableArguments {
     @Option(name: .long, help: "Address of the control plane's API (host:port, IPv6 as [::1]:15014).")
     var server: String = "127.0.0.1:15014"
+    @Option(name: .long, help: "API token (default: $WEFT_TOKEN, else the one `weft control` recorded for --server in the CLI config).")
+    var token: String?
 
-    func client() throws -> APIClient { APIClient(server: try parseAddress(server, flag: "--server")) }
+    func client() throws -> APIClient { APIClient(server: try parseAddress(server, flag: "--server"), token: token) }
 }

@@ -57,10 +57,14 @@ enum PEMFiles {
 
     /// Writes `text` to `path` atomically (temporary file, then rename) with the given permissions.
     static func write(_ text: String, to path: String, mode: Int) throws {
+        try write(Data(text.utf8), to: path, mode: mode)
+    }
+
+    static func write(_ data: Data, to path: String, mode: Int) throws {
         let tmp = path + ".tmp"
         let fm = FileManager.default
         try? fm.removeItem(atPath: tmp)
-        guard fm.createFile(atPath: tmp, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        guard fm.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: mode]) else {
             throw Diagnostic(file: path, message: "cannot write the file")
         }
         if rename(tmp, path) != 0 { throw Diagnostic(file: path, message: "cannot rename \(tmp) into place") }

@@ -13,12 +13,14 @@ public struct ControlAPI: Sendable {
     let book: ProxyStatusBook
     let cache: XDSCache?
     let hub: SnapshotHub?
+    let auth: APIAuth
 
-    public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil, hub: SnapshotHub? = nil) {
+    public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil, hub: SnapshotHub? = nil, auth: APIAuth = .open) {
         self.registry = registry
         self.book = book
         self.cache = cache
         self.hub = hub
+        self.auth = auth
     }
 
     public func handle(_ req: APIRequest) async -> APIResponse {
@@ -27,7 +29,14 @@ public struct ControlAPI: Sendable {
         let parts = req.path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
         guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return notFound("no such API path \(req.path)") }
         let rest = Array(parts.dropFirst(2))
+        let caller: APIAuth.Caller
+        switch auth.caller(req) {
+        case let .refused(response): return response
+        case let .caller(c): caller = c
+        }
+        if case let .workload(ns, sa) = caller { return workloadRequest(req, rest, namespace: ns, serviceAccount: sa) }
         switch (req.method, rest.first, rest.count) {
+        case (.POST, "tokens", 1): return createToken(req.body)
         case (.POST, "apply", 1): return apply(req)
         case (.GET, "resources", 1): return listResources(req.query)
         case (.DELETE, "resources", 4): return delete(kind: rest[1], namespace: rest[2], name: rest[3])
@@ -111,12 +120,22 @@ public struct ControlAPI: Sendable {
         var serviceAccount: String?
     }
 
-    func register(_ body: String) -> APIResponse {
-        let b: RegistrationBody
+    /// `scope`: a join token's namespace and service account; the registration must be for exactly those (they
+    /// fill in what the body leaves out).
+    func register(_ body: String, scope: (namespace: String, serviceAccount: String)? = nil) -> APIResponse {
+        var b: RegistrationBody
         do {
             b = try JSONDecoder().decode(RegistrationBody.self, from: Data(body.utf8))
         } catch {
             return .json(.object([("errors", .array([.string("registration body is not valid: \(error)")]))]), status: .badRequest)
+        }
+        if let scope {
+            b.namespace = b.namespace ?? scope.namespace
+            b.serviceAccount = b.serviceAccount ?? scope.serviceAccount
+            guard b.namespace == scope.namespace, b.serviceAccount == scope.serviceAccount else {
+                return APIAuth.forbidden("the token is for \(scope.namespace)/\(scope.serviceAccount); it cannot register "
+                                         + "\(b.namespace ?? "default")/\(b.serviceAccount ?? "default")")
+            }
         }
         let w = RegisteredWorkload(name: b.name ?? "", namespace: b.namespace ?? "default", addresses: b.addresses ?? (b.address.map { [$0] } ?? []),
                                    labels: b.labels ?? [:], ports: b.ports ?? [:], services: b.services ?? [], ttlSeconds: b.ttlSeconds,

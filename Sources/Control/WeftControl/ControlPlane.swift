@@ -58,6 +58,8 @@ public struct ControlPlane: Sendable {
     public func run() async throws {
         let ca = try MeshCAFactory.make(config.security, dataDirectory: config.dataDirectory, now: Date(timeIntervalSince1970: clock.now()))
         logger.info("mesh CA ready", metadata: ["origin": "\(ca.authority.origin)", "trust-domain": "\(ca.trustDomain)"])
+        let tokens = try APITokens.make(config.security, dataDirectory: config.dataDirectory)
+        if tokens == nil { logger.warning("--insecure: the API takes requests without a token from anyone who can reach it") }
         let registry = try MeshRegistry(store: config.dataDirectory.map { FileStore(directory: $0) }, clock: clock)
         for d in config.declared { registry.declare(namespace: d.namespace, services: d.services) }
         let folder = config.configDirectory.map { ConfigFolder(directory: $0) }
@@ -72,9 +74,14 @@ public struct ControlPlane: Sendable {
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
                                 services: [ads, CertificateService(ca: ca, book: book, clock: clock, logger: logger)])
-        let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub)
+        let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub, auth: APIAuth(tokens: tokens?.0, clock: clock))
         let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes,
                                           timeouts: HTTPAPIServer.RequestTimeouts()) { await api.handle($0) }.bind(config.api)
+        if let admin = tokens?.adminToken, config.security.recordInCLIConfig {
+            do { try CLIConfigFile.record(server: config.api.description, token: admin, now: clock.now()) } catch {
+                logger.warning("cannot record the API in the CLI config", metadata: ["file": "\(CLIConfigFile.path)", "error": "\(error)"])
+            }
+        }
         logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
                                                        "resources": "\(registry.resources().count)"])
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -13,6 +13,10 @@ public struct SecuritySettings: Sendable {
     public var certificateTTL = Duration.seconds(86400)
     /// Where mesh-wide PeerAuthentication lives.
     public var rootNamespace = "istio-system"
+    /// The API without tokens (`--insecure`), as before tokens existed; logged as a warning.
+    public var insecure = false
+    /// Record the API address and admin token in the user's CLI config (`$WEFT_CONFIG` or `~/.weft/config.json`).
+    public var recordInCLIConfig = true
 
     public init() {}
 }
@@ -30,6 +34,16 @@ enum MeshCAFactory {
             authority = try SigningAuthority.ephemeral(trustDomain: s.trustDomain, now: now)
         }
         return MeshCA(authority: authority, trustDomain: s.trustDomain, ttl: s.certificateTTL)
+    }
+}
+
+/// The API's bearer tokens: the key and admin token kept in `<data>/auth` (0600), or in memory without a data
+/// folder; none with `--insecure`.
+enum APITokens {
+    static func make(_ s: SecuritySettings, dataDirectory: URL?) throws -> (TokenAuthority, adminToken: String)? {
+        if s.insecure { return nil }
+        if let data = dataDirectory { return try TokenAuthority.loadOrCreate(dir: data.appendingPathComponent("auth").path) }
+        return TokenAuthority.ephemeral()
     }
 }
 
