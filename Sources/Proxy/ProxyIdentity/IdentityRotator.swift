@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import Logging
 import NIOCore
 import ProxyUpstream
@@ -19,19 +20,22 @@ public struct IdentityRotator: Sendable {
         self.logger = logger
     }
 
-    /// The first certificate, retried until `deadline`; nil when the control plane has no certificate service
-    /// (an older one) or does not answer in time: the proxy then runs without mesh mTLS.
-    public func first(deadline: Duration) async -> CertificateFetcher.Issued? {
-        let end = ContinuousClock.now + deadline
+    /// The first certificate, retried with backoff while the control plane cannot be reached (as Istio's agent
+    /// holds Envoy back until it has one); nil when the control plane has no certificate service (an older one):
+    /// the proxy then runs without mesh mTLS.
+    public func first() async -> CertificateFetcher.Issued? {
         var wait = Duration.milliseconds(100)
-        while ContinuousClock.now < end, !Task.isCancelled {
+        while !Task.isCancelled {
             do {
                 let start = ContinuousClock.now
                 let issued = try await fetcher.fetch(group: group)
                 install(issued, took: ContinuousClock.now - start)
                 return issued
+            } catch let e as RPCError where e.code == .unimplemented {
+                logger.warning("the control plane issues no certificates: running without mesh mTLS", metadata: ["error": "\(e)"])
+                return nil
             } catch {
-                logger.warning("no mesh certificate yet", metadata: ["error": "\(error)"])
+                logger.warning("no mesh certificate yet; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: wait)
                 wait = min(wait * 2, .seconds(2))
             }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import ProxyConfig
 import ProxyRouting
@@ -55,11 +56,18 @@ public struct ProxyServer: Sendable {
 
     public func run() async throws {
         let runtime = ProxyRuntime(concurrency: settings.concurrency, logger: logger)
+        // The admin page first, so /ready (not ready yet) answers while the proxy waits for its control plane.
+        let ads = NIOLockedValueBox<ADSClient?>(nil)
+        let admin = AdminPage(runtime: runtime, xdsStatus: {
+            guard let s = ads.withLockedValue({ $0 })?.status else { return (false, nil) }
+            return (s.connected, s.lastNACK)
+        })
+        let adminChannel = try await HTTPAPIServer(group: runtime.group) { await admin.handle($0) }.bind(settings.admin)
         // The mesh identity first: with a certificate the proxy says it takes mesh mTLS, and is sent it.
         let rotator = IdentityRotator(fetcher: CertificateFetcher(controlPlane: settings.controlPlane, namespace: settings.namespace,
                                                                   serviceAccount: settings.serviceAccount, nodeID: settings.node),
                                       credentials: runtime.credentials, group: runtime.group, logger: logger)
-        let identity = await rotator.first(deadline: .seconds(10))
+        let identity = await rotator.first()
         if identity == nil { logger.warning("running without mesh mTLS: no certificate from the control plane") }
         var adsConfig = ADSClientConfig(controlPlane: settings.controlPlane, nodeID: settings.node, namespace: settings.namespace,
                                         labels: settings.labels, outbound: settings.outbound, inbound: settings.inbound,
@@ -72,8 +80,7 @@ public struct ProxyServer: Sendable {
             group: runtime.group,
             onSnapshot: { await runtime.apply($0) }
         )
-        let admin = AdminPage(runtime: runtime, xdsStatus: { let s = client.status; return (s.connected, s.lastNACK) })
-        let adminChannel = try await HTTPAPIServer(group: runtime.group) { await admin.handle($0) }.bind(settings.admin)
+        ads.withLockedValue { $0 = client }
         logger.info("weft proxy started", metadata: ["node": "\(settings.node)", "admin": "\(settings.admin)",
                                                      "control_plane": "\(settings.controlPlane)", "concurrency": "\(settings.concurrency)"])
         await withTaskGroup(of: Void.self) { tasks in
