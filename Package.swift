@@ -124,7 +124,6 @@ let package = Package(
             dependencies: [
                 "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftCore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),

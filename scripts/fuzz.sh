@@ -69,13 +69,15 @@ done
 http_objects=()
 for m in ProxyHTTP ProxyUpstream ProxyRouting ProxyConfig WeftCore NIOEmbedded NIOHTTP2 NIOHPACK NIOHTTP1 NIOPosix NIOCore \
          NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLinux CNIOPosix CNIODarwin CNIOWindows CNIOLLHTTP \
-         CNIOAtomics NIOTLS DequeModule ContainersPreview InternalCollectionsUtilities Atomics _AtomicsShims; do
+         CNIOAtomics NIOTLS DequeModule ContainersPreview InternalCollectionsUtilities Atomics _AtomicsShims \
+         NIOSSL CNIOBoringSSL CNIOBoringSSLShims; do
   [[ -d "$D/$m.build" ]] && mapfile -t -O "${#http_objects[@]}" http_objects < <(find "$D/$m.build" -name '*.o')
 done
 # The C modules under NIO and swift-atomics: SwiftPM's generated module maps, and those shipped in include/.
 c_modules=()
 for m in "$D"/CNIO*.build/module.modulemap; do c_modules+=(-Xcc "-fmodule-map-file=$m"); done
-for inc in .build-fuzz/checkouts/swift-nio/Sources/CNIO*/include .build-fuzz/checkouts/swift-atomics/Sources/_AtomicsShims/include; do
+for inc in .build-fuzz/checkouts/swift-nio/Sources/CNIO*/include .build-fuzz/checkouts/swift-atomics/Sources/_AtomicsShims/include \
+           .build-fuzz/checkouts/swift-nio-ssl/Sources/CNIOBoringSSL*/include; do
   [[ -f "$inc/module.modulemap" ]] && c_modules+=(-I "$inc")
 done
 swiftc -sanitize=fuzzer -parse-as-library -swift-version 6 fuzz/HTTPRequestFuzz.swift -I "$D/Modules" "${c_modules[@]}" \

@@ -1,8 +1,8 @@
-import Crypto
 import NIOCore
 import NIOSSL
 import ProxyConfig
 import ProxyUpstream
+import WeftCore
 
 /// An inbound listener with mesh mTLS: looks at the first byte of a connection (a TLS record starts with 0x16,
 /// as Envoy's tls_inspector sees it), puts the TLS server handler in front of the listener's own handlers for
@@ -47,7 +47,7 @@ struct PeerCertificateLookup {
 
     func header(_ pipeline: ChannelPipeline.SynchronousOperations) -> String? {
         guard let cert = try? pipeline.nioSSL_peerCertificate(), let der = try? cert.toDERBytes() else { return nil }
-        let hash = SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256Digest.hex(der)
         let uri = MeshTLSContexts.uriSANs(cert).first ?? ""
         return "By=\(localIdentity);Hash=\(hash);URI=\(uri)"
     }
