@@ -28,23 +28,18 @@ public struct WorkloadSecrets: Sendable, Equatable {
     /// Envoy's SDS resources: the workload certificate as `default` and the root as `ROOTCA` (Istio's names).
     var envoySecrets: [(String, any SwiftProtobuf.Message)] {
         var cert = Envoy_Extensions_TransportSockets_Tls_V3_Secret()
-        cert.name = SecretNames.certificate
+        cert.name = MeshTLSName.certificateSecret
         var tc = Envoy_Extensions_TransportSockets_Tls_V3_TlsCertificate()
         tc.certificateChain.inlineString = certificateChainPEM
         tc.privateKey.inlineString = privateKeyPEM
         cert.tlsCertificate = tc
         var root = Envoy_Extensions_TransportSockets_Tls_V3_Secret()
-        root.name = SecretNames.root
+        root.name = MeshTLSName.rootSecret
         var vc = Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext()
         vc.trustedCa.inlineString = rootPEM
         root.validationContext = vc
         return [(cert.name, cert), (root.name, root)]
     }
-}
-
-public enum SecretNames {
-    public static let certificate = "default"
-    public static let root = "ROOTCA"
 }
 
 /// Issues a proxy's secrets for the identity its stream has; the control plane implements it with its CA. The

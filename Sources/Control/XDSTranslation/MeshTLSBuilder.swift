@@ -6,10 +6,6 @@ import WeftModel
 /// (secrets `default` and `ROOTCA`, as Istio names them); servers require a client certificate; clients check
 /// the server's SPIFFE ID against the identities the control plane knows for the service.
 enum MeshTLSBuilder {
-    static let certificateSecret = "default"
-    static let rootSecret = "ROOTCA"
-    /// Endpoint metadata that auto mTLS matches on (Istio's `tlsMode` in `envoy.transport_socket_match`).
-    static let socketMatchKey = "envoy.transport_socket_match"
     static let istioMatchName = "tlsMode-istio"
 
     typealias Common = Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext
@@ -24,9 +20,9 @@ enum MeshTLSBuilder {
     /// The certificate and root by SDS; with `identities`, only those URI SANs are accepted from the peer.
     static func common(alpn: [String], identities: [String]) -> Common {
         var c = Common()
-        c.tlsCertificateSdsSecretConfigs = [sds(certificateSecret)]
+        c.tlsCertificateSdsSecretConfigs = [sds(MeshTLSName.certificateSecret)]
         if identities.isEmpty {
-            c.validationContextSdsSecretConfig = sds(rootSecret)
+            c.validationContextSdsSecretConfig = sds(MeshTLSName.rootSecret)
         } else {
             var v = Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext()
             v.matchTypedSubjectAltNames = identities.map { id in
@@ -37,7 +33,7 @@ enum MeshTLSBuilder {
             }
             var combined = Common.CombinedCertificateValidationContext()
             combined.defaultValidationContext = v
-            combined.validationContextSdsSecretConfig = sds(rootSecret)
+            combined.validationContextSdsSecretConfig = sds(MeshTLSName.rootSecret)
             c.combinedValidationContext = combined
         }
         c.alpnProtocols = alpn
@@ -71,15 +67,20 @@ enum MeshTLSBuilder {
     static func autoMatch(identities: [String], alpn: [String], sni: String) -> Envoy_Config_Cluster_V3_Cluster.TransportSocketMatch {
         var m = Envoy_Config_Cluster_V3_Cluster.TransportSocketMatch()
         m.name = istioMatchName
-        m.match = Google_Protobuf_Struct(fields: ["tlsMode": Google_Protobuf_Value(stringValue: MutualTLSPolicies.tlsModeIstio)])
+        m.match = istioMode
         m.transportSocket = upstream(identities: identities, alpn: alpn, sni: sni)
         return m
+    }
+
+    /// `{tlsMode: istio}`: what auto mTLS's socket match selects, and what marked endpoints carry.
+    static var istioMode: Google_Protobuf_Struct {
+        Google_Protobuf_Struct(fields: [MeshTLSName.tlsModeField: Google_Protobuf_Value(stringValue: MeshTLSName.tlsModeIstio)])
     }
 
     /// The endpoint metadata auto mTLS matches.
     static func endpointMetadata() -> Envoy_Config_Core_V3_Metadata {
         var md = Envoy_Config_Core_V3_Metadata()
-        md.filterMetadata[socketMatchKey] = Google_Protobuf_Struct(fields: ["tlsMode": Google_Protobuf_Value(stringValue: MutualTLSPolicies.tlsModeIstio)])
+        md.filterMetadata[MeshTLSName.socketMatchKey] = istioMode
         return md
     }
 }

@@ -39,8 +39,11 @@ public struct UpstreamMeshTLS: Sendable, Equatable {
 
 extension ClusterConfig {
     /// The mTLS settings for a connection to `endpoint`, or nil for plaintext.
-    public func meshTLS(for endpoint: EndpointConfig) -> UpstreamMeshTLS? {
-        guard let tls = meshTLS, !tls.onlyMarkedEndpoints || endpoint.meshTLS else { return nil }
+    public func meshTLS(for endpoint: EndpointConfig) -> UpstreamMeshTLS? { meshTLS(marked: endpoint.meshTLS) }
+
+    /// The same, for an endpoint whose `meshTLS` mark is `marked`.
+    public func meshTLS(marked: Bool) -> UpstreamMeshTLS? {
+        guard let tls = meshTLS, !tls.onlyMarkedEndpoints || marked else { return nil }
         return tls
     }
 }

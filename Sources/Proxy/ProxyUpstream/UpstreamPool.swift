@@ -107,6 +107,8 @@ package final class UpstreamPool {
     var activeRequests = 0
     var waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
     var retired = false
+    /// The endpoint is marked as taking mesh mTLS (auto mTLS reaches it over TLS).
+    var endpointTLS: Bool
     /// Goes up when how connections are made changes (mesh TLS on or off), so older connections are not reused.
     var generation = 0
     /// The endpoint fails its cluster's active health check.
@@ -116,7 +118,9 @@ package final class UpstreamPool {
     var h2Waiters: [(Result<UpstreamConnection, UpstreamError>) -> Void] = []
 
     init(key: EndpointKey, cluster: ClusterConfig, loop: any EventLoop, stats: WorkerStats, shared: SharedCluster,
-         endpoint: SharedEndpoint, connector: any UpstreamConnector = TCPConnector(), credentials: MeshCredentials = MeshCredentials()) {
+         endpoint: SharedEndpoint, endpointTLS: Bool = false, connector: any UpstreamConnector = TCPConnector(),
+         credentials: MeshCredentials = MeshCredentials()) {
+        self.endpointTLS = endpointTLS
         self.connector = connector
         self.credentials = credentials
         self.key = key
@@ -252,9 +256,10 @@ package final class UpstreamPool {
     /// Takes a new cluster config: when it changes whether (or how) this endpoint is reached over mesh TLS, new
     /// requests get new connections; idle ones close now, busy ones after their exchange, an HTTP/2 one after a
     /// grace period for its streams.
-    func update(_ config: ClusterConfig) {
+    func update(_ config: ClusterConfig, endpoint: EndpointConfig) {
         let before = tlsSetting
         cluster = config
+        endpointTLS = endpoint.meshTLS
         guard tlsSetting != before else { return }
         generation += 1
         for c in idle { c.channel.close(promise: nil) }
@@ -265,9 +270,7 @@ package final class UpstreamPool {
         }
     }
 
-    var tlsSetting: UpstreamMeshTLS? {
-        cluster.endpoints.first { $0.host == key.host && $0.port == key.port }.flatMap { cluster.meshTLS(for: $0) }
-    }
+    var tlsSetting: UpstreamMeshTLS? { cluster.meshTLS(marked: endpointTLS) }
 
     func retire() {
         retired = true

@@ -51,7 +51,7 @@ public final class Upstreams: @unchecked Sendable {
             pools[key] = nil
         }
         for c in configs.values {
-            for (key, pool) in pools where key.cluster == c.name { pool.update(c) }
+            for e in c.endpoints { pools[EndpointKey(cluster: c.name, host: e.host, port: e.port)]?.update(c, endpoint: e) }
             let candidates = c.endpoints.filter(\.healthy)
             let rt = clusters[c.name] ?? ClusterRuntime(config: c, counters: stats.counters(c.name), shared: shared.cluster(c.name))
             rt.config = c
@@ -90,7 +90,7 @@ public final class Upstreams: @unchecked Sendable {
         if let p = pools[key] { return p }
         let sharedCluster = shared.cluster(cluster.name)
         let p = UpstreamPool(key: key, cluster: cluster, loop: loop, stats: stats, shared: sharedCluster,
-                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)), connector: connector,
+                             endpoint: sharedCluster.endpoint(EndpointAddress(endpoint)), endpointTLS: endpoint.meshTLS, connector: connector,
                              credentials: shared.credentials)
         pools[key] = p
         return p

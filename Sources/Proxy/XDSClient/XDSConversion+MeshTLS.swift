@@ -11,9 +11,8 @@ extension XDSConversion {
     typealias CommonTlsContext = Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext
     typealias TlsInspector = Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector
 
-    static let certificateSecret = "default"
-    static let rootSecret = "ROOTCA"
-    static let socketMatchKey = "envoy.transport_socket_match"
+    static let certificateSecret = MeshTLSName.certificateSecret
+    static let rootSecret = MeshTLSName.rootSecret
 
     /// Only the tls_inspector (it tells TLS from plaintext on the first bytes).
     static func listenerFilters(_ filters: [Envoy_Config_Listener_V3_ListenerFilter]) throws {
@@ -137,7 +136,7 @@ extension XDSConversion {
             throw FieldError("one socket match (tlsMode: istio) is supported", at: ["transport_socket_matches"])
         }
         let m = c.transportSocketMatches[0]
-        guard m.match.fields.count == 1, case .stringValue("istio")? = m.match.fields["tlsMode"]?.kind else {
+        guard m.match.fields.count == 1, case .stringValue(MeshTLSName.tlsModeIstio)? = m.match.fields[MeshTLSName.tlsModeField]?.kind else {
             throw FieldError("only the match {tlsMode: istio} is supported", at: ["transport_socket_matches[0]", "match"])
         }
         return try field("transport_socket_matches[0].transport_socket") { try upstreamContext(m.transportSocket, onlyMarked: true) }
@@ -154,7 +153,8 @@ extension XDSConversion {
 
     /// `filter_metadata["envoy.transport_socket_match"].tlsMode == "istio"`.
     static func marksMeshTLS(_ m: Envoy_Config_Core_V3_Metadata) -> Bool {
-        if case .stringValue("istio")? = m.filterMetadata[socketMatchKey]?.fields["tlsMode"]?.kind { return true }
+        let mode = m.filterMetadata[MeshTLSName.socketMatchKey]?.fields[MeshTLSName.tlsModeField]?.kind
+        if case .stringValue(MeshTLSName.tlsModeIstio)? = mode { return true }
         return false
     }
 }

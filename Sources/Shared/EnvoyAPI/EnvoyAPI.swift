@@ -35,6 +35,16 @@ public enum EnvoyFilterName {
     public static let tlsInspector = "envoy.filters.listener.tls_inspector"
 }
 
+/// Istio's names for mesh mTLS in xDS, which the control plane writes and weft proxy reads: the SDS secrets of
+/// the workload certificate and the root, and the endpoint metadata that auto mTLS's socket match selects.
+public enum MeshTLSName {
+    public static let certificateSecret = "default"
+    public static let rootSecret = "ROOTCA"
+    public static let socketMatchKey = "envoy.transport_socket_match"
+    public static let tlsModeField = "tlsMode"
+    public static let tlsModeIstio = "istio"
+}
+
 /// What a weft proxy says it understands, in its node's `client_features` (Envoy's mechanism for this), so a
 /// newer control plane sends an older weft proxy only what it accepts.
 public enum WeftClientFeature {
