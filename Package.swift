@@ -149,6 +149,10 @@ let package = Package(
             dependencies: [
                 "ProxyUpstream", "XDSClient", "EnvoyAPI", "WeftCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -177,6 +181,8 @@ let package = Package(
             dependencies: [
                 "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftCA",
                 "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -195,8 +201,9 @@ let package = Package(
         .target(
             name: "WeftCLI",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "WeftMesh", "WeftHTTPClient", "WeftSample",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "ProxyIdentity", "WeftMesh", "WeftHTTPClient", "WeftSample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -90,16 +90,20 @@ metadata: {name: default, namespace: istio-system}
 spec: {mtls: {mode: STRICT}}
 YAML
 nginx -c "$W/up.conf" & PIDS+=($!)
+export WEFT_CONFIG="$W/cli.json"  # where the control plane records its admin token for `weft token create`
 "$WEFT" control --config "$W/config" --data "$W/data" --xds 127.0.0.1:18010 --api 127.0.0.1:18014 2>"$W/control.log" & PIDS+=($!)
-sleep 1
+# Join tokens for the sidecars (the xDS port takes only callers with a token or a mesh certificate).
+join() { for _ in $(seq 100); do "$WEFT" token create --server 127.0.0.1:18014 --service-account "$1" 2>/dev/null && return; sleep 0.1; done; exit 1; }
+TOK=$(join default); TOK_BENCH=$(join bench)
+export WEFT_JOIN_TOKEN="$TOK"
 "$WEFT" bootstrap envoy --node bench-envoy --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18081 --admin 127.0.0.1:18901 > "$W/envoy.yaml"
 "$ENVOY" -c "$W/envoy.yaml" --concurrency 1 -l error --disable-hot-restart > "$W/envoy.log" 2>&1 & EPID=$!; PIDS+=($EPID)
 "$WEFT" proxy --node bench-weft --control-plane 127.0.0.1:18010 --outbound 127.0.0.1:18084 --admin 127.0.0.1:18904 --concurrency 1 2>"$W/weft.log" & WPID=$!; PIDS+=($WPID)
 # The server sidecars of the mTLS runs (STRICT: only mTLS reaches nginx through them).
-"$WEFT" bootstrap envoy --node bench-envoy-server --service-account bench --control-plane 127.0.0.1:18010 \
+WEFT_JOIN_TOKEN="$TOK_BENCH" "$WEFT" bootstrap envoy --node bench-envoy-server --service-account bench --control-plane 127.0.0.1:18010 \
   --inbound 127.0.0.1:18091=127.0.0.1:18080 --admin 127.0.0.1:18902 > "$W/envoy-server.yaml"
 "$ENVOY" -c "$W/envoy-server.yaml" --concurrency 1 -l error --disable-hot-restart --base-id 7 > "$W/envoy-server.log" 2>&1 & PIDS+=($!)
-"$WEFT" proxy --node bench-weft-server --service-account bench --control-plane 127.0.0.1:18010 \
+WEFT_JOIN_TOKEN="$TOK_BENCH" "$WEFT" proxy --node bench-weft-server --service-account bench --control-plane 127.0.0.1:18010 \
   --inbound 127.0.0.1:18094=127.0.0.1:18080 --admin 127.0.0.1:18906 --concurrency 1 2>"$W/weft-server.log" & PIDS+=($!)
 PORTS=(18081 18084)
 if [ -n "${WEFT_BASELINE:-}" ]; then

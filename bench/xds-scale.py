@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import requests  # noqa: E402
 
-from helpers import api_headers  # noqa: E402
+from helpers import XDSCredentials, api_headers, api_token  # noqa: E402
 from xds_load import rss_kib, scale_check, service_entries  # noqa: E402
 
 
@@ -71,8 +71,11 @@ def main() -> int:
                 assert r.status_code == 200, r.text
 
             rss_idle = rss_kib(cp.pid)
+            # Over TLS with the admin token, as proxies reach a control plane not run --insecure.
+            cert, key = XDSCredentials.throwaway(tmp)
+            creds = XDSCredentials(Path(tmp, "data", "ca", "root-cert.pem").read_bytes(), cert, key, api_token(api))
             r = scale_check(url, xds, cp.pid, apply, a.clients, a.scopes,
-                            service_entries(1).replace("svc-0", "svc-new"), timeout=600)
+                            service_entries(1).replace("svc-0", "svc-new"), timeout=600, credentials=creds)
         finally:
             cp.terminate()
             cp.wait(10)

@@ -32,6 +32,9 @@ done
 mkdir -p "$WORK/config"
 cp examples/demo/*.yaml "$WORK/config/"
 "$WEFT" control --config "$WORK/config" --data "$WORK/data" --xds "$XDS" --api "$API" 2>"$WORK/control.log" & PIDS+=($!)
+# A join token for the sidecars (default/default): the xDS port takes only callers with a token or a mesh certificate.
+for _ in $(seq 100); do WEFT_JOIN_TOKEN=$("$WEFT" token create --server "$API" 2>/dev/null) && break; sleep 0.1; done
+export WEFT_JOIN_TOKEN
 "$WEFT" bootstrap envoy --node productpage-1 --namespace default --labels app=productpage,version=v1 \
   --control-plane "$XDS" --outbound "$OUT" --admin "$ADMIN" >"$WORK/envoy.yaml"
 "$ENVOY" -c "$WORK/envoy.yaml" --concurrency 1 -l warning --disable-hot-restart >"$WORK/envoy.log" 2>&1 & PIDS+=($!)

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from helpers import (
-    LOCAL4, api_headers, can_connect, free_port, hostport, http_base, raise_now, service_with_versions, session,
+    LOCAL4, XDSCredentials, api_headers, api_token, can_connect, free_port, hostport, http_base, raise_now, service_with_versions, session,
     version_of, wait_until,
 )
 from upstream import Upstream
@@ -199,7 +199,7 @@ class Envoy:
     def __init__(self, mesh: "Mesh", node: str, namespace: str, outbound_port: int,
                  admin_port: int, labels: dict[str, str] | None, inbound: str | None,
                  extra_args: list[str], locality: str | None = None, concurrency: int = 1,
-                 dataplane: str | None = None, service_account: str | None = None):
+                 dataplane: str | None = None, service_account: str | None = None, token_ttl: float = 3600):
         self.mesh = mesh
         self.node = node
         self.namespace = namespace
@@ -221,6 +221,9 @@ class Envoy:
             argv += ["--locality", locality]
         if service_account:
             argv += ["--service-account", service_account]
+        token = mesh.join_token(namespace, service_account or "default", token_ttl)
+        if token:
+            argv += ["--token", token]
         self.locality = locality
         self.service_account = service_account or "default"
         self.dataplane = dataplane or mesh.dataplane
@@ -456,6 +459,24 @@ class Mesh:
         finally:
             s.close()
 
+    def xds_credentials(self, token: str | None = None, cert_pem: bytes | None = None,
+                        key_pem: bytes | None = None) -> "XDSCredentials":
+        """Credentials for a gRPC client of this mesh's xDS port: the root from --data, a throwaway client
+        certificate unless one is given, and `token` (default: the admin token, unless a certificate is given)."""
+        root = (self.data_dir / "ca" / "root-cert.pem").read_bytes()
+        if cert_pem is None:
+            cert_pem, key_pem = XDSCredentials.throwaway(self.tmp)
+            token = token if token is not None else api_token(self.api_addr)
+        return XDSCredentials(root, cert_pem, key_pem, token)
+
+    def join_token(self, namespace: str = "default", service_account: str = "default", ttl: float = 3600) -> str | None:
+        """A join token for a proxy of that identity (`weft token create`); None from an --insecure control plane."""
+        r = self.api("POST", "/api/v1/tokens", {"namespace": namespace, "serviceAccount": service_account, "ttlSeconds": ttl})
+        if r.status_code == 409:
+            return None
+        assert r.status_code == 200, f"POST /api/v1/tokens: {r.status_code} {r.text}"
+        return r.json()["token"]
+
     def status(self) -> dict:
         r = self.api("GET", "/api/v1/status")
         assert r.status_code == 200, f"status: {r.status_code} {r.text}"
@@ -530,15 +551,16 @@ class Mesh:
                     inbound: str | None = None, admin_port: int | None = None,
                     extra_args: list[str] | None = None, wait: bool = True,
                     locality: str | None = None, concurrency: int = 1, dataplane: str | None = None,
-                    service_account: str | None = None) -> Envoy:
+                    service_account: str | None = None, token_ttl: float = 3600) -> Envoy:
         """locality: the proxy's --locality (region[/zone[/subzone]]) for locality-aware load balancing;
         concurrency: worker threads (event loops), the same flag for Envoy and weft proxy;
         dataplane: "envoy" or "weft" for this proxy (default: the test's data plane), for tests across planes;
-        service_account: the proxy's --service-account (its SPIFFE identity)."""
+        service_account: the proxy's --service-account (its SPIFFE identity);
+        token_ttl: lifetime of the join token the proxy is started with (seconds)."""
         node = node or f"sidecar-{next(_node_ids)}.{namespace}"
         e = Envoy(self, node, namespace, outbound_port or free_port(self.host),
                   admin_port or free_port(self.host), labels, inbound, extra_args or [], locality, concurrency,
-                  dataplane, service_account)
+                  dataplane, service_account, token_ttl)
         self.envoys.append(e)
         if wait:
             e.wait_ready()

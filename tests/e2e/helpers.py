@@ -540,3 +540,39 @@ def api_headers(api_addr: str) -> dict[str, str]:
     """Authorization for the control plane at api_addr, as the CLI sends it."""
     t = api_token(api_addr)
     return {"Authorization": f"Bearer {t}"} if t else {}
+
+
+class XDSCredentials:
+    """What a gRPC client needs for weft control's xDS port: the mesh root to check the server by, a client
+    certificate for the handshake (throwaway self-signed unless a mesh certificate is given; the port asks every
+    client for one), and a bearer token (a join token or the admin token) unless the certificate is a mesh one."""
+
+    # The control plane's certificate names this DNS SAN (root namespace istio-system); gRPC checks a host name.
+    SERVER_NAME = "weft-control.istio-system.svc"
+
+    def __init__(self, root_pem: bytes, cert_pem: bytes, key_pem: bytes, token: str | None):
+        self.root_pem, self.cert_pem, self.key_pem, self.token = root_pem, cert_pem, key_pem, token
+
+    @staticmethod
+    def throwaway(workdir) -> tuple[bytes, bytes]:
+        """A self-signed P-256 certificate and key (openssl), made once per folder."""
+        import subprocess
+        from pathlib import Path
+        d = Path(workdir)
+        cert, key = d / "throwaway-cert.pem", d / "throwaway-key.pem"
+        if not cert.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=test-client"],
+                           check=True, capture_output=True)
+        return cert.read_bytes(), key.read_bytes()
+
+    def channel_credentials(self):
+        import grpc
+        return grpc.ssl_channel_credentials(root_certificates=self.root_pem, private_key=self.key_pem,
+                                            certificate_chain=self.cert_pem)
+
+    def channel_options(self) -> list[tuple[str, object]]:
+        return [("grpc.ssl_target_name_override", self.SERVER_NAME)]
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token}"),) if self.token else ()

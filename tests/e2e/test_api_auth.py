@@ -113,3 +113,67 @@ def test_insecure_mode_is_open_and_says_so(make_mesh):
     m = make_mesh(control_args=["--insecure"])
     assert _call(m, "POST", "/api/v1/apply", None, data=SE).status_code == 200
     assert "--insecure" in m.cp.log.read_text()
+
+
+@pytest.mark.control_plane_only
+def test_api_beyond_loopback_serves_https(weft_bin, tmp_path):
+    """Listening beyond loopback (here 0.0.0.0), the API serves HTTPS with the control plane's certificate from the
+    mesh CA (naming the host's addresses); clients check it by the mesh root, and plain HTTP gets nothing."""
+    import subprocess
+
+    from helpers import free_port, wait_until
+    from mtls import server_certificate
+    api_port, xds_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    (tmp_path / "cfg").mkdir()
+    data = tmp_path / "data"
+    env = {**os.environ, "WEFT_CONFIG": str(tmp_path / "cli.json")}
+    log = open(tmp_path / "control.log", "w")
+    proc = subprocess.Popen([weft_bin, "control", "--config", str(tmp_path / "cfg"), "--data", str(data),
+                             "--xds", f"127.0.0.1:{xds_port}", "--api", f"0.0.0.0:{api_port}"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        root = data / "ca" / "root-cert.pem"
+        url = f"https://127.0.0.1:{api_port}/api/v1/status"
+
+        def up():
+            assert proc.poll() is None, (tmp_path / "control.log").read_text()
+            try:
+                admin = (data / "auth" / "admin-token").read_text().strip()
+                return requests.get(url, verify=str(root), timeout=2, headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+            except (OSError, requests.RequestException):
+                return False
+        wait_until(up, 30, 0.1, desc="weft control's HTTPS API")
+        admin = (data / "auth" / "admin-token").read_text().strip()
+        cert = server_certificate("127.0.0.1", api_port)
+        assert cert.uri_sans == ["spiffe://cluster.local/ns/istio-system/sa/weft-control"], cert
+        # Without a token it is still 401, over HTTPS.
+        assert requests.get(url, verify=str(root), timeout=5).status_code == 401
+        # Plain HTTP gets no answer.
+        with pytest.raises(requests.RequestException):
+            requests.get(f"http://127.0.0.1:{api_port}/api/v1/status", timeout=3)
+
+        def weft(*args):
+            return subprocess.run([weft_bin, *args], capture_output=True, text=True, timeout=30, env=env)
+        server = f"https://127.0.0.1:{api_port}"
+        cp = weft("status", "--server", server, "--token", admin, "--ca-cert", str(root))
+        assert cp.returncode == 0, cp.stderr
+        # A join token carries the root's fingerprint: the CLI checks the API by it (and the API then says 403).
+        join = requests.post(url.replace("status", "tokens"), verify=str(root), timeout=5,
+                             headers={"Authorization": f"Bearer {admin}"},
+                             json={"namespace": "shop", "serviceAccount": "reviews"}).json()["token"]
+        cp = weft("get", "ServiceEntry", "--server", server, "--token", join)
+        assert cp.returncode == 1 and "forbidden" in (cp.stdout + cp.stderr), (cp.stdout, cp.stderr)
+        # Another CA's root does not check out: the CLI refuses to talk (and sends no token).
+        other = tmp_path / "other-root.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", str(tmp_path / "other-key.pem"), "-out", str(other), "-days", "1", "-subj", "/O=other"],
+                       check=True, capture_output=True)
+        cp = weft("status", "--server", server, "--token", admin, "--ca-cert", str(other))
+        assert cp.returncode == 1 and "cannot reach" in cp.stderr, cp.stderr
+        # Without any way to check it, the CLI says what it needs.
+        cp = weft("status", "--server", server, "--token", admin)
+        assert cp.returncode == 1 and "--ca-cert" in cp.stderr, cp.stderr
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()

@@ -15,7 +15,7 @@ def test_one_translation_per_view_per_change(mesh, report):
     m = mesh
     m.apply(service_entries(100))
     r = scale_check(m.api_url, m.xds_addr, m.cp.proc.popen.pid, m.apply, n_clients=60, n_scopes=3,
-                    change=service_entries(1).replace("svc-0", "svc-new"))
+                    change=service_entries(1).replace("svc-0", "svc-new"), credentials=m.xds_credentials())
     report("60 ADS clients in 3 views, 100 services: first sync / change sync (s)",
            f"{r['first_sync_s']:.2f} / {r['change_sync_s']:.2f}")
     report("translations for the first sync / for one change (3 views)",

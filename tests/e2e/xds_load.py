@@ -70,7 +70,7 @@ class Client:
         self.bytes = 0
         self.error: str | None = None
 
-    async def run(self, channel: grpc.aio.Channel, stop: asyncio.Event) -> None:
+    async def run(self, channel: grpc.aio.Channel, stop: asyncio.Event, metadata=()) -> None:
         out: asyncio.Queue[bytes | None] = asyncio.Queue()
 
         async def requests():
@@ -78,7 +78,7 @@ class Client:
                 yield r
 
         call = channel.stream_stream(METHOD, request_serializer=lambda b: b,
-                                     response_deserializer=lambda b: b)(requests())
+                                     response_deserializer=lambda b: b)(requests(), metadata=metadata)
         await out.put(request(CDS, self.node))
         await out.put(request(LDS, self.node))
         stopper = asyncio.create_task(stop.wait())
@@ -127,15 +127,22 @@ class Client:
             await out.put(request(t, names=names, version="" if first else self.acked.get(t, "")))
 
 
-async def run_clients(xds: str, clients: list[Client], stop: asyncio.Event, per_channel: int = 50) -> None:
-    """Runs every client until stop is set, per_channel streams on each gRPC connection."""
+async def run_clients(xds: str, clients: list[Client], stop: asyncio.Event, per_channel: int = 50,
+                      credentials=None) -> None:
+    """Runs every client until stop is set, per_channel streams on each gRPC connection; over TLS with a
+    token when `credentials` (helpers.XDSCredentials) is given, as against a control plane not run --insecure."""
     # No 4 MiB receive limit (grpcio's default): like Envoy, a client takes whatever the mesh's config weighs;
     # a connection of its own per channel (grpcio shares one per target otherwise).
     options = [("grpc.max_receive_message_length", 1 << 30), ("grpc.use_local_subchannel_pool", 1)]
-    channels = [grpc.aio.insecure_channel(xds, options=options)
-                for _ in range((len(clients) + per_channel - 1) // per_channel)]
+
+    def channel():
+        if credentials is None:
+            return grpc.aio.insecure_channel(xds, options=options)
+        return grpc.aio.secure_channel(xds, credentials.channel_credentials(), options=options + credentials.channel_options())
+    channels = [channel() for _ in range((len(clients) + per_channel - 1) // per_channel)]
+    metadata = credentials.metadata() if credentials else ()
     try:
-        await asyncio.gather(*(c.run(channels[i // per_channel], stop) for i, c in enumerate(clients)))
+        await asyncio.gather(*(c.run(channels[i // per_channel], stop, metadata) for i, c in enumerate(clients)))
     finally:
         for ch in channels:
             await ch.close()
@@ -199,7 +206,7 @@ async def _wait_converged(api_url: str, clients: list[Client], timeout: float, l
 
 
 def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_scopes: int,
-                change: str, timeout: float = 120.0) -> dict:
+                change: str, timeout: float = 120.0, credentials=None) -> dict:
     """Connects n_clients simulated proxies in n_scopes distinct views, waits until all are in sync, applies
     `change` (with `apply(text)`), and waits until all are in sync again. Returns the figures: seconds to the
     first sync and to the change's sync, translations for each, the control plane's RSS (KiB) before, with the
@@ -218,7 +225,7 @@ def scale_check(api_url: str, xds: str, cp_pid: int, apply, n_clients: int, n_sc
         cpu0 = cpu_seconds(cp_pid)
         tr_before = st["xds"]["translations"]
         t0 = loop.time()
-        task = asyncio.create_task(run_clients(xds, clients, stop))
+        task = asyncio.create_task(run_clients(xds, clients, stop, credentials=credentials))
         try:
             v1 = await _wait_converged(api_url, clients, timeout, loop.time)
             first = loop.time() - t0

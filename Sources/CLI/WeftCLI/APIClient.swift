@@ -1,4 +1,7 @@
 import Foundation
+import NIOCore
+import NIOSSL
+import ProxyIdentity
 import WeftCore
 import WeftHTTPClient
 
@@ -8,6 +11,12 @@ struct APIClient {
     /// `--token`; without it, `WEFT_TOKEN`, then the CLI config's token for this server (read at each call, so a
     /// control plane that records itself after the client was made is still found).
     var token: String? = nil
+    /// HTTPS (`https://` in `--server`, or any address beyond loopback unless `http://`), as the API serves it.
+    var https: Bool? = nil
+    /// `--ca-cert` (or `WEFT_CA_CERT`): the mesh root to check an HTTPS API by.
+    var rootPEM: String? = nil
+
+    var usesHTTPS: Bool { https ?? !server.isLoopback }
 
     var bearer: String? {
         if let token, !token.isEmpty { return token }
@@ -25,9 +34,10 @@ struct APIClient {
         let r: HTTPClient.Response
         var headers = headers
         if let bearer { headers["authorization"] = "Bearer \(bearer)" }
+        let secure = usesHTTPS ? try tls() : nil
         do {
             r = try await HTTPClient.send(method, to: server, target: path, host: server.description,
-                                          headers: headers.map { ($0.key, $0.value) }, body: body ?? "")
+                                          headers: headers.map { ($0.key, $0.value) }, body: body ?? "", secure: secure)
         } catch {
             throw CLIError("cannot reach the control plane at \(server): \(error)")
         }
@@ -37,6 +47,34 @@ struct APIClient {
                            + "\ngive a token with --token or WEFT_TOKEN (the admin token is in the control plane's <data>/auth/admin-token; `weft control` records it in \(CLIConfigFile.path) for the user who started it)")
         }
         return Reply(status: r.status, json: json, text: r.body)
+    }
+
+    /// TLS checked against the mesh root: `--ca-cert`, else the fingerprint the token or the CLI config carries;
+    /// the API's certificate must lead from a control plane identity to it (ControlPlaneVerifier).
+    func tls() throws -> @Sendable (Channel) throws -> Void {
+        let anchor: ControlPlaneAnchor
+        if let pem = rootPEM ?? ProcessInfo.processInfo.environment["WEFT_CA_CERT"].flatMap({ FileManager.default.contents(atPath: $0) })
+            .flatMap({ String(data: $0, encoding: .utf8) }) {
+            anchor = .root(pem: pem)
+        } else if let pin = bearer.flatMap({ JoinTokenHint(token: $0)?.rootFingerprint }) ?? CLIConfigFile.load().servers[server.description]?.ca {
+            anchor = .fingerprint(pin)
+        } else {
+            throw CLIError("the API at \(server) is HTTPS: give the mesh root with --ca-cert FILE or WEFT_CA_CERT (the control plane's <data>/ca/root-cert.pem), or a join token, which carries its fingerprint")
+        }
+        var config = TLSConfiguration.makeClientConfiguration()
+        config.certificateVerification = .noHostnameVerification
+        let context = try NIOSSLContext(configuration: config)
+        return { channel in
+            let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
+                do {
+                    _ = try ControlPlaneVerifier.verify(chainDER: try certificates.map { try $0.toDERBytes() }, anchor: anchor)
+                    promise.succeed(.certificateVerified)
+                } catch {
+                    promise.succeed(.failed)
+                }
+            }
+            try channel.pipeline.syncOperations.addHandler(handler)
+        }
     }
 
     /// The `errors` list of a refused request, one line each.

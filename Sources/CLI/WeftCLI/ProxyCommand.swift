@@ -25,6 +25,8 @@ struct ProxyCommand: AsyncParsableCommand {
             addresses: EnvoyBootstrapCommand.hostAddresses(), locality: id.locality
         )
         proxySettings.serviceAccount = id.serviceAccount
+        proxySettings.token = id.joinToken
+        proxySettings.rootPEM = try id.rootPEM()
         let settings = proxySettings
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var log = Logger(label: "weft.proxy")

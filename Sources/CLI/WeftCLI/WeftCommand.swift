@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import WeftCore
 
@@ -21,10 +22,23 @@ func parseAddress(_ text: String, flag: String) throws -> HostPort {
 
 /// Shared `--server` option for commands that talk to a running control plane.
 struct ServerOption: ParsableArguments {
-    @Option(name: .long, help: "Address of the control plane's API (host:port, IPv6 as [::1]:15014).")
+    @Option(name: .long, help: "Address of the control plane's API (host:port, IPv6 as [::1]:15014; https:// or http:// to choose, default HTTPS beyond loopback).")
     var server: String = "127.0.0.1:15014"
     @Option(name: .long, help: "API token (default: $WEFT_TOKEN, else the one `weft control` recorded for --server in the CLI config).")
     var token: String?
+    @Option(name: .long, help: "The mesh root (PEM) to check an HTTPS API by (default: $WEFT_CA_CERT, else the fingerprint in the token or CLI config).")
+    var caCert: String?
 
-    func client() throws -> APIClient { APIClient(server: try parseAddress(server, flag: "--server"), token: token) }
+    func client() throws -> APIClient {
+        var text = server, https: Bool?
+        if text.hasPrefix("https://") { https = true; text.removeFirst(8) } else if text.hasPrefix("http://") { https = false; text.removeFirst(7) }
+        if text.hasSuffix("/") { text.removeLast() }
+        var pem: String?
+        if let caCert {
+            guard let s = FileManager.default.contents(atPath: caCert).flatMap({ String(data: $0, encoding: .utf8) }),
+                  s.contains("BEGIN CERTIFICATE") else { throw ValidationError("--ca-cert: '\(caCert)' is not a readable PEM certificate file") }
+            pem = s
+        }
+        return APIClient(server: try parseAddress(text, flag: "--server"), token: token, https: https, rootPEM: pem)
+    }
 }

@@ -31,15 +31,37 @@ final class WorkloadRunner: Sendable {
         self.onChange = onChange
         var env = ProcessInfo.processInfo.environment
         env["WEFT_PARENT_PID"] = String(getpid())
+        let api = s.api
         sidecar = SupervisedProcess(name: "\(plan.name)~proxy", launch: Launch(argv: [s.weftBinary] + plan.sidecarArguments(controlPlane: s.controlPlane),
                                                                                environment: env),
-                                    printer: printer, stream: s.proxyLogs, backoff: s.backoff)
+                                    printer: printer, stream: s.proxyLogs, backoff: s.backoff,
+                                    prepare: { await Self.joinEnvironment(api, plan, printer) })
         env["WEFT_PARENT_PID"] = nil
         env.merge(plan.appEnvironment()) { _, new in new }
         env["PATH"] = s.pathPrefix + ":" + (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         app = SupervisedProcess(name: plan.name, launch: Launch(argv: plan.command.argv, environment: env), printer: printer,
                                 backoff: s.backoff, restartAfterSuccess: s.restartAfterSuccess)
         registrar = Registrar(client: s.api, plan: plan, ttl: s.ttl, printer: printer)
+    }
+
+    /// A fresh join token for the sidecar's identity at each (re)start, in `WEFT_JOIN_TOKEN` (not on its command
+    /// line); none from a control plane run with --insecure.
+    static func joinEnvironment(_ api: APIClient, _ plan: WorkloadPlan, _ printer: LogPrinter) async -> [String: String] {
+        let body = JSONValue.object([("namespace", .string(plan.namespace)), ("serviceAccount", .string(plan.serviceAccount)),
+                                     ("ttlSeconds", .number(3600))])
+        do {
+            let reply = try await api.call("POST", "/api/v1/tokens", body: body.serialized(pretty: false))
+            if reply.status == 200, let token = reply.json["token"]?.stringValue { return ["WEFT_JOIN_TOKEN": token] }
+            // A caller holding only a join token for this identity (not the admin token) hands that on.
+            if reply.status == 403, let mine = api.bearer, let hint = JoinTokenHint(token: mine), hint.namespace == plan.namespace,
+               hint.serviceAccount == plan.serviceAccount {
+                return ["WEFT_JOIN_TOKEN": mine]
+            }
+            if reply.status != 409 { printer.say("\(plan.name): no join token for the sidecar: \(APIClient.errorLines(reply).joined(separator: "; "))") }
+        } catch {
+            printer.say("\(plan.name): no join token for the sidecar: \(error)")
+        }
+        return [:]
     }
 
     var isReady: Bool { registrar.isRegistered && app.pid != nil }

@@ -13,13 +13,26 @@ public struct TokenClaims: Codable, Sendable, Equatable {
     public var expiresAt: Double?
     /// A random id, so two tokens for the same scope differ.
     public var id: String
+    /// SHA-256 (hex) of the mesh root, so the bearer can check the control plane before sending the token.
+    public var rootFingerprint: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind = "k", namespace = "ns", serviceAccount = "sa", expiresAt = "exp", id = "jti"
+        case kind = "k", namespace = "ns", serviceAccount = "sa", expiresAt = "exp", id = "jti", rootFingerprint = "ca"
     }
 
-    public static func join(namespace: String, serviceAccount: String, expiresAt: Double) -> TokenClaims {
-        TokenClaims(kind: .join, namespace: namespace, serviceAccount: serviceAccount, expiresAt: expiresAt, id: randomID())
+    public init(kind: Kind, namespace: String? = nil, serviceAccount: String? = nil, expiresAt: Double? = nil, id: String,
+                rootFingerprint: String? = nil) {
+        self.kind = kind
+        self.namespace = namespace
+        self.serviceAccount = serviceAccount
+        self.expiresAt = expiresAt
+        self.id = id
+        self.rootFingerprint = rootFingerprint
+    }
+
+    public static func join(namespace: String, serviceAccount: String, expiresAt: Double, rootFingerprint: String? = nil) -> TokenClaims {
+        TokenClaims(kind: .join, namespace: namespace, serviceAccount: serviceAccount, expiresAt: expiresAt, id: randomID(),
+                    rootFingerprint: rootFingerprint)
     }
 
     static func randomID() -> String { (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() }

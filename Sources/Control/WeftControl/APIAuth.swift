@@ -15,13 +15,16 @@ public struct APIAuth: Sendable {
 
     let tokens: TokenAuthority?
     let clock: any WallClock
+    /// The mesh root's SHA-256, written into join tokens so proxies can check the xDS server before trusting it.
+    let rootFingerprint: String?
 
     /// No checks (`weft control --insecure`, and tests of the API itself).
     public static let open = APIAuth(tokens: nil, clock: SystemWallClock())
 
-    public init(tokens: TokenAuthority?, clock: any WallClock) {
+    public init(tokens: TokenAuthority?, clock: any WallClock, rootFingerprint: String? = nil) {
         self.tokens = tokens
         self.clock = clock
+        self.rootFingerprint = rootFingerprint
     }
 
     enum Outcome {

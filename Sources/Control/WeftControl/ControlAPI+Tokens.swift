@@ -50,7 +50,7 @@ extension ControlAPI {
         if !(ttl >= 1 && ttl <= 366 * 86400) { problems.append("ttlSeconds: must be between 1 and 31622400") }
         guard problems.isEmpty else { return .json(.object([("errors", .array(problems.map(JSONValue.string)))]), status: .badRequest) }
         let expires = auth.clock.now() + ttl
-        guard let token = try? tokens.issue(.join(namespace: ns, serviceAccount: sa, expiresAt: expires)) else {
+        guard let token = try? tokens.issue(.join(namespace: ns, serviceAccount: sa, expiresAt: expires, rootFingerprint: auth.rootFingerprint)) else {
             return .json(.object([("errors", .array([.string("cannot issue a token")]))]), status: .internalServerError)
         }
         return .json(.object([("token", .string(token)), ("namespace", .string(ns)), ("serviceAccount", .string(sa)),

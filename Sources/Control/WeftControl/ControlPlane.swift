@@ -68,21 +68,27 @@ public struct ControlPlane: Sendable {
         let book = ProxyStatusBook()
         hub.publish(snapshot(registry))
         let cache = XDSCache(generator: TranslatorGenerator())
+        // Closed unless --insecure: TLS, and every stream and CSR authenticated by a token or a mesh certificate.
+        let gate: (any XDSAuthenticator)? = tokens.map { MeshXDSAuthenticator(ca: ca, tokens: $0.0, clock: clock) }
+        let security: HTTP2ServerTransport.Posix.TransportSecurity = tokens == nil ? .plaintext
+            : try XDSServerTLS.make(ca: ca, namespace: config.security.rootNamespace, now: Date(timeIntervalSince1970: clock.now()))
         let ads = AggregatedDiscoveryServer(hub: hub, book: book, logger: logger, cache: cache,
-                                            secrets: CASecretSource(ca: ca, clock: clock))
+                                            secrets: CASecretSource(ca: ca, clock: clock), authenticator: gate)
         let address: GRPCNIOTransportCore.SocketAddress = config.xds.isIPv6
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
-        let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: .plaintext, eventLoopGroup: group),
-                                services: [ads, CertificateService(ca: ca, book: book, clock: clock, logger: logger)])
-        let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub, auth: APIAuth(tokens: tokens?.0, clock: clock))
+        let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: security, eventLoopGroup: group),
+                                services: [ads, CertificateService(ca: ca, book: book, clock: clock, logger: logger, authenticator: gate)])
+        let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub, auth: APIAuth(tokens: tokens?.0, clock: clock, rootFingerprint: ca.rootFingerprint))
+        let https = tokens == nil ? nil : try APITLS.secure(ca: ca, api: config.api, namespace: config.security.rootNamespace,
+                                                           now: Date(timeIntervalSince1970: clock.now()))
         let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes,
-                                          timeouts: HTTPAPIServer.RequestTimeouts()) { await api.handle($0) }.bind(config.api)
+                                          timeouts: HTTPAPIServer.RequestTimeouts()) { await api.handle($0) }.bind(config.api, secure: https)
         if let admin = tokens?.adminToken, config.security.recordInCLIConfig {
-            do { try CLIConfigFile.record(server: config.api.description, token: admin, now: clock.now()) } catch {
+            do { try CLIConfigFile.record(server: config.api.description, token: admin, now: clock.now(), rootFingerprint: ca.rootFingerprint) } catch {
                 logger.warning("cannot record the API in the CLI config", metadata: ["file": "\(CLIConfigFile.path)", "error": "\(error)"])
             }
         }
-        logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(config.api)",
+        logger.info("weft control started", metadata: ["xds": "\(config.xds)", "api": "\(https == nil ? "http" : "https")://\(config.api)",
                                                        "resources": "\(registry.resources().count)"])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.serve() }

@@ -7,22 +7,45 @@ import XDSTranslation
 import WeftCore
 
 /// The ADS gRPC service: one ADSStreamState per stream, fed by the proxy's requests and by new snapshots.
-public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
+public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.ServiceProtocol {
     let hub: SnapshotHub
     let book: ProxyStatusBook
     let logger: Logger
     let cache: XDSCache
     let secretSource: (any SecretSource)?
+    let authenticator: (any XDSAuthenticator)?
 
     /// `cache` holds the translations every stream reads; its generator is what turns a MeshState into xDS.
-    /// `secrets` issues each proxy's certificate (SDS); without it no secrets are served.
+    /// `secrets` issues each proxy's certificate (SDS); without it no secrets are served. `authenticator`
+    /// decides who may open a stream as which node identity; without it, anyone may (`--insecure`).
     public init(hub: SnapshotHub, book: ProxyStatusBook, logger: Logger, cache: XDSCache = XDSCache(),
-                secrets: (any SecretSource)? = nil) {
+                secrets: (any SecretSource)? = nil, authenticator: (any XDSAuthenticator)? = nil) {
         self.hub = hub
         self.book = book
         self.logger = logger
         self.cache = cache
         self.secretSource = secrets
+        self.authenticator = authenticator
+    }
+
+    public func streamAggregatedResources(
+        request: StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse> {
+        let caller: XDSCaller
+        do { caller = try authenticator?.caller(metadata: request.metadata, context: context) ?? .anyone } catch {
+            logger.warning("xDS stream refused", metadata: ["peer": "\(context.remotePeer)", "error": "\(error)"])
+            throw error
+        }
+        return StreamingServerResponse { writer in
+            try await self.serve(request.messages, writer, caller: caller)
+            return [:]
+        }
+    }
+
+    public func deltaAggregatedResources(
+        request: StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
+        throw RPCError(code: .unimplemented, message: "weft serves state-of-the-world ADS; delta xDS comes with the scale work")
     }
 
     enum Input: Sendable {
@@ -32,11 +55,10 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
         case closed
     }
 
-    public func streamAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
+    /// One stream: its node identity must be one `caller` holds (checked on the first request, before anything
+    /// is sent), else the stream ends with `permissionDenied`.
+    func serve(_ request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
+               _ response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>, caller: XDSCaller) async throws {
         let (inputs, feed) = AsyncStream.makeStream(of: Input.self)
         var state = ADSStreamState(cache: cache)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -55,8 +77,16 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
                 case let .secrets(s): (responses, events) = state.onSecrets(s)
                 case .closed: break loop
                 }
+                if case let .connected(node)? = events.first, !caller.permits(node.identity) {
+                    let refusal = caller.refusal(claimed: node.identity, what: "node \(node.id)")
+                    logger.warning("xDS stream refused", metadata: ["node": "\(node.id)", "error": "\(refusal.message)"])
+                    throw refusal
+                }
+                if case let .connected(node)? = events.first {
+                    logger.info("proxy authenticated", metadata: ["node": "\(node.id)", "caller": "\(caller)"])
+                }
                 record(events, node: state.node)
-                if let source = secretSource, case let .connected(node)? = events.first, node.speaksMeshTLS {
+                if let source = secretSource, case let .connected(node)? = events.first, node.takesKeyBySDS {
                     // The first certificate now, so it is there before the proxy asks; then one at each renewal time.
                     if let first = issue(source, node) {
                         let (r, e) = state.onSecrets(first)
@@ -128,13 +158,5 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
                 logger.error("proxy refused config", metadata: ["node": "\(id)", "type": "\(type)", "error": "\(message)"])
             }
         }
-    }
-
-    public func deltaAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        throw RPCError(code: .unimplemented, message: "weft serves state-of-the-world ADS; delta xDS comes with the scale work")
     }
 }

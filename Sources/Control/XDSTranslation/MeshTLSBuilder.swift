@@ -90,4 +90,8 @@ extension ProxyNode {
     public var speaksMeshTLS: Bool {
         userAgent != WeftClientFeature.userAgent || clientFeatures.contains(WeftClientFeature.meshTLS)
     }
+
+    /// Whether the proxy needs its key and certificate sent by SDS: Envoy does (it cannot send a CSR); weft
+    /// proxy makes its own key and asks the certificate service.
+    public var takesKeyBySDS: Bool { speaksMeshTLS && userAgent != WeftClientFeature.userAgent }
 }

@@ -8,6 +8,7 @@ public final class SupervisedProcess: Sendable {
     let printer: LogPrinter
     let stream: Bool
     let restartAfterSuccess: Bool
+    let prepare: (@Sendable () async -> [String: String])?
     let state: Mutex<State>
 
     struct State {
@@ -18,7 +19,11 @@ public final class SupervisedProcess: Sendable {
     }
 
     /// Without `restartAfterSuccess`, an exit with code 0 ends `run()` instead of restarting.
-    public init(name: String, launch: Launch, printer: LogPrinter, stream: Bool = true, backoff: Backoff, restartAfterSuccess: Bool = true) {
+    /// `prepare` runs before each start; its variables are added to the launch environment (a sidecar's fresh
+    /// join token, for example).
+    public init(name: String, launch: Launch, printer: LogPrinter, stream: Bool = true, backoff: Backoff, restartAfterSuccess: Bool = true,
+                prepare: (@Sendable () async -> [String: String])? = nil) {
+        self.prepare = prepare
         self.restartAfterSuccess = restartAfterSuccess
         self.name = name
         self.launch = launch
@@ -37,6 +42,8 @@ public final class SupervisedProcess: Sendable {
         while !isStopping {
             let began = ContinuousClock.now
             let status: ExitStatus
+            var launch = self.launch
+            if let prepare { launch.environment.merge(await prepare()) { _, new in new } }
             do {
                 let (fd, drained) = try printer.pipe(for: name, stream: stream)
                 let child: ChildProcess

@@ -13,20 +13,22 @@ import XDSClient
 
 /// One certificate from the mesh CA: a new key, a CSR, the chain back.
 public struct CertificateFetcher: Sendable {
-    public let controlPlane: HostPort
+    public let link: ControlPlaneLink
     public let namespace: String
     public let serviceAccount: String
     public let nodeID: String
 
-    public init(controlPlane: HostPort, namespace: String, serviceAccount: String, nodeID: String) {
+    public init(link: ControlPlaneLink, namespace: String, serviceAccount: String, nodeID: String) {
         self.nodeID = nodeID
-        self.controlPlane = controlPlane
+        self.link = link
         self.namespace = namespace
         self.serviceAccount = serviceAccount
     }
 
     public struct Issued: Sendable {
         public var contexts: MeshTLSContexts
+        public var chainPEM: String
+        public var keyPEM: String
         public var notAfter: Date
         /// Half way from now to expiry, as Istio's agent renews.
         public var renewAt: Date
@@ -43,16 +45,17 @@ public struct CertificateFetcher: Sendable {
             NodeMetadataKey.serviceAccount: Google_Protobuf_Value(stringValue: serviceAccount),
             NodeMetadataKey.nodeID: Google_Protobuf_Value(stringValue: nodeID),
         ])
-        let transport = try HTTP2ClientTransport.Posix(target: ADSClient.target(controlPlane), transportSecurity: .plaintext,
+        let transport = try HTTP2ClientTransport.Posix(target: ADSClient.target(link.address), transportSecurity: try link.transportSecurity(),
                                                        eventLoopGroup: group)
         let chain: [String] = try await withGRPCClient(transport: transport) { grpc in
             let client = Istio_V1_Auth_IstioCertificateService.Client(wrapping: grpc)
             var options = CallOptions.defaults
             options.timeout = .seconds(10)
-            return try await client.createCertificate(request, options: options).certChain
+            return try await client.createCertificate(request, metadata: link.metadata(), options: options).certChain
         }
-        // Istio's answer: the leaf first, the root last.
+        // Istio's answer: the leaf first, the root last; the root must be the one the proxy trusts.
         guard chain.count >= 2 else { throw IdentityError.badChain("expected the certificate and the root, got \(chain.count) entries") }
+        try checkRoot(chain.last!)
         let leaf = try Certificate(pemEncoded: chain[0])
         guard leaf.publicKey == Certificate.PublicKey(key.publicKey) else { throw IdentityError.badChain("the certificate is not for this proxy's key") }
         let uri = try leaf.extensions.subjectAlternativeNames?.compactMap { san -> String? in
@@ -63,7 +66,23 @@ public struct CertificateFetcher: Sendable {
                                            chainPEM: chain.dropLast().joined(separator: "\n"), keyPEM: key.pemRepresentation,
                                            rootPEM: chain.last!)
         let renewAt = now.addingTimeInterval(max(1, leaf.notValidAfter.timeIntervalSince(now) / 2))
-        return Issued(contexts: contexts, notAfter: leaf.notValidAfter, renewAt: renewAt)
+        return Issued(contexts: contexts, chainPEM: chain.dropLast().joined(separator: "\n"), keyPEM: key.pemRepresentation,
+                      notAfter: leaf.notValidAfter, renewAt: renewAt)
+    }
+
+    func checkRoot(_ pem: String) throws {
+        guard let anchor = link.anchor else { return }
+        let root = try Certificate(pemEncoded: pem)
+        switch anchor {
+        case let .root(trusted):
+            guard root == (try Certificate(pemEncoded: trusted)) else { throw IdentityError.badChain("the root is not the --ca-cert root") }
+        case let .fingerprint(hex):
+            var der = DER.Serializer()
+            try der.serialize(root)
+            guard SHA256Digest.hex(der.serializedBytes) == hex.lowercased() else {
+                throw IdentityError.badChain("the root does not match the token's fingerprint")
+            }
+        }
     }
 }
 

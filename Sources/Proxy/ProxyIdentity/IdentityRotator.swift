@@ -64,6 +64,7 @@ public struct IdentityRotator: Sendable {
     /// `took`: key, CSR, the call to the control plane and the TLS contexts, end to end (bench/run.sh reports it).
     func install(_ issued: CertificateFetcher.Issued, took: Duration) {
         credentials.update(issued.contexts)
+        fetcher.link.installCredential(chainPEM: issued.chainPEM, keyPEM: issued.keyPEM, notAfter: issued.notAfter)
         logger.info("mesh certificate installed", metadata: ["identity": "\(issued.contexts.identity)", "serial": "\(issued.contexts.serial)",
                                                              "expires": "\(issued.notAfter)", "took_ms": "\(String(format: "%.2f", took.milliseconds))"])
     }

@@ -26,6 +26,10 @@ public struct ProxySettings: Sendable {
     public var locality: String?
     /// The workload's service account (`--service-account`).
     public var serviceAccount = "default"
+    /// The join token (`--token`), presented until the proxy holds its mesh certificate.
+    public var token: String?
+    /// The mesh root from `--ca-cert`; without it, the root the token's fingerprint names.
+    public var rootPEM: String?
 
     public init(node: String, namespace: String, labels: [String: String], controlPlane: HostPort, outbound: HostPort?,
                 inbound: [String], admin: HostPort, concurrency: Int, drainSeconds: Double, addresses: [String],
@@ -64,7 +68,11 @@ public struct ProxyServer: Sendable {
         })
         let adminChannel = try await HTTPAPIServer(group: runtime.group) { await admin.handle($0) }.bind(settings.admin)
         // The mesh identity first: with a certificate the proxy says it takes mesh mTLS, and is sent it.
-        let rotator = IdentityRotator(fetcher: CertificateFetcher(controlPlane: settings.controlPlane, namespace: settings.namespace,
+        let link = try ControlPlaneLink(address: settings.controlPlane, token: settings.token, rootPEM: settings.rootPEM)
+        if link.isPlaintext {
+            logger.warning("no --token or --ca-cert: xDS in plaintext, which only a control plane run with --insecure accepts")
+        }
+        let rotator = IdentityRotator(fetcher: CertificateFetcher(link: link, namespace: settings.namespace,
                                                                   serviceAccount: settings.serviceAccount, nodeID: settings.node),
                                       credentials: runtime.credentials, group: runtime.group, logger: logger)
         let identity = await rotator.first()
@@ -78,6 +86,7 @@ public struct ProxyServer: Sendable {
             config: adsConfig,
             logger: logger,
             group: runtime.group,
+            connection: ADSClient.Connection(security: { try link.transportSecurity() }, metadata: { link.metadata() }),
             onSnapshot: { await runtime.apply($0) }
         )
         ads.withLockedValue { $0 = client }

@@ -17,13 +17,31 @@ public final class ADSClient: Sendable {
     let session: Mutex<ADSSession>
     let state = Mutex(ADSClientStatus())
     let group: MultiThreadedEventLoopGroup
+    let connection: Connection
+
+    /// How each stream connects: the transport security (TLS with the proxy's credential) and the call
+    /// metadata (its join token until it has a certificate), asked again at every reconnect.
+    public struct Connection: Sendable {
+        public var security: @Sendable () throws -> HTTP2ClientTransport.Posix.TransportSecurity
+        public var metadata: @Sendable () -> Metadata
+
+        public init(security: @escaping @Sendable () throws -> HTTP2ClientTransport.Posix.TransportSecurity,
+                    metadata: @escaping @Sendable () -> Metadata) {
+            self.security = security
+            self.metadata = metadata
+        }
+
+        /// A control plane run with `--insecure`.
+        public static let plaintext = Connection(security: { .plaintext }, metadata: { [:] })
+    }
 
     /// `onSnapshot` is called with each newly accepted snapshot (never with an empty one on disconnect), and
     /// the response is ACKed once it returns: an ACK tells the control plane the config is in force.
     /// `group` carries the gRPC connection; the proxy passes its own loops so no extra threads are started.
     public init(config: ADSClientConfig, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton,
-                onSnapshot: @escaping @Sendable (ProxySnapshot) async -> Void) {
+                connection: Connection = .plaintext, onSnapshot: @escaping @Sendable (ProxySnapshot) async -> Void) {
         self.group = group
+        self.connection = connection
         self.config = config
         self.logger = logger
         self.onSnapshot = onSnapshot
@@ -69,7 +87,7 @@ public final class ADSClient: Sendable {
 
     /// One stream; returns whether any response arrived (to reset the backoff), throws on failure.
     func stream() async throws -> Bool {
-        let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext, eventLoopGroup: group)
+        let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: try connection.security(), eventLoopGroup: group)
         return try await withGRPCClient(transport: transport) { grpc in
             let client = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: grpc)
             let (requests, outbox) = AsyncStream.makeStream(of: ADSSession.Request.self)
@@ -77,7 +95,7 @@ public final class ADSClient: Sendable {
             var options = CallOptions.defaults
             options.waitForReady = false  // fail fast when the control plane is down, then back off
             defer { outbox.finish() }
-            return try await client.streamAggregatedResources(options: options, requestProducer: { writer in
+            return try await client.streamAggregatedResources(metadata: connection.metadata(), options: options, requestProducer: { writer in
                 for await r in requests { try await writer.write(r) }
             }, onResponse: { response in
                 var any = false

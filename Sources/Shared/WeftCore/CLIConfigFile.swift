@@ -9,6 +9,8 @@ public struct CLIConfigFile: Codable, Sendable, Equatable {
         public var token: String
         /// When it was recorded (the newest 64 servers are kept).
         public var recordedAt: Double
+        /// SHA-256 of the mesh root, to check the API's certificate when it serves HTTPS.
+        public var ca: String?
     }
     public var current: String?
     public var servers: [String: Server] = [:]
@@ -30,9 +32,10 @@ public struct CLIConfigFile: Codable, Sendable, Equatable {
     public func token(for server: String) -> String? { servers[server]?.token }
 
     /// Records `server` and its token as the current control plane, keeping the newest 64 entries.
-    public static func record(server: String, token: String, now: Double, path: String = CLIConfigFile.path) throws {
+    public static func record(server: String, token: String, now: Double, rootFingerprint: String? = nil,
+                              path: String = CLIConfigFile.path) throws {
         var c = load(from: path)
-        c.servers[server] = Server(token: token, recordedAt: now)
+        c.servers[server] = Server(token: token, recordedAt: now, ca: rootFingerprint)
         c.current = server
         if c.servers.count > 64 {
             for (k, _) in c.servers.sorted(by: { $0.value.recordedAt < $1.value.recordedAt }).prefix(c.servers.count - 64) {

@@ -36,6 +36,10 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
 
     /// True when the host is an IPv6 literal.
     public var isIPv6: Bool { host.contains(":") }
+    /// Whether only this host can reach it (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+    /// Every address of the host (0.0.0.0, ::).
+    public var isWildcard: Bool { host == "0.0.0.0" || host == "::" || host == "[::]" }
 
     public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

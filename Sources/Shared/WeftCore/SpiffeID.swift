@@ -40,3 +40,14 @@ public struct SpiffeID: Hashable, Sendable, CustomStringConvertible, Comparable 
         }
     }
 }
+
+extension SpiffeID {
+    /// The service account of `weft control`'s own identity (its xDS serving certificate), reserved: no workload
+    /// gets a certificate for it, so a proxy can tell the control plane from a workload by this name.
+    public static let controlPlaneServiceAccount = "weft-control"
+
+    /// Whether `uri` is a control plane's identity (`spiffe://<td>/ns/<ns>/sa/weft-control`).
+    public static func isControlPlane(uri: String) -> Bool {
+        SpiffeID(uri: uri)?.serviceAccount == controlPlaneServiceAccount
+    }
+}

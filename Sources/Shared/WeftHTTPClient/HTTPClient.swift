@@ -19,15 +19,20 @@ public enum HTTPClient {
 
     /// Sends one request to `server` with `target` as the request line's target (a path, or an absolute URL
     /// when `server` is a proxy) and `host` as the Host header.
+    /// `secure` puts TLS first on the connection's pipeline (HTTPS).
     public static func send(_ method: String, to server: HostPort, target: String, host: String, headers: [(String, String)] = [],
-                            body: String? = nil, timeout: TimeAmount = .seconds(10)) async throws -> Response {
+                            body: String? = nil, timeout: TimeAmount = .seconds(10),
+                            secure: (@Sendable (Channel) throws -> Void)? = nil) async throws -> Response {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let collector = ResponseCollector(loop: loop)
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(5))
-                .channelInitializer { ch in ch.pipeline.addHTTPClientHandlers().flatMap { ch.pipeline.addHandler(collector) } }
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture { try secure?(ch) }
+                        .flatMap { ch.pipeline.addHTTPClientHandlers() }.flatMap { ch.pipeline.addHandler(collector) }
+                }
                 .connect(host: server.host, port: server.port).get()
         } catch {
             collector.promise.fail(error)

@@ -67,7 +67,8 @@ public struct HTTPAPIServer: Sendable {
         self.handler = handler
     }
 
-    public func bind(_ address: HostPort) async throws -> Channel {
+    /// `secure` puts TLS first on each connection's pipeline (the control plane's API beyond loopback).
+    public func bind(_ address: HostPort, secure: (@Sendable (Channel) throws -> Void)? = nil) async throws -> Channel {
         let handler = self.handler, limit = maxBodyBytes, timeouts = self.timeouts, open = self.open, most = maxConnections
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -76,7 +77,9 @@ public struct HTTPAPIServer: Sendable {
                     return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CloseOnActive()) }
                 }
                 channel.closeFuture.whenComplete { _ in open.release() }
-                return channel.pipeline.configureHTTPServerPipeline().flatMap {
+                return channel.eventLoop.makeCompletedFuture { try secure?(channel) }.flatMap {
+                    channel.pipeline.configureHTTPServerPipeline()
+                }.flatMap {
                     channel.pipeline.addHandler(APIChannelHandler(handler: handler, maxBodyBytes: limit, timeouts: timeouts))
                 }
             }
