@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import WeftCore
 import X509
 
@@ -58,5 +59,13 @@ public enum ControlPlaneVerifier {
             throw Refusal.unusable("its identity \(uris) is not a control plane's (.../sa/\(SpiffeID.controlPlaneServiceAccount))")
         }
         return root
+    }
+}
+
+extension ControlPlaneVerifier {
+    /// For NIOSSL's custom verification callbacks: whether the chain the server presented checks out.
+    public static func accepts(_ certificates: [NIOSSLCertificate], anchor: ControlPlaneAnchor) -> Bool {
+        guard let chain = try? certificates.map({ try $0.toDERBytes() }) else { return false }
+        return (try? verify(chainDER: chain, anchor: anchor)) != nil
     }
 }
