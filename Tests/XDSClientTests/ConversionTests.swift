@@ -1,3 +1,4 @@
+import Foundation
 import EnvoyAPI
 import ProxyConfig
 import ProxyRouting
@@ -124,12 +125,34 @@ import Testing
         #expect((try? XDSConversion.cluster(c))?.config.discovery == .originalDestination)
     }
 
-    @Test func upstreamTLSIsRefused() {
+    @Test func upstreamTLSWithFiles() throws {
         var c = Envoy_Config_Cluster_V3_Cluster()
         c.name = "secure"
         c.type = .eds
         c.transportSocket.name = "envoy.transport_sockets.tls"
+        // A transport socket that is not an UpstreamTlsContext: refused.
         #expect(throws: XDSConversionError.self) { try XDSConversion.cluster(c) }
+        let ca = NSTemporaryDirectory() + "weft-conv-ca-\(UUID().uuidString).pem"
+        FileManager.default.createFile(atPath: ca, contents: Data("-----BEGIN CERTIFICATE-----\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: ca) }
+        var ctx = Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext()
+        ctx.sni = "secure.example"
+        ctx.commonTlsContext.validationContext.trustedCa.filename = ca
+        c.transportSocket.typedConfig = try Google_Protobuf_Any(message: ctx)
+        let tls = try #require(try XDSConversion.cluster(c).config.meshTLS)
+        #expect(tls.files == UpstreamTLSFiles(caCertificates: ca, certificateChain: nil, privateKey: nil))
+        #expect(tls.sni == "secure.example" && !tls.onlyMarkedEndpoints)
+        // A file it cannot read: refused, naming the field and the file (as Envoy refuses the cluster).
+        var cert = Envoy_Extensions_TransportSockets_Tls_V3_TlsCertificate()
+        cert.certificateChain.filename = "/nonexistent/client.pem"
+        cert.privateKey.filename = ca
+        ctx.commonTlsContext.tlsCertificates = [cert]
+        c.transportSocket.typedConfig = try Google_Protobuf_Any(message: ctx)
+        #expect {
+            try XDSConversion.cluster(c)
+        } throws: { e in
+            "\(e)".contains("tls_certificates[0].certificate_chain") && "\(e)".contains("/nonexistent/client.pem")
+        }
     }
 
     @Test func refusedResponseLeavesTheAssemblerUnchanged() throws {

@@ -285,3 +285,20 @@ def test_grpc_over_mtls_under_strict(make_mesh, client_plane, server_plane):
             ch.close()
     finally:
         app.stop()
+
+
+def test_active_health_checks_probe_strict_endpoints_over_mtls(mesh):
+    """An endpoint behind a sidecar that takes only mTLS (STRICT) is probed over mTLS, as its traffic goes
+    (Envoy's health checks use the host's transport socket): the probes reach the app through the server sidecar,
+    and the endpoint stays in rotation."""
+    from helpers import destination_rule_annotated, health_annotations
+    m = mesh
+    w = sidecar_workload(m, "ratings", "ratings", m.dataplane)
+    m.apply(peer_authentication("STRICT", ns="istio-system"))
+    m.apply(destination_rule_annotated("ratings", health_annotations("http", "300ms", "250ms", path="/healthz")))
+    client = m.start_envoy(node="hc-client.default")
+    wait_until(lambda: len(w.app.health_requests) >= 3, 15, 0.1,
+               desc=lambda: f"probes through the STRICT sidecar (app saw {len(w.app.health_requests)})")
+    for q in w.app.health_requests:
+        assert "By=spiffe://cluster.local/ns/default/sa/ratings" in q["headers"].get("x-forwarded-client-cert", ""), q
+    wait_until(lambda: client.request("ratings").status_code == 200, 10, 0.1, desc="traffic to the probed endpoint")

@@ -28,12 +28,30 @@ public struct UpstreamMeshTLS: Sendable, Equatable {
     public var sni: String
     /// Auto mTLS: only endpoints with `tlsMode: istio` metadata; the others get plaintext.
     public var onlyMarkedEndpoints: Bool
+    /// TLS with the user's own files instead of the mesh identity (DestinationRule SIMPLE / MUTUAL, for services
+    /// outside the mesh); nil: the mesh identity.
+    public var files: UpstreamTLSFiles?
 
-    public init(identities: [String], alpn: [String], sni: String, onlyMarkedEndpoints: Bool) {
+    public init(identities: [String], alpn: [String], sni: String, onlyMarkedEndpoints: Bool, files: UpstreamTLSFiles? = nil) {
         self.identities = identities
         self.alpn = alpn
         self.sni = sni
         self.onlyMarkedEndpoints = onlyMarkedEndpoints
+        self.files = files
+    }
+}
+
+/// DestinationRule `tls` SIMPLE / MUTUAL as Envoy gets it: the CA to check the server by (none: not checked, as
+/// an UpstreamTlsContext without a validation context) and, for MUTUAL, the client certificate and key.
+public struct UpstreamTLSFiles: Sendable, Hashable {
+    public var caCertificates: String?
+    public var certificateChain: String?
+    public var privateKey: String?
+
+    public init(caCertificates: String?, certificateChain: String?, privateKey: String?) {
+        self.caCertificates = caCertificates
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
     }
 }
 

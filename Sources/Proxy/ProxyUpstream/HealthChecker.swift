@@ -15,6 +15,9 @@ public final class HealthChecker: @unchecked Sendable {
         var config: HealthCheckConfig
         var endpoints: [EndpointAddress: EndpointHealth] = [:]
         var published: Set<EndpointAddress>?
+        /// The TLS each endpoint takes for traffic (mesh mTLS, or the user's files), used by its probes too, as
+        /// Envoy's health checks use the host's transport socket.
+        var tls: [EndpointAddress: UpstreamMeshTLS] = [:]
         init(config: HealthCheckConfig) { self.config = config }
 
         var failing: Set<EndpointAddress> { Set(endpoints.filter { !$0.value.healthy }.keys) }
@@ -41,9 +44,12 @@ public final class HealthChecker: @unchecked Sendable {
 
     func apply(_ snapshot: ProxySnapshot) {
         var wanted: [String: (HealthCheckConfig, Set<EndpointAddress>)] = [:]
+        var tls: [String: [EndpointAddress: UpstreamMeshTLS]] = [:]
         for c in snapshot.clusters.values {
             guard let hc = c.healthCheck else { continue }
-            wanted[c.name] = (hc, Set(c.endpoints.filter(\.healthy).map { EndpointAddress(host: $0.host, port: $0.port) }))
+            let endpoints = c.endpoints.filter(\.healthy)
+            wanted[c.name] = (hc, Set(endpoints.map { EndpointAddress(host: $0.host, port: $0.port) }))
+            for e in endpoints { if let t = c.meshTLS(for: e) { tls[c.name, default: [:]][EndpointAddress(host: e.host, port: e.port)] = t } }
         }
         for (name, cluster) in clusters where wanted[name] == nil {
             for e in cluster.endpoints.values { stop(e) }
@@ -52,6 +58,7 @@ public final class HealthChecker: @unchecked Sendable {
         for (name, (config, addresses)) in wanted {
             let cluster = clusters[name] ?? CheckedCluster(config: config)
             cluster.config = config
+            cluster.tls = tls[name] ?? [:]
             clusters[name] = cluster
             for (addr, e) in cluster.endpoints where !addresses.contains(addr) {
                 stop(e)
@@ -74,7 +81,7 @@ public final class HealthChecker: @unchecked Sendable {
     func probe(_ name: String, _ addr: EndpointAddress, _ e: EndpointHealth) {
         guard !e.removed, let cluster = clusters[name] else { return }
         let config = cluster.config
-        HealthProbe.run(config, addr, on: loop).whenSuccess { [self] outcome in
+        HealthProbe.run(config, addr, tls: cluster.tls[addr], credentials: upstreams.first?.credentials, on: loop).whenSuccess { [self] outcome in
             guard !e.removed, let cluster = clusters[name] else { return }
             record(outcome, e, config)
             publish(name, cluster)

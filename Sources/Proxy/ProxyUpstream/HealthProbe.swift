@@ -15,7 +15,9 @@ enum HealthProbe {
         case networkFailure
     }
 
-    static func run(_ config: HealthCheckConfig, _ target: EndpointAddress, on loop: any EventLoop) -> EventLoopFuture<Outcome> {
+    /// `tls`: the endpoint's TLS for traffic (mesh mTLS or the user's files), put first on the probe's connection.
+    static func run(_ config: HealthCheckConfig, _ target: EndpointAddress, tls: UpstreamMeshTLS? = nil, credentials: MeshCredentials? = nil,
+                    on loop: any EventLoop) -> EventLoopFuture<Outcome> {
         let promise = loop.makePromise(of: Outcome.self)
         let timeout = TimeAmount(config.timeout)
         var channel: (any Channel)?
@@ -33,6 +35,7 @@ enum HealthProbe {
             .connectTimeout(timeout)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    if let tls, let credentials { try credentials.addClientTLS(tls, to: ch.pipeline.syncOperations) }
                     switch probe {
                     case .tcp: break
                     case let .http(_, _, http2, _) where !http2:

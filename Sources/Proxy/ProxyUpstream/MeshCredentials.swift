@@ -86,6 +86,7 @@ public enum MeshTLSError: Error, CustomStringConvertible {
 /// The current mesh TLS contexts, read by every worker when it opens or accepts a connection.
 public final class MeshCredentials: Sendable {
     let box = NIOLockedValueBox<MeshTLSContexts?>(nil)
+    let files = FileTLSContexts()
 
     public init() {}
 
@@ -93,9 +94,14 @@ public final class MeshCredentials: Sendable {
 
     public func update(_ contexts: MeshTLSContexts) { box.withLockedValue { $0 = contexts } }
 
-    /// Puts mTLS first on a new upstream connection's pipeline when `tls` applies (nil: plaintext, nothing added).
+    /// Puts TLS first on a new upstream connection's pipeline when `tls` applies: the mesh identity (mTLS), or the
+    /// user's files (DestinationRule SIMPLE / MUTUAL); nil: plaintext, nothing added.
     public func addClientTLS(_ tls: UpstreamMeshTLS?, to pipeline: ChannelPipeline.SynchronousOperations) throws {
         guard let tls else { return }
+        if let f = tls.files {
+            try pipeline.addHandler(try files.clientHandler(tls, files: f))
+            return
+        }
         guard let contexts = current else { throw MeshTLSError.noCredentials }
         try pipeline.addHandler(try contexts.clientHandler(tls))
     }

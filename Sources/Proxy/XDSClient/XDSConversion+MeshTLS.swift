@@ -1,3 +1,4 @@
+import Foundation
 import EnvoyAPI
 import ProxyConfig
 import SwiftProtobuf
@@ -144,11 +145,43 @@ extension XDSConversion {
 
     static func upstreamContext(_ socket: Envoy_Config_Core_V3_TransportSocket, onlyMarked: Bool) throws -> UpstreamMeshTLS {
         guard case let .typedConfig(any)? = socket.configType, Convert.typeName(any) == UpstreamTlsContext.protoMessageName else {
-            throw FieldError("upstream TLS is supported with the mesh identity only (an UpstreamTlsContext using SDS '\(certificateSecret)')")
+            throw FieldError("upstream TLS needs an UpstreamTlsContext")
         }
         let ctx = try field("typed_config") { try Convert.unpack(any, as: UpstreamTlsContext.self) }
-        let (alpn, ids) = try field("typed_config.common_tls_context") { try meshCommon(ctx.commonTlsContext) }
+        let common = ctx.commonTlsContext
+        if common.tlsCertificateSdsSecretConfigs.isEmpty && !onlyMarked {
+            let files = try field("typed_config.common_tls_context") { try fileCommon(common) }
+            return UpstreamMeshTLS(identities: [], alpn: common.alpnProtocols, sni: ctx.sni, onlyMarkedEndpoints: false, files: files)
+        }
+        let (alpn, ids) = try field("typed_config.common_tls_context") { try meshCommon(common) }
         return UpstreamMeshTLS(identities: ids, alpn: alpn, sni: ctx.sni, onlyMarkedEndpoints: onlyMarked)
+    }
+
+    /// DestinationRule SIMPLE / MUTUAL: certificate files (read when a connection needs them; refused now when
+    /// they cannot be read, as Envoy refuses the cluster).
+    static func fileCommon(_ c: Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext) throws -> UpstreamTLSFiles {
+        func path(_ d: Envoy_Config_Core_V3_DataSource, _ name: String) throws -> String {
+            guard case let .filename(f)? = d.specifier, !f.isEmpty else { throw FieldError("only a filename is supported", at: [name]) }
+            guard FileManager.default.isReadableFile(atPath: f) else { throw FieldError("cannot read '\(f)'", at: [name]) }
+            return f
+        }
+        var files = UpstreamTLSFiles(caCertificates: nil, certificateChain: nil, privateKey: nil)
+        guard c.tlsCertificates.count <= 1 else { throw FieldError("one client certificate is supported", at: ["tls_certificates"]) }
+        if let cert = c.tlsCertificates.first {
+            files.certificateChain = try path(cert.certificateChain, "tls_certificates[0].certificate_chain")
+            files.privateKey = try path(cert.privateKey, "tls_certificates[0].private_key")
+        }
+        switch c.validationContextType {
+        case nil: break
+        case let .validationContext(v)?:
+            guard v.matchTypedSubjectAltNames.isEmpty, v.verifyCertificateHash.isEmpty, v.verifyCertificateSpki.isEmpty, !v.hasCrl else {
+                throw FieldError("only trusted_ca is supported", at: ["validation_context"])
+            }
+            if v.hasTrustedCa { files.caCertificates = try path(v.trustedCa, "validation_context.trusted_ca") }
+        default:
+            throw FieldError("only an inline validation_context with trusted_ca is supported", at: ["validation_context_type"])
+        }
+        return files
     }
 
     /// `filter_metadata["envoy.transport_socket_match"].tlsMode == "istio"`.
