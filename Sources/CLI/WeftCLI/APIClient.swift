@@ -72,6 +72,13 @@ struct APIClient {
         }
     }
 
+    /// `POST /api/v1/tokens`: a join token for one workload identity (admin token needed).
+    func createJoinToken(namespace: String, serviceAccount: String, ttlSeconds: Double) async throws -> Reply {
+        let body = JSONValue.object([("namespace", .string(namespace)), ("serviceAccount", .string(serviceAccount)),
+                                     ("ttlSeconds", .number(ttlSeconds))])
+        return try await call("POST", "/api/v1/tokens", body: body.serialized(pretty: false))
+    }
+
     /// The `errors` list of a refused request, one line each.
     static func errorLines(_ reply: Reply) -> [String] {
         if case let .array(items)? = reply.json["errors"] { return items.compactMap(\.stringValue) }

@@ -20,9 +20,8 @@ struct TokenCommand: AsyncParsableCommand {
             guard let nanos = ConfigDuration.nanoseconds(ttl), nanos >= 1_000_000_000 else {
                 throw ValidationError("--ttl: '\(ttl)' is not a duration of at least 1s (e.g. 1h, 30m)")
             }
-            let body = JSONValue.object([("namespace", .string(namespace)), ("serviceAccount", .string(serviceAccount)),
-                                         ("ttlSeconds", .number(Double(nanos) / 1e9))])
-            let reply = try await server.client().call("POST", "/api/v1/tokens", body: body.serialized(pretty: false))
+            let reply = try await server.client().createJoinToken(namespace: namespace, serviceAccount: serviceAccount,
+                                                                  ttlSeconds: Double(nanos) / 1e9)
             guard reply.status == 200, let token = reply.json["token"]?.stringValue else {
                 throw CLIError(APIClient.errorLines(reply).joined(separator: "\n"))
             }

@@ -47,10 +47,8 @@ final class WorkloadRunner: Sendable {
     /// A fresh join token for the sidecar's identity at each (re)start, in `WEFT_JOIN_TOKEN` (not on its command
     /// line); none from a control plane run with --insecure.
     static func joinEnvironment(_ api: APIClient, _ plan: WorkloadPlan, _ printer: LogPrinter) async -> [String: String] {
-        let body = JSONValue.object([("namespace", .string(plan.namespace)), ("serviceAccount", .string(plan.serviceAccount)),
-                                     ("ttlSeconds", .number(3600))])
         do {
-            let reply = try await api.call("POST", "/api/v1/tokens", body: body.serialized(pretty: false))
+            let reply = try await api.createJoinToken(namespace: plan.namespace, serviceAccount: plan.serviceAccount, ttlSeconds: 3600)
             if reply.status == 200, let token = reply.json["token"]?.stringValue { return ["WEFT_JOIN_TOKEN": token] }
             // A caller holding only a join token for this identity (not the admin token) hands that on.
             if reply.status == 403, let mine = api.bearer, let hint = JoinTokenHint(token: mine), hint.namespace == plan.namespace,

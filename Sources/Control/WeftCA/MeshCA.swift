@@ -126,7 +126,7 @@ public struct MeshCA: Sendable {
     public static func fingerprint(_ cert: Certificate) -> String {
         var der = DER.Serializer()
         try? der.serialize(cert)
-        return SHA256.hash(data: der.serializedBytes).map { String(format: "%02x", $0) }.joined()
+        return SHA256Digest.hex(der.serializedBytes)
     }
 
     /// The SPIFFE ID of a client certificate (DER) this CA issued and that is valid at `now`; the TLS handshake

@@ -77,12 +77,12 @@ public struct AggregatedDiscoveryServer: Envoy_Service_Discovery_V3_AggregatedDi
                 case let .secrets(s): (responses, events) = state.onSecrets(s)
                 case .closed: break loop
                 }
-                if case let .connected(node)? = events.first, !caller.permits(node.identity) {
-                    let refusal = caller.refusal(claimed: node.identity, what: "node \(node.id)")
-                    logger.warning("xDS stream refused", metadata: ["node": "\(node.id)", "error": "\(refusal.message)"])
-                    throw refusal
-                }
                 if case let .connected(node)? = events.first {
+                    guard caller.permits(node.identity) else {
+                        let refusal = caller.refusal(claimed: node.identity, what: "node \(node.id)")
+                        logger.warning("xDS stream refused", metadata: ["node": "\(node.id)", "error": "\(refusal.message)"])
+                        throw refusal
+                    }
                     logger.info("proxy authenticated", metadata: ["node": "\(node.id)", "caller": "\(caller)"])
                 }
                 record(events, node: state.node)

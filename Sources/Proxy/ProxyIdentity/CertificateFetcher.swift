@@ -72,16 +72,10 @@ public struct CertificateFetcher: Sendable {
 
     func checkRoot(_ pem: String) throws {
         guard let anchor = link.anchor else { return }
-        let root = try Certificate(pemEncoded: pem)
-        switch anchor {
-        case let .root(trusted):
-            guard root == (try Certificate(pemEncoded: trusted)) else { throw IdentityError.badChain("the root is not the --ca-cert root") }
-        case let .fingerprint(hex):
-            var der = DER.Serializer()
-            try der.serialize(root)
-            guard SHA256Digest.hex(der.serializedBytes) == hex.lowercased() else {
-                throw IdentityError.badChain("the root does not match the token's fingerprint")
-            }
+        var der = DER.Serializer()
+        try der.serialize(try Certificate(pemEncoded: pem))
+        guard ControlPlaneVerifier.isRoot(der: der.serializedBytes, anchor) else {
+            throw IdentityError.badChain("the root is not the one the proxy trusts (--ca-cert, or the token's fingerprint)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import SwiftASN1
 import WeftCore
 import X509
 
@@ -32,7 +33,7 @@ public enum ControlPlaneVerifier {
         case let .root(pem):
             do { root = try Certificate(pemEncoded: pem) } catch { throw Refusal.unusable("the --ca-cert file is not a PEM certificate") }
         case let .fingerprint(hex):
-            guard let found = zip(chain, chainDER).first(where: { SHA256Digest.hex($0.1) == hex.lowercased() })?.0 else {
+            guard let found = zip(chain, chainDER).first(where: { isRoot(der: $0.1, anchor) })?.0 else {
                 throw Refusal.unusable("no certificate in its chain matches the token's root fingerprint \(hex)")
             }
             root = found
@@ -51,10 +52,7 @@ public enum ControlPlaneVerifier {
         guard leaf.notValidBefore <= now, now < leaf.notValidAfter else {
             throw Refusal.unusable("it is not valid now (\(leaf.notValidBefore) to \(leaf.notValidAfter))")
         }
-        let uris = (try? leaf.extensions.subjectAlternativeNames)??.compactMap { san -> String? in
-            if case let .uniformResourceIdentifier(u) = san { return u }
-            return nil
-        } ?? []
+        let uris = leaf.uriSANs
         guard uris.contains(where: SpiffeID.isControlPlane(uri:)) else {
             throw Refusal.unusable("its identity \(uris) is not a control plane's (.../sa/\(SpiffeID.controlPlaneServiceAccount))")
         }
@@ -67,5 +65,29 @@ extension ControlPlaneVerifier {
     public static func accepts(_ certificates: [NIOSSLCertificate], anchor: ControlPlaneAnchor) -> Bool {
         guard let chain = try? certificates.map({ try $0.toDERBytes() }) else { return false }
         return (try? verify(chainDER: chain, anchor: anchor)) != nil
+    }
+}
+
+extension ControlPlaneVerifier {
+    /// Whether the certificate (DER) is the anchored root: the `--ca-cert` file's, or the one whose SHA-256 the
+    /// token names.
+    public static func isRoot(der: [UInt8], _ anchor: ControlPlaneAnchor) -> Bool {
+        switch anchor {
+        case let .fingerprint(hex): return SHA256Digest.hex(der) == hex.lowercased()
+        case let .root(pem):
+            guard let root = try? Certificate(pemEncoded: pem) else { return false }
+            var s = DER.Serializer()
+            return (try? s.serialize(root)) != nil && s.serializedBytes == der
+        }
+    }
+}
+
+extension Certificate {
+    /// The URI SANs (a workload's SPIFFE ID, a control plane's).
+    var uriSANs: [String] {
+        ((try? extensions.subjectAlternativeNames) ?? nil)?.compactMap { san -> String? in
+            if case let .uniformResourceIdentifier(u) = san { return u }
+            return nil
+        } ?? []
     }
 }
