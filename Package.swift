@@ -33,6 +33,15 @@ let package = Package(
         // L0
         .target(name: "WeftCore", path: "Sources/Shared/WeftCore", swiftSettings: strict),
         .target(
+            name: "WeftJWT",
+            dependencies: [
+                "WeftCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Sources/Shared/WeftJWT", swiftSettings: strict
+        ),
+        .target(
             name: "EnvoyAPI",
             dependencies: [
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -64,7 +73,7 @@ let package = Package(
         // L1
         .target(
             name: "WeftConfig",
-            dependencies: ["WeftCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WeftCore", "WeftJWT", .product(name: "Yams", package: "Yams")],
             path: "Sources/Control/WeftConfig", swiftSettings: strict
         ),
         .target(name: "WeftModel", dependencies: ["WeftCore", "WeftConfig"], path: "Sources/Control/WeftModel", swiftSettings: strict),
@@ -74,10 +83,10 @@ let package = Package(
             dependencies: ["WeftCore", "WeftConfig", "WeftModel", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Control/XDSTranslation", swiftSettings: strict
         ),
-        .target(name: "ProxyConfig", path: "Sources/Proxy/ProxyConfig", swiftSettings: strict),
+        .target(name: "ProxyConfig", dependencies: ["WeftCore", "WeftJWT"], path: "Sources/Proxy/ProxyConfig", swiftSettings: strict),
         .target(
             name: "ProxyRouting",
-            dependencies: ["ProxyConfig"],
+            dependencies: ["ProxyConfig", "WeftCore", "WeftJWT"],
             path: "Sources/Proxy/ProxyRouting", swiftSettings: strict
         ),
         // L3
@@ -124,6 +133,8 @@ let package = Package(
             dependencies: [
                 "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftCore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -136,7 +147,7 @@ let package = Package(
             name: "XDSClient",
             dependencies: [
                 .product(name: "NIOPosix", package: "swift-nio"),
-                "WeftCore", "EnvoyAPI", "ProxyConfig", "ProxyRouting",
+                "WeftCore", "WeftJWT", "EnvoyAPI", "ProxyConfig", "ProxyRouting",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -179,7 +190,7 @@ let package = Package(
         .target(
             name: "WeftControl",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftCA",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftHTTPClient", "WeftCA",
                 "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -202,6 +213,7 @@ let package = Package(
             name: "WeftCLI",
             dependencies: [
                 "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "ProxyIdentity", "WeftMesh", "WeftHTTPClient", "WeftSample",
+                "XDSTranslation", "XDSClient", "ProxyConfig", "ProxyRouting", "EnvoyAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -238,7 +250,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxyHTTPTests",
-            dependencies: ["ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftCore", "WeftJWT",
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2")],
             swiftSettings: strict
@@ -250,7 +264,12 @@ let package = Package(
                            .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2")],
             swiftSettings: strict
         ),
-        .testTarget(name: "ProxyRoutingTests", dependencies: ["ProxyRouting", "ProxyConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "ProxyRoutingTests",
+            dependencies: ["ProxyRouting", "ProxyConfig", "WeftCore", "WeftJWT", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "WeftCLITests", dependencies: ["WeftCLI", "WeftMesh", "WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftMeshTests", dependencies: ["WeftMesh", "WeftCore", "WeftModel"], swiftSettings: strict),
         .testTarget(
@@ -260,5 +279,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
+        .testTarget(
+            name: "WeftJWTTests",
+            dependencies: ["WeftJWT", "WeftCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
     ]
 )

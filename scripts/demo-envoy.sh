@@ -37,7 +37,7 @@ for _ in $(seq 100); do WEFT_JOIN_TOKEN=$("$WEFT" token create --server "$API" 2
 export WEFT_JOIN_TOKEN
 "$WEFT" bootstrap envoy --node productpage-1 --namespace default --labels app=productpage,version=v1 \
   --control-plane "$XDS" --outbound "$OUT" --admin "$ADMIN" >"$WORK/envoy.yaml"
-"$ENVOY" -c "$WORK/envoy.yaml" --concurrency 1 -l warning --disable-hot-restart >"$WORK/envoy.log" 2>&1 & PIDS+=($!)
+"$ENVOY" -c "$WORK/envoy.yaml" --concurrency 1 -l warning --disable-hot-restart --drain-strategy immediate >"$WORK/envoy.log" 2>&1 & PIDS+=($!)
 # A second sidecar: Weft's own data plane, fed the same config.
 WOUT=127.0.0.1:15002 WADMIN=127.0.0.1:15003
 "$WEFT" proxy --node reviews-client-2 --namespace default --labels app=productpage,version=v2 \

@@ -38,18 +38,23 @@ import Testing
         let worker: Worker
         let caller: EmbeddedChannel
 
+        /// `listenerWide`: the listener's own filter settings (as an inbound listener's RBAC and JWT filters);
+        /// `networkRBAC`: the listener's network RBAC filters.
         init(forward: ForwardAction = ForwardAction(clusters: [WeightedCluster(name: "c")]),
-             filters: [String: any HTTPFilterSettings] = [:]) throws {
+             filters: [String: any HTTPFilterSettings] = [:], listenerWide: [String: any HTTPFilterSettings] = [:],
+             networkRBAC: [RBACFilterConfig] = []) throws {
             upstreams = EmbeddedUpstreams(loop: loop)
             worker = Worker(loop: loop, connector: upstreams)
             let route = Route(match: RouteMatch(path: .prefix("/")), action: .forward(forward), filterSettings: filters)
-            let table = HTTPFilterRegistry.compile(RouteTable(name: "r", virtualHosts: [VirtualHost(name: "vh", domains: ["reviews"], routes: [route])]))
+            var routes = RouteTable(name: "r", virtualHosts: [VirtualHost(name: "vh", domains: ["reviews"], routes: [route])])
+            routes.filterSettings = listenerWide
+            let table = HTTPFilterRegistry.compile(routes)
             let cluster = ClusterConfig(name: "c", endpoints: [EndpointConfig(host: "10.0.0.1", port: 80), EndpointConfig(host: "10.0.0.2", port: 80)])
             worker.apply(ProxySnapshot(routeTables: ["r": table], clusters: ["c": cluster]))
             caller = EmbeddedChannel(loop: loop)
-            try ListenerPipelines.configure(caller, listener: ListenerConfig(name: "l", host: "127.0.0.1", port: 15001,
-                                                                             kind: .http(routeTable: "r", statPrefix: "l")), worker: worker,
-                                             guard: ListenerGuard())
+            var listener = ListenerConfig(name: "l", host: "127.0.0.1", port: 15001, kind: .http(routeTable: "r", statPrefix: "l"))
+            listener.networkRBAC = networkRBAC
+            try ListenerPipelines.configure(caller, listener: listener, worker: worker, guard: ListenerGuard())
             try caller.connect(to: SocketAddress(ipAddress: "127.0.0.2", port: 40000)).wait()
         }
 

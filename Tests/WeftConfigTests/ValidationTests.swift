@@ -98,7 +98,7 @@ struct BadCase: CustomTestStringConvertible, Sendable {
         BadCase(text: "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}",
                 path: "spec.servers[0].hosts", message: "server config must contain at least one host"),
         BadCase(text: "apiVersion: networking.istio.io/v1\nkind: Telemetry\nmetadata: {name: t}\nspec: {}",
-                path: "kind", message: "unknown kind 'Telemetry' (supported: VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit, PeerAuthentication)"),
+                path: "kind", message: "unknown kind 'Telemetry' (supported: VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit, PeerAuthentication, AuthorizationPolicy, RequestAuthentication)"),
         BadCase(text: "apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  servers: []",
                 path: "apiVersion", message: "'networking.istio.io/v2' is not supported (use networking.istio.io/v1, v1beta1 or v1alpha3)"),
         BadCase(text: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: r\n  annotations:\n    health.weft.dev/type: http\n    health.weft.dev/interval: fast\nspec:\n  host: reviews",

@@ -244,6 +244,9 @@ class Envoy:
         self.proc = Proc(f"envoy {node}", [
             mesh.envoy_bin, "-c", str(self.bootstrap_path), "--concurrency", str(concurrency),
             "-l", "warning", "--base-id", str(self.base_id), "--disable-hot-restart",
+            # As Istio's agent runs it: a listener update (a new policy) drains open connections at their next
+            # response instead of over 10 minutes, so changes reach keep-alive callers (docs/security.md).
+            "--drain-strategy", "immediate",
             *extra_args,
         ], self.log, mesh.tmp)
         self.pid = self.proc.pid

@@ -19,6 +19,8 @@ struct ControlCommand: AsyncParsableCommand {
     @Option(help: "Debounce before pushing a change, in milliseconds.") var debounceMs: Int = 100
     @Option(help: "Largest API request body, in bytes (larger ones get 413).") var maxRequestBytes: Int = ControlPlaneConfig.defaultMaxRequestBytes
     @Option(help: "YAML file of listener limits for every proxy (docs/HARDENING.md); defaults for what it leaves out.") var limits: String?
+    @Option(help: "How often the key sets of RequestAuthentication jwksUri are fetched again (a duration such as 20m or 30s).")
+    var jwksRefresh: String = "20m"
     @OptionGroup var security: SecurityOptions
 
     func run() async throws {
@@ -39,6 +41,11 @@ struct ControlCommand: AsyncParsableCommand {
             xds: xdsAddress, api: apiAddress, debounce: .milliseconds(max(0, debounceMs))
         )
         settings.maxRequestBytes = maxRequestBytes
+        switch ConfigDuration.parse(jwksRefresh) {
+        case let .success(n) where n >= 1_000_000: settings.jwksRefresh = .nanoseconds(n)
+        case .success: throw ValidationError("--jwks-refresh: must be at least 1ms, got '\(jwksRefresh)'")
+        case let .failure(p): throw ValidationError("--jwks-refresh: " + ConfigDuration.message(jwksRefresh, p))
+        }
         if let limits { settings.limits = try Self.readLimits(limits) }
         settings.security = try security.settings()
         let plane = ControlPlane(config: settings, logger: logger, clock: SystemWallClock(), group: MultiThreadedEventLoopGroup.singleton)

@@ -61,6 +61,7 @@ struct StatusReport {
                           types.map { version(acked, $0) }.joined(separator: "/"), Self.mtls(p["certificate"], now: now), nack ?? "-"])
         }
         out += prows.count > 1 ? MeshTable.table(prows) : "(no proxies connected)\n"
+        out += "\nPOLICIES\n" + Self.policies(status["proxies"]?.arrayValue ?? [])
         out += "\nROUTES\n" + RouteSummary.render(virtualServices)
         let errors = status["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
         out += "\nCONFIG ERRORS\n" + (errors.isEmpty ? "none\n" : errors.map { "  \($0)\n" }.joined())
@@ -69,6 +70,26 @@ struct StatusReport {
 }
 
 extension StatusReport {
+    /// Per proxy, the AuthorizationPolicies (with their action) and RequestAuthentications its workload gets.
+    static func policies(_ proxies: [JSONValue]) -> String {
+        var rows = [["PROXY", "AUTHORIZATION", "JWT (REQUEST AUTHENTICATION)"]]
+        for p in proxies {
+            let authz = p["policies"]?["authorization"]?.arrayValue ?? []
+            let authn = p["policies"]?["authentication"]?.arrayValue ?? []
+            guard !authz.isEmpty || !authn.isEmpty else { continue }
+            let a = authz.map { x in
+                let name = "\(x["namespace"]?.stringValue ?? "")/\(x["name"]?.stringValue ?? "")"
+                return "\(name) \(x["action"]?.stringValue ?? "")" + (x["dryRun"] == .bool(true) ? " (dry-run)" : "")
+            }
+            let j = authn.map { x in
+                "\(x["namespace"]?.stringValue ?? "")/\(x["name"]?.stringValue ?? "")"
+                    + " [\((x["issuers"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))]"
+            }
+            rows.append([p["id"]?.stringValue ?? "", a.isEmpty ? "-" : a.joined(separator: ", "), j.isEmpty ? "-" : j.joined(separator: ", ")])
+        }
+        return rows.count > 1 ? MeshTable.table(rows) : "(no AuthorizationPolicy or RequestAuthentication applies to a connected proxy)\n"
+    }
+
     /// The proxy's mesh identity and how long its certificate has left, or `off` (no certificate: plaintext only).
     static func mtls(_ cert: JSONValue?, now: Double) -> String {
         guard let id = cert?["identity"]?.stringValue, let expires = cert?["expiresAt"]?.numberValue else { return "off" }

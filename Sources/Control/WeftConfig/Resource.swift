@@ -2,7 +2,8 @@ import WeftCore
 
 /// The kinds of resource Weft accepts.
 public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
-    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit, PeerAuthentication
+    case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit, PeerAuthentication,
+         AuthorizationPolicy, RequestAuthentication
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
@@ -11,7 +12,9 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
         let t = text.lowercased()
         let aliases: [String: ResourceKind] = ["vs": .VirtualService, "dr": .DestinationRule, "se": .ServiceEntry,
                                                "we": .WorkloadEntry, "wg": .WorkloadGroup, "gw": .Gateway, "rl": .RateLimit,
-                                               "pa": .PeerAuthentication, "peerauth": .PeerAuthentication]
+                                               "pa": .PeerAuthentication, "peerauth": .PeerAuthentication,
+                                               "ap": .AuthorizationPolicy, "authz": .AuthorizationPolicy,
+                                               "ra": .RequestAuthentication, "requestauthn": .RequestAuthentication]
         if let k = aliases[t] { self = k; return }
         guard let k = ResourceKind.allCases.first(where: { k in
             let name = k.rawValue.lowercased()
@@ -53,6 +56,8 @@ public enum ResourceSpec: Hashable, Sendable {
     case gateway(Gateway)
     case rateLimit(RateLimit)
     case peerAuthentication(PeerAuthentication)
+    case authorizationPolicy(AuthorizationPolicy)
+    case requestAuthentication(RequestAuthentication)
 }
 
 /// One decoded, validated resource, with the document it came from (for `get` and for storage).

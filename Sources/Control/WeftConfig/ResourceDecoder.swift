@@ -54,9 +54,9 @@ public enum ResourceDecoder {
         ctx.resource = key.description
         if let apiVersion, kind == .RateLimit, apiVersion != RateLimit.apiVersion {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported for RateLimit (use \(RateLimit.apiVersion))")
-        } else if let apiVersion, kind == .PeerAuthentication, !PeerAuthentication.apiVersions.contains(apiVersion) {
-            ctx.error("apiVersion", "'\(apiVersion)' is not supported for PeerAuthentication (use security.istio.io/v1 or v1beta1)")
-        } else if let apiVersion, kind != .RateLimit, kind != .PeerAuthentication, !apiVersions.contains(apiVersion) {
+        } else if let apiVersion, Self.securityKinds.contains(kind), !PeerAuthentication.apiVersions.contains(apiVersion) {
+            ctx.error("apiVersion", "'\(apiVersion)' is not supported for \(kind.rawValue) (use security.istio.io/v1 or v1beta1)")
+        } else if let apiVersion, kind != .RateLimit, !Self.securityKinds.contains(kind), !apiVersions.contains(apiVersion) {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported (use networking.istio.io/v1, v1beta1 or v1alpha3)")
         }
         if !name.isEmpty && !KubernetesName.isSubdomain(name) {
@@ -91,9 +91,14 @@ public enum ResourceDecoder {
             ctx.notApplied("spec")
         case .RateLimit: spec = .rateLimit(.decode(specReader))
         case .PeerAuthentication: spec = .peerAuthentication(.decode(specReader))
+        case .AuthorizationPolicy: spec = .authorizationPolicy(.decode(specReader, annotations: annotations))
+        case .RequestAuthentication: spec = .requestAuthentication(.decode(specReader))
         }
         return Resource(key: key, spec: spec, document: document, source: ctx.file)
     }
+
+    /// Kinds of `security.istio.io`.
+    static let securityKinds: Set<ResourceKind> = [.PeerAuthentication, .AuthorizationPolicy, .RequestAuthentication]
 
     /// A namespace name (a DNS-1123 label, as Kubernetes requires).
     public static func isDNSLabelish(_ s: String) -> Bool { KubernetesName.isLabel(s) }

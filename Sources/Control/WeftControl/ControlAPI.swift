@@ -150,9 +150,16 @@ public struct ControlAPI: Sendable {
     }
 
     func status() -> APIResponse {
-        let proxies: [JSONValue] = book.all().map(Self.json)
+        let mesh = hub?.current
+        let proxies: [JSONValue] = book.all().map { p in
+            guard case var .object(fields) = Self.json(p) else { return Self.json(p) }
+            if let mesh { fields.append(("policies", Self.policies(mesh.access, namespace: p.namespace, labels: p.labels))) }
+            return .object(fields)
+        }
         return .json(.object([
             ("version", .number(Double(registry.version))),
+            ("trustDomain", mesh.map { .string($0.mutualTLS.trustDomain) } ?? .null),
+            ("rootNamespace", mesh.map { .string($0.access.rootNamespace) } ?? .null),
             ("proxies", .array(proxies)),
             ("xds", .object([("translations", .number(Double(cache?.translations ?? 0))),
                              ("scopes", .number(Double(cache?.scopes ?? 0))),
@@ -181,6 +188,21 @@ public struct ControlAPI: Sendable {
             } ?? .null),
         ]
         return .object(fields)
+    }
+
+    /// The AuthorizationPolicies (`ns/name` with action, and `dry-run`) and RequestAuthentications that apply to
+    /// a proxy's workload.
+    static func policies(_ access: AccessPolicies, namespace: String, labels: [String: String]) -> JSONValue {
+        .object([
+            ("authorization", .array(access.authorization(namespace: namespace, labels: labels).map { p in
+                .object([("namespace", .string(p.namespace)), ("name", .string(p.name)), ("action", .string(p.spec.action.rawValue)),
+                         ("dryRun", .bool(p.spec.dryRun)), ("rules", .number(Double(p.spec.rules.count)))])
+            })),
+            ("authentication", .array(access.authentication(namespace: namespace, labels: labels).map { p in
+                .object([("namespace", .string(p.namespace)), ("name", .string(p.name)),
+                         ("issuers", .array(p.spec.jwtRules.map { .string($0.issuer) }))])
+            })),
+        ])
     }
 
     static func strings(_ map: [String: String]) -> JSONValue {

@@ -25,6 +25,9 @@ public struct ControlPlaneConfig: Sendable {
     public var limits = ListenerLimits.standard
     /// The mesh CA and mutual TLS settings (`--ca-dir`, `--trust-domain`, `--cert-ttl`, `--root-namespace`).
     public var security = SecuritySettings()
+    /// How often the key sets of RequestAuthentication `jwksUri`s are fetched again (`--jwks-refresh`; istiod's
+    /// default, 20 minutes).
+    public var jwksRefresh: Duration = .seconds(20 * 60)
     /// Services declared before the config folder is read (`weft up` declares its mesh file's services).
     public var declared: [(namespace: String, services: [RegisteredService])]
 
@@ -47,12 +50,14 @@ public struct ControlPlane: Sendable {
     let logger: Logger
     let clock: any WallClock
     let group: MultiThreadedEventLoopGroup
+    let jwks: JWKSFetcher
 
     public init(config: ControlPlaneConfig, logger: Logger, clock: any WallClock, group: MultiThreadedEventLoopGroup) {
         self.config = config
         self.logger = logger
         self.clock = clock
         self.group = group
+        jwks = JWKSFetcher(refresh: config.jwksRefresh, logger: logger)
     }
 
     public func run() async throws {
@@ -66,6 +71,7 @@ public struct ControlPlane: Sendable {
         if let folder { reload(folder, registry) }
         let hub = SnapshotHub()
         let book = ProxyStatusBook()
+        _ = await jwks.fetchNew(snapshot(registry).access.jwksURIs)
         hub.publish(snapshot(registry))
         let cache = XDSCache(generator: TranslatorGenerator())
         // Closed unless --insecure: TLS, and every stream and CSR authenticated by a token or a mesh certificate.
@@ -94,6 +100,7 @@ public struct ControlPlane: Sendable {
             tasks.addTask { try await server.serve() }
             tasks.addTask { try await channel.closeFuture.get() }
             tasks.addTask { await publish(registry, hub) }
+            tasks.addTask { await jwks.run { registry.touch() } }
             tasks.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: .milliseconds(250))
@@ -116,7 +123,8 @@ public struct ControlPlane: Sendable {
     func publish(_ registry: MeshRegistry, _ hub: SnapshotHub) async {
         for await _ in registry.changes {
             try? await Task.sleep(for: config.debounce)
-            let mesh = snapshot(registry)
+            var mesh = snapshot(registry)
+            if await jwks.fetchNew(mesh.access.jwksURIs) { mesh = snapshot(registry) }
             hub.publish(mesh)
             logger.info("config pushed", metadata: ["version": "\(mesh.version)", "services": "\(mesh.services.count)"])
         }
@@ -128,6 +136,9 @@ public struct ControlPlane: Sendable {
         mesh.limits = config.limits
         mesh.mutualTLS.trustDomain = config.security.trustDomain
         mesh.mutualTLS.rootNamespace = config.security.rootNamespace
+        mesh.access.rootNamespace = config.security.rootNamespace
+        jwks.want(mesh.access.jwksURIs)
+        mesh.access.fetchedJWKS = jwks.keys()
         return mesh
     }
 

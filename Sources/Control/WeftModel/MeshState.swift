@@ -18,6 +18,8 @@ public struct MeshState: Sendable {
     public var limits = ListenerLimits.standard
     /// Trust domain, root namespace and PeerAuthentication policies (`weft control --trust-domain`, `--root-namespace`).
     public var mutualTLS = MutualTLSPolicies()
+    /// AuthorizationPolicy and RequestAuthentication, with the key sets fetched for `jwksUri`.
+    public var access = AccessPolicies()
 
     public var declaredHosts: Set<String> { Set(services.keys) }
 
@@ -96,6 +98,7 @@ public struct MeshState: Sendable {
             }
         }
         self.mutualTLS = MutualTLSPolicies(resources: resources)
+        self.access = AccessPolicies(resources: resources)
         self.routeRateLimits = routeRateLimits
         self.workloadRateLimits = workloadRateLimits
         self.virtualServices = vss

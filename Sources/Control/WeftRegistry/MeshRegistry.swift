@@ -127,6 +127,10 @@ public final class MeshRegistry: Sendable {
         }
     }
 
+    /// Something translation reads from outside the registry changed (the key sets fetched for `jwksUri`): a new
+    /// version, published like any change, so every proxy gets config made with it.
+    public func touch() { record { s in .changed(s, ()) } }
+
     // MARK: API resources
 
     /// Applies every resource in `text`, or none of them. Returns the keys applied.

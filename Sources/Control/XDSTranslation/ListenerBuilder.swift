@@ -91,8 +91,10 @@ struct ListenerBuilder {
             ? mesh.mutualTLS.mode(namespace: proxy.namespace, labels: proxy.labels, ports: [ib.listen.port, ib.app.port])
             : .DISABLE
         var chains: [Envoy_Config_Listener_V3_FilterChain] = []
+        let authz = AuthzBuilder(mesh: mesh, proxy: proxy, ports: [ib.listen.port, ib.app.port], tcp: ib.tcp)
+        let rbac = ib.tcp ? authz.networkFilters(statPrefix: "inbound_tcp_\(ib.listen.port).") : []
         if mode != .DISABLE {
-            var tls = chain(inboundFilter(ib, cluster: name, mutualTLS: true))
+            var tls = chain(inboundFilter(ib, cluster: name, mutualTLS: true), before: rbac)
             tls.name = "inbound-mtls"
             var m = Envoy_Config_Listener_V3_FilterChainMatch()
             m.transportProtocol = "tls"
@@ -101,7 +103,7 @@ struct ListenerBuilder {
             chains.append(tls)
         }
         if mode != .STRICT {
-            var plain = chain(inboundFilter(ib, cluster: name, mutualTLS: false))
+            var plain = chain(inboundFilter(ib, cluster: name, mutualTLS: false), before: rbac)
             if mode == .PERMISSIVE {
                 plain.name = "inbound-plaintext"
                 var m = Envoy_Config_Listener_V3_FilterChainMatch()
@@ -146,6 +148,10 @@ struct ListenerBuilder {
             rc.name = "inbound|\(ib.listen.port)"
             rc.virtualHosts = [vh]
             var hcm = hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
+            // Authentication, then authorization (AUDIT, DENY, ALLOW), before everything else, as Istio orders them.
+            let authn = JWTAuthnBuilder.filter(mesh: mesh, proxy: proxy).map { [$0] } ?? []
+            let authz = AuthzBuilder(mesh: mesh, proxy: proxy, ports: [ib.listen.port, ib.app.port], tcp: false).httpFilters()
+            hcm.httpFilters.insert(contentsOf: authn + authz, at: 0)
             hcm.routeConfig = rc
             if mutualTLS {
                 hcm.forwardClientCertDetails = .sanitizeSet
@@ -209,8 +215,8 @@ struct ListenerBuilder {
         listener(name: name, address: address, chains: [chain(filter)], direction: direction)
     }
 
-    /// A filter chain: the connection limit (when set), then `filter`.
-    func chain(_ filter: Envoy_Config_Listener_V3_Filter) -> Envoy_Config_Listener_V3_FilterChain {
+    /// A filter chain: the connection limit (when set), `before` (network RBAC), then `filter`.
+    func chain(_ filter: Envoy_Config_Listener_V3_Filter, before: [Envoy_Config_Listener_V3_Filter] = []) -> Envoy_Config_Listener_V3_FilterChain {
         var chain = Envoy_Config_Listener_V3_FilterChain()
         if mesh.limits.maxConnections > 0 && acceptsConnectionLimit {
             var cl = Envoy_Extensions_Filters_Network_ConnectionLimit_V3_ConnectionLimit()
@@ -218,6 +224,7 @@ struct ListenerBuilder {
             cl.maxConnections = Google_Protobuf_UInt64Value(UInt64(mesh.limits.maxConnections))
             chain.filters.append(Proto.networkFilter(FilterName.connectionLimit, cl))
         }
+        chain.filters += before
         chain.filters.append(filter)
         return chain
     }

@@ -36,6 +36,11 @@ public struct ListenerConfig: Sendable, Equatable {
     public var maxConnections: Int?
     /// Mesh mTLS on this (inbound) listener; nil: plaintext only.
     public var meshTLS: DownstreamMeshTLS?
+    /// Envoy's network RBAC filters (`envoy.filters.network.rbac`), in order, checked once per connection when it is
+    /// ready (after the TLS handshake); a denied connection is closed before anything is proxied.
+    public var networkRBAC: [RBACFilterConfig] = []
+    /// An authorization rule reads the TLS server name, so TLS connections have their ClientHello's SNI read.
+    public var readsServerName = false
 
     public init(name: String, host: String, port: Int, kind: Kind, http: HTTPConnectionSettings = HTTPConnectionSettings()) {
         self.name = name

@@ -12,6 +12,7 @@ public enum ResponseFlag: String, Sendable {
     case upstreamRetryLimit = "URX"
     case rateLimited = "RL"
     case streamIdleTimeout = "SI"
+    case rbacDenied = "RBAC"
 
     public var explanation: String {
         switch self {
@@ -27,6 +28,7 @@ public enum ResponseFlag: String, Sendable {
         case .upstreamRetryLimit: return "upstream retry limit exceeded"
         case .rateLimited: return "local rate limit"
         case .streamIdleTimeout: return "stream idle timeout"
+        case .rbacDenied: return "denied by an authorization policy (RBAC)"
         }
     }
 }

@@ -4,8 +4,8 @@ import ProxyConfig
 import ProxyRouting
 
 /// The connection a request came in on, as its Exchange sees it: the worker (event loop) it lives on, the
-/// listener's route table and the peer's address. One per downstream connection, shared by its requests; the
-/// peer's verified identity (mTLS) joins it here.
+/// listener's route table, the peer's address and, for authorization, the connection's facts (the mTLS peer's
+/// identities, SNI). One per downstream connection, shared by its requests.
 struct DownstreamOrigin {
     let worker: Worker
     let routeTable: String
@@ -17,6 +17,8 @@ struct DownstreamOrigin {
     /// x-forwarded-client-cert for requests of an mTLS connection (the caller's SPIFFE ID); nil: the header is
     /// removed, as Envoy's SANITIZE does.
     var clientCertHeader: String? = nil
+    /// What authorization reads of the connection (addresses, SNI, the mTLS peer's identities).
+    var connection: ConnectionFacts = .unknown
 }
 
 /// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.

@@ -52,6 +52,9 @@ final class Exchange: UpstreamDelegate {
     var deferredTrailers = HTTPHeaders()
     /// A WebSocket (or other) upgrade: after the 101 both sides exchange raw bytes.
     let isUpgrade: Bool
+    /// What the HTTP filters see and hand on (metadata, header edits for the upstream request), kept across a
+    /// filter's delay.
+    var filterRequest: FilterRequest
 
     init(downstream: any DownstreamSink, head: HTTPRequestHead) {
         self.downstream = downstream
@@ -61,6 +64,8 @@ final class Exchange: UpstreamDelegate {
         self.isUpgrade = head.headers.contains(name: "upgrade")
             && head.headers["connection"].contains { $0.lowercased().contains("upgrade") }
         state = StreamState(isUpgrade: isUpgrade)
+        filterRequest = FilterRequest(method: head.method.rawValue, headers: head.headers, uri: head.uri, authority: "",
+                                      connection: downstream.origin.connection, worker: downstream.origin.worker.filterState)
     }
 
     var finished: Bool { state.isDone }
@@ -89,6 +94,8 @@ final class Exchange: UpstreamDelegate {
                                          : PathNormalizer.mergingSlashes(uri)
         }
         let view = RequestView(method: head.method.rawValue, uri: uri, authority: authority, headers: head.headers)
+        filterRequest.uri = uri
+        filterRequest.authority = authority
         guard let table = snapshot.routeTables[origin.routeTable] else {
             return reply(.notFound, .noRoute, "no route configuration '\(origin.routeTable)' yet\n")
         }
@@ -106,10 +113,10 @@ final class Exchange: UpstreamDelegate {
     /// it goes on from the next filter later).
     func runFilters(_ filters: [any HTTPFilter], from start: Int, view: RequestView) {
         if start < filters.count {
-            let request = FilterRequest(method: head.method.rawValue, headers: head.headers)
             let now = ContinuousClock.now
+            let worker = worker
             for i in start..<filters.count {
-                switch filters[i].decodeHeaders(request, now: now, random: { worker.random(below: $0) }) {
+                switch filters[i].decodeHeaders(&filterRequest, now: now, random: { worker.random(below: $0) }) {
                 case .proceed: continue
                 case let .reply(r):
                     var extra = HTTPHeaders()
@@ -169,6 +176,9 @@ final class Exchange: UpstreamDelegate {
 
     func buildUpstreamHead(_ view: RequestView, _ f: ForwardAction, _ wc: WeightedCluster) -> HTTPRequestHead {
         var h = head.headers
+        // The filters' edits first (the JWT filter's token removal and claim headers), as Envoy's filters change the
+        // request headers before the router adds its own.
+        if !filterRequest.headerEdits.isEmpty { filterRequest.headerEdits.apply(to: &h) }
         HeaderRules.stripHopByHop(&h, keepUpgrade: isUpgrade)
         h.remove(name: "expect")
         h.replaceOrAdd(name: "host", value: f.hostRewrite ?? view.authority)

@@ -4,9 +4,21 @@ import ProxyRouting
 
 /// NIO's headers, as routing and filters read them and as a route's header edits change them.
 extension HTTPHeaders: HeaderLookup, EditableHeaders {
+    /// Every value of `name` joined with commas; a single value is returned as it is (no copy, no array), which
+    /// is what authorization's header rules read on every request.
     public func joinedValues(_ name: String) -> String? {
-        let values = self[name]
-        return values.isEmpty ? nil : values.joined(separator: ",")
+        var joined: String?
+        for (n, v) in self where Self.sameName(n, name) {
+            if joined == nil { joined = v } else { joined! += "," + v }
+        }
+        return joined
+    }
+
+    /// ASCII case-insensitive comparison of header names.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) &- 0x61 < 26)
+        }
     }
 }
 

@@ -17,21 +17,23 @@ public enum ListenerPipelines {
         channel.closeFuture.whenComplete { _ in connections.release() }
         if case .tcp = listener.kind { try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true) }
         guard let tls = listener.meshTLS else {
-            return try sync.addHandler(handler(listener, worker, `guard`, peer: nil))
+            return try sync.addHandler(handler(listener, worker, `guard`, tls: nil))
         }
-        try sync.addHandler(MeshTLSSniffer(tls: tls, credentials: worker.upstreams.credentials) { context, peer in
-            try context.pipeline.syncOperations.addHandler(handler(listener, worker, `guard`, peer: peer), position: .after(context.handler))
+        try sync.addHandler(MeshTLSSniffer(tls: tls, credentials: worker.upstreams.credentials, readsServerName: listener.readsServerName) { context, state in
+            try context.pipeline.syncOperations.addHandler(handler(listener, worker, `guard`, tls: state), position: .after(context.handler))
         })
     }
 
-    /// The listener's own first handler: protocol detection for HTTP, the TCP proxy for TCP.
+    /// The listener's own first handler: protocol detection for HTTP, the TCP proxy for TCP. `tls`: the connection
+    /// is TLS (its handshake still to come).
     static func handler(_ listener: ListenerConfig, _ worker: Worker, _ guard: ListenerGuard,
-                        peer: PeerCertificateLookup?) -> any ChannelHandler {
+                        tls: DownstreamTLSState?) -> any ChannelHandler {
         switch listener.kind {
         case let .http(routeTable, _):
-            ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`, peer: peer)
+            ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`, tls: tls,
+                             networkRBAC: listener.networkRBAC)
         case let .tcp(clusters, _):
-            TCPProxyHandler(worker: worker, clusters: clusters)
+            TCPProxyHandler(worker: worker, clusters: clusters, networkRBAC: listener.networkRBAC, tls: tls)
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import NIOTLS
 import ProxyConfig
 import ProxyUpstream
 import WeftCore
@@ -12,13 +13,16 @@ final class MeshTLSSniffer: FirstBytesHandler {
 
     let tls: DownstreamMeshTLS
     let credentials: MeshCredentials
-    /// Adds the listener's handlers right after this one; `clientCert` is the TLS peer for x-forwarded-client-cert.
-    let install: (ChannelHandlerContext, PeerCertificateLookup?) throws -> Void
+    /// An authorization rule reads the TLS server name: the ClientHello's SNI is read on its way to TLS.
+    let readsServerName: Bool
+    /// Adds the listener's handlers right after this one; `tls` is the TLS connection's state (nil: plaintext).
+    let install: (ChannelHandlerContext, DownstreamTLSState?) throws -> Void
 
-    init(tls: DownstreamMeshTLS, credentials: MeshCredentials,
-         install: @escaping (ChannelHandlerContext, PeerCertificateLookup?) throws -> Void) {
+    init(tls: DownstreamMeshTLS, credentials: MeshCredentials, readsServerName: Bool = false,
+         install: @escaping (ChannelHandlerContext, DownstreamTLSState?) throws -> Void) {
         self.tls = tls
         self.credentials = credentials
+        self.readsServerName = readsServerName
         self.install = install
     }
 
@@ -28,9 +32,19 @@ final class MeshTLSSniffer: FirstBytesHandler {
             if first == 0x16 {
                 // No certificate yet: nothing to answer TLS with.
                 guard let contexts = credentials.current, let server = contexts.server(alpn: tls.alpn) else { throw MeshTLSError.noCredentials }
-                // Listener handlers first, then TLS in front of them (both right after this handler).
-                try install(context, tls.forwardClientCert ? PeerCertificateLookup(localIdentity: contexts.identity) : nil)
-                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: server), position: .after(context.handler))
+                let state = DownstreamTLSState(forwardAs: tls.forwardClientCert ? contexts.identity : nil)
+                // Listener handlers first, then TLS in front of them, then the SNI reader in front of TLS (each right
+                // after this handler).
+                try install(context, state)
+                let sync = context.pipeline.syncOperations
+                try sync.addHandler(NIOSSLServerHandler(context: server), position: .after(context.handler))
+                if readsServerName {
+                    let loop = context.eventLoop
+                    try sync.addHandler(ByteToMessageHandler(SNIHandler { result in
+                        if case let .hostname(name) = result { state.serverName = name }
+                        return loop.makeSucceededVoidFuture()
+                    }), position: .after(context.handler))
+                }
             } else if tls.permissive {
                 try install(context, nil)
             } else {
@@ -40,15 +54,21 @@ final class MeshTLSSniffer: FirstBytesHandler {
     }
 }
 
-/// Makes the x-forwarded-client-cert value of an mTLS connection once its handshake is done, as Envoy's
-/// SANITIZE_SET with `uri`: `By=<this workload>;Hash=<SHA-256 of the caller's certificate>;URI=<the caller>`.
-struct PeerCertificateLookup {
-    let localIdentity: String
+/// What the listener's handlers know of a TLS connection: the server name its ClientHello asked for (when the
+/// listener reads it) and, when the listener forwards the caller's identity, this workload's own identity for
+/// x-forwarded-client-cert. Filled before the handshake completes, read after; one event loop only.
+final class DownstreamTLSState {
+    /// This workload's SPIFFE ID (`By=`) when requests carry x-forwarded-client-cert; nil: they do not.
+    let forwardAs: String?
+    var serverName = ""
 
-    func header(_ pipeline: ChannelPipeline.SynchronousOperations) -> String? {
-        guard let cert = try? pipeline.nioSSL_peerCertificate(), let der = try? cert.toDERBytes() else { return nil }
-        let hash = SHA256Digest.hex(der)
+    init(forwardAs: String?) { self.forwardAs = forwardAs }
+
+    /// The x-forwarded-client-cert value for the caller's certificate, as Envoy's SANITIZE_SET with `uri`:
+    /// `By=<this workload>;Hash=<SHA-256 of the caller's certificate>;URI=<the caller>`.
+    func clientCertHeader(_ cert: NIOSSLCertificate?) -> String? {
+        guard let forwardAs, let cert, let der = try? cert.toDERBytes() else { return nil }
         let uri = MeshTLSContexts.uriSANs(cert).first ?? ""
-        return "By=\(localIdentity);Hash=\(hash);URI=\(uri)"
+        return "By=\(forwardAs);Hash=\(SHA256Digest.hex(der));URI=\(uri)"
     }
 }

@@ -14,15 +14,19 @@ final class ProtocolDetector: FirstBytesHandler {
     let routeTable: String
     let settings: HTTPConnectionSettings
     let listenerGuard: ListenerGuard
-    /// On an mTLS connection whose listener forwards the client certificate: how to name the caller.
-    let peer: PeerCertificateLookup?
+    /// The TLS connection's state (SNI, how to name the caller in x-forwarded-client-cert); nil for plaintext.
+    let tls: DownstreamTLSState?
+    /// The listener's network RBAC filters, checked once the connection is ready.
+    let networkRBAC: [RBACFilterConfig]
 
-    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard, peer: PeerCertificateLookup? = nil) {
+    init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard, tls: DownstreamTLSState? = nil,
+         networkRBAC: [RBACFilterConfig] = []) {
         self.worker = worker
         self.routeTable = routeTable
         self.settings = settings
         listenerGuard = `guard`
-        self.peer = peer
+        self.tls = tls
+        self.networkRBAC = networkRBAC
     }
 
     override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -36,9 +40,12 @@ final class ProtocolDetector: FirstBytesHandler {
     func configure(context: ChannelHandlerContext, http2: Bool) throws {
         let sync = context.pipeline.syncOperations
         let source = context.channel.remoteAddress?.ipAddress ?? ""
-        // The TLS handshake is done by the time the first decrypted bytes arrive here.
+        // The TLS handshake is done by the time the first decrypted bytes arrive here: the connection's facts
+        // (peer identity, SNI, addresses) are read once, for all its requests.
+        let (facts, cert) = ConnectionAuthorization.facts(context.channel, tls: tls)
+        guard ConnectionAuthorization.admits(networkRBAC, facts, worker: worker) else { throw ConnectionDenied() }
         let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings,
-                                      listenerGuard: listenerGuard, clientCertHeader: peer?.header(sync))
+                                      listenerGuard: listenerGuard, clientCertHeader: tls?.clientCertHeader(cert), connection: facts)
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),
@@ -86,3 +93,6 @@ final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler 
         context.fireChannelRead(data)
     }
 }
+
+/// A connection its listener's network RBAC denied (closed before anything is read from it).
+struct ConnectionDenied: Error {}

@@ -5,3 +5,6 @@
 // runs the route's HTTP filter chain (ProxyRouting/Filters, compiled when config arrived), then the router: picks
 // a cluster, asks its `ClusterRuntime` for an endpoint and a pooled connection, streams both ways, retries and
 // times out, and reports the outcome back (outlier detection, counters). Config arrives by `Worker.apply`.
+// Authorization's view of a connection (ConnectionAuthorization) is read once per connection when it is ready,
+// after the TLS handshake (peer certificate SANs, SNI read from the ClientHello when a rule needs it, addresses);
+// network RBAC is checked there, before anything is proxied.

@@ -1,44 +1,77 @@
 import NIOCore
 import NIOPosix
+import NIOTLS
 import ProxyConfig
 import ProxyRouting
 
 /// Plain TCP proxying: each accepted connection is glued to a new connection to an endpoint of the
-/// listener's (weighted) cluster; bytes flow both ways with backpressure.
+/// listener's (weighted) cluster; bytes flow both ways with backpressure. The listener's network RBAC filters
+/// decide first, once the connection is ready (after the TLS handshake on mTLS, so the caller's identity is
+/// known): a denied connection is closed before an upstream connection is made or a byte is proxied.
 final class TCPProxyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let worker: Worker
     let clusters: [WeightedCluster]
+    let networkRBAC: [RBACFilterConfig]
+    /// The TLS connection's state; nil for plaintext.
+    let tls: DownstreamTLSState?
     var peer: (any Channel)?
     var pending: [ByteBuffer] = []
     var context: ChannelHandlerContext?
     /// The caller finished sending (half-close) before the upstream connection was ready.
     var inputClosed = false
+    /// Authorization waits for the TLS handshake to know the caller.
+    var awaitingHandshake = false
 
-    init(worker: Worker, clusters: [WeightedCluster]) {
+    init(worker: Worker, clusters: [WeightedCluster], networkRBAC: [RBACFilterConfig] = [], tls: DownstreamTLSState? = nil) {
         self.worker = worker
         self.clusters = clusters
+        self.networkRBAC = networkRBAC
+        self.tls = tls
     }
 
     /// Added to a connection that is already open (after the mesh TLS sniffer): start now.
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { start(context) }
+        if context.channel.isActive { begin(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        begin(context)
+    }
+
+    func begin(_ context: ChannelHandlerContext) {
+        guard self.context == nil else { return }
+        self.context = context
+        if networkRBAC.isEmpty { return start(context) }
+        if tls != nil { awaitingHandshake = true } else { authorize(context) }
+    }
+
+    /// Checks the network RBAC filters on the ready connection; closes it when denied, else starts proxying.
+    func authorize(_ context: ChannelHandlerContext) {
+        let (facts, _) = ConnectionAuthorization.facts(context.channel, tls: tls)
+        guard ConnectionAuthorization.admits(networkRBAC, facts, worker: worker) else {
+            pending.removeAll()
+            Self.closeNow(context)
+            return
+        }
         start(context)
     }
 
+    /// Closes the caller's connection without waiting for it: half-closure is turned off first, or a TLS
+    /// connection would wait for the caller's close_notify (NIOSSL's shutdown timeout, 5 s) before going.
+    static func closeNow(_ context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: false)
+        context.close(promise: nil)
+    }
+
     func start(_ context: ChannelHandlerContext) {
-        guard self.context == nil else { return }
-        self.context = context
         let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
         let action = ForwardAction(clusters: clusters)
         guard let wc = action.pick(random: worker.random(below: max(1, total))), let rt = worker.upstreams.cluster(wc.name),
               let picked = rt.pick(hash: nil, random: { worker.random(below: $0) }) else {
-            context.close(promise: nil)
+            Self.closeNow(context)
             return
         }
         let c = rt.config, ep = picked.endpoint
@@ -65,7 +98,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
                     if inputClosed { ch.close(mode: .output, promise: nil) }
                 case .failure:
                     rt.count(.connectFailure)
-                    self.context?.close(promise: nil)
+                    if let context = self.context { Self.closeNow(context) }
                 }
             }
     }
@@ -82,6 +115,10 @@ final class TCPProxyHandler: ChannelInboundHandler {
         if let e = event as? ChannelEvent, e == .inputClosed {
             if let peer { peer.close(mode: .output, promise: nil) } else { inputClosed = true }
             return
+        }
+        if awaitingHandshake, case .handshakeCompleted? = event as? TLSUserEvent {
+            awaitingHandshake = false
+            authorize(context)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -1,6 +1,8 @@
+import Logging
 import NIOCore
 import ProxyConfig
 import ProxyUpstream
+import WeftCore
 
 /// One event loop's share of the proxy: the snapshot its new requests use, its upstream side, its counters and
 /// random source. Only ever used on `loop`.
@@ -11,14 +13,27 @@ public final class Worker: @unchecked Sendable {
     public let upstreams: Upstreams
     var rng: any RandomNumberGenerator
     public let stats: WorkerStats
+    /// What HTTP and network filters keep on this loop: named counters (RBAC's), caches (verified JWTs), the log.
+    public let filterState: WorkerFilterState
     /// Open downstream connections, for draining on shutdown.
     public internal(set) var activeConnections = 0
     public internal(set) var activeRequests = 0
 
+    /// `logger` gets what filters log (authorization decisions; by default nothing is logged); `wallClock` is the
+    /// time JWTs are checked against.
     public init(loop: any EventLoop, rng: any RandomNumberGenerator = SystemRandomNumberGenerator(),
-                shared: SharedUpstreams = SharedUpstreams(), connector: any UpstreamConnector = TCPConnector()) {
+                shared: SharedUpstreams = SharedUpstreams(), connector: any UpstreamConnector = TCPConnector(),
+                logger: Logger = Logger(label: "weft.proxy", factory: { _ in SwiftLogNoOpLogHandler() }),
+                wallClock: any WallClock = SystemWallClock()) {
         self.loop = loop
         self.rng = rng
+        filterState = WorkerFilterState(wallClock: wallClock) { event in
+            let metadata = event.fields.mapValues { Logger.MetadataValue.string($0) }
+            switch event.level {
+            case .debug: logger.debug("\(event.message)", metadata: metadata)
+            case .info: logger.info("\(event.message)", metadata: metadata)
+            }
+        }
         let stats = WorkerStats()
         self.stats = stats
         upstreams = Upstreams(loop: loop, stats: stats, shared: shared, connector: connector)

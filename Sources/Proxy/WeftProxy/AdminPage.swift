@@ -7,7 +7,8 @@ import ProxyRouting
 import WeftCore
 import WeftHTTPServer
 
-/// The admin endpoint: /ready, /config_dump, /stats/prometheus, /clusters.
+/// The admin endpoint: /ready, /config_dump, /stats (Envoy's text format of the counters kept by Envoy name),
+/// /stats/prometheus (everything), /clusters.
 struct AdminPage: Sendable {
     let runtime: ProxyRuntime
     let xdsStatus: @Sendable () -> (connected: Bool, nack: String?)
@@ -18,9 +19,14 @@ struct AdminPage: Sendable {
             return runtime.isReady ? APIResponse(status: .ok, body: "LIVE\n", contentType: "text/plain")
                 : APIResponse(status: .serviceUnavailable, body: "PRE_INITIALIZING\n", contentType: "text/plain")
         case "/config_dump": return .json(configDump())
-        case "/stats/prometheus", "/stats": return APIResponse(status: .ok, body: await Metrics.prometheus(runtime), contentType: "text/plain; version=0.0.4")
+        case "/stats/prometheus": return APIResponse(status: .ok, body: await Metrics.prometheus(runtime), contentType: "text/plain; version=0.0.4")
+        case "/stats" where req.query["format"] == "prometheus":
+            return APIResponse(status: .ok, body: await Metrics.prometheus(runtime), contentType: "text/plain; version=0.0.4")
+        case "/stats":
+            // Envoy's text format (`name: value`) for the counters kept by Envoy name (RBAC's).
+            return APIResponse(status: .ok, body: await Metrics.envoyText(runtime, filter: req.query["filter"]), contentType: "text/plain")
         case "/clusters": return APIResponse(status: .ok, body: await clusters(), contentType: "text/plain")
-        default: return APIResponse(status: .notFound, body: "admin paths: /ready /config_dump /stats/prometheus /clusters\n", contentType: "text/plain")
+        default: return APIResponse(status: .notFound, body: "admin paths: /ready /config_dump /stats /stats/prometheus /clusters\n", contentType: "text/plain")
         }
     }
 

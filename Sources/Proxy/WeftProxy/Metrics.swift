@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Synchronization
 import ProxyHTTP
@@ -12,6 +13,8 @@ enum Metrics {
         var activeConnections = 0
         var localReplies: [String: Int] = [:]
         var ejected: [String: Set<String>] = [:]
+        /// Counters filters keep by Envoy name (`http.inbound_8080.rbac.denied`), summed over workers.
+        var named: [String: Int] = [:]
     }
 
     static func collect(_ runtime: ProxyRuntime) async -> Totals {
@@ -20,7 +23,8 @@ enum Metrics {
             let part = try? await w.loop.submit { () -> Totals in
                 Totals(clusters: w.stats.clusters, downstreamRequests: w.stats.downstreamRequests,
                        downstreamConnections: w.stats.downstreamConnections, activeConnections: w.activeConnections,
-                       localReplies: w.stats.localReplies, ejected: w.upstreams.ejectedEndpoints())
+                       localReplies: w.stats.localReplies, ejected: w.upstreams.ejectedEndpoints(),
+                       named: Dictionary(w.filterState.counters.map { ($0.key.text, $0.value) }, uniquingKeysWith: +))
             }.get()
             guard let part else { continue }
             t.downstreamRequests += part.downstreamRequests
@@ -28,6 +32,7 @@ enum Metrics {
             t.activeConnections += part.activeConnections
             t.localReplies.merge(part.localReplies, uniquingKeysWith: +)
             t.ejected.merge(part.ejected) { $0.union($1) }
+            t.named.merge(part.named, uniquingKeysWith: +)
             for (name, c) in part.clusters {
                 var sum = t.clusters[name] ?? WorkerStats.Cluster()
                 sum.requests += c.requests
@@ -108,6 +113,26 @@ enum Metrics {
             out += "weft_cluster_upstream_rq_time_sum{cluster=\"\(n)\"} \(Double(c.durationMicrosSum) / 1000)\n"
             line("weft_cluster_upstream_rq_time_count", "cluster=\"\(n)\"", cumulative)
         }
+        out += "# TYPE weft_filter_counter counter\n"
+        for (name, n) in t.named.sorted(by: { $0.key < $1.key }) { line("weft_filter_counter", "name=\"\(escape(name))\"", n) }
         return out
+    }
+
+    /// Envoy's text format of the counters filters keep by name (`http.inbound_8080.rbac.allowed: 12`), sorted, as
+    /// Envoy's admin `/stats` prints them; `filter` (a regular expression, as Envoy's `?filter=`) keeps the names it
+    /// finds.
+    static func envoyText(_ runtime: ProxyRuntime, filter: String? = nil) async -> String {
+        let t = await collect(runtime)
+        let rx = filter.flatMap { try? Regex($0) }
+        var out = ""
+        for (name, n) in t.named.sorted(by: { $0.key < $1.key }) where rx.map({ name.contains($0) }) ?? true {
+            out += "\(name): \(n)\n"
+        }
+        return out
+    }
+
+    /// A Prometheus label value: backslash, quote and newline escaped.
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
     }
 }

@@ -37,7 +37,7 @@ public final class ProxyRuntime: Sendable {
     public init(concurrency: Int, logger: Logger) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, concurrency))
         var w: [ObjectIdentifier: Worker] = [:]
-        for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop, shared: shared) }
+        for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop, shared: shared, logger: logger) }
         workers = w
         self.logger = logger
         healthChecker = HealthChecker(loop: group.next(), upstreams: w.values.map(\.upstreams))

@@ -54,10 +54,13 @@ extension XDSConversion {
             var permissive = false
             if let p = plainIndex {
                 let plain = try field("filter_chains[\(p)]") { try chainFields(chains[p], l.name, host, port, tls: false) }
-                guard plain.config.kind == out.config.kind, plain.config.maxConnections == out.config.maxConnections else {
+                guard plain.config.kind == out.config.kind, plain.config.maxConnections == out.config.maxConnections,
+                      plain.config.networkRBAC == out.config.networkRBAC, plain.inlineRoutes?.filterSettings[FilterName.rbac] as? RBACSettings
+                        == out.inlineRoutes?.filterSettings[FilterName.rbac] as? RBACSettings else {
                     throw FieldError("the `raw_buffer` chain must run the same filters as the `tls` chain", at: ["filter_chains[\(p)]"])
                 }
                 permissive = true
+                out.config.readsServerName = out.config.readsServerName || plain.config.readsServerName
             }
             out.config.meshTLS = DownstreamMeshTLS(permissive: permissive, alpn: alpn, forwardClientCert: out.forwardClientCert)
         } else {
@@ -89,13 +92,13 @@ extension XDSConversion {
 
     static func httpListener(_ name: String, _ host: String, _ port: Int, _ hcm: HCM, tls: Bool = false) throws -> ConvertedListener {
         if case .http3 = hcm.codecType { throw FieldError("HTTP/3 is not supported", at: ["codec_type"]) }
-        let (limit, order) = try httpFilters(hcm.httpFilters)
+        let filters = try httpFilters(hcm.httpFilters, statPrefix: hcm.statPrefix)
         let settings = try connectionSettings(hcm)
         let converted: ConvertedListener
         switch hcm.routeSpecifier {
         case let .rds(rds)?:
-            if limit != nil {
-                throw FieldError("a listener-wide local rate limit needs an inline route_config (use per-route config with rds)", at: ["http_filters"])
+            if let f = filters.listenerWide.keys.sorted().first {
+                throw FieldError("a listener-wide \(f) needs an inline route_config (use per-route config with rds)", at: ["http_filters"])
             }
             guard !rds.routeConfigName.isEmpty else { throw FieldError("route_config_name is empty", at: ["rds", "route_config_name"]) }
             guard !rds.hasConfigSource || isADS(rds.configSource) else {
@@ -103,17 +106,18 @@ extension XDSConversion {
             }
             converted = ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
                                                                  kind: .http(routeTable: rds.routeConfigName, statPrefix: hcm.statPrefix)),
-                                          rdsName: rds.routeConfigName, filterOrder: order)
+                                          rdsName: rds.routeConfigName, filterOrder: filters.order)
         case let .routeConfig(rc)?:
             var table = try field("route_config") { try routeTableFields(rc) }
-            table.filterSettings[FilterName.localRateLimit] = limit
+            table.filterSettings.merge(filters.listenerWide) { $1 }
             converted = ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
                                                                  kind: .http(routeTable: inlineRouteName(listener: name), statPrefix: hcm.statPrefix)),
-                                          inlineRoutes: HTTPFilterRegistry.compile(table, order: order), filterOrder: order)
+                                          inlineRoutes: HTTPFilterRegistry.compile(table, order: filters.order), filterOrder: filters.order)
         case nil: throw FieldError("an HTTP connection manager needs rds or route_config")
         }
         var out = converted
         out.config.http = settings
+        out.config.readsServerName = filters.readsServerName
         out.forwardClientCert = try forwardClientCert(hcm, tls: tls)
         return out
     }
@@ -165,31 +169,58 @@ extension XDSConversion {
         return s
     }
 
-    /// The HTTP filters the proxy runs itself: local rate limit, fault (per route), CORS (ignored for now) and the
-    /// router, last. Returns the listener-wide rate limit (if the local rate limit filter has a bucket) and the
-    /// order of the filters weft proxy runs, as listed (disabled ones included: a route may enable them).
-    static func httpFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter]) throws
-        -> (LocalRateLimitPolicy?, [String]) {
-        var limit: LocalRateLimitPolicy?
+    /// What an HTTP connection manager's `http_filters` make: the listener-wide settings by filter name, and the
+    /// order of the filters weft proxy runs (router excluded; disabled ones included: a route may enable them).
+    struct HTTPFilterSet {
+        var listenerWide: [String: any HTTPFilterSettings] = [:]
+        var order: [String] = []
+        /// An RBAC rule reads the TLS server name.
+        var readsServerName = false
+    }
+
+    /// The HTTP filters the proxy runs itself: JWT authentication, RBAC (one or more instances, adjacent: they run
+    /// as one filter where the first stands), local rate limit, fault (per route), CORS (ignored for now) and the
+    /// router, last. `statPrefix` is the connection manager's (RBAC's counters live under it).
+    static func httpFilters(_ filters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter], statPrefix: String) throws
+        -> HTTPFilterSet {
+        var out = HTTPFilterSet()
+        var rbac: [RBACFilterConfig] = []
         guard filters.last?.name == FilterName.router else {
             throw FieldError("the last HTTP filter must be \(FilterName.router)", at: ["http_filters"])
         }
-        for (i, f) in filters.enumerated() where !f.disabled {
+        let enabled = filters.enumerated().filter { !$0.element.disabled }
+        for (position, (i, f)) in enabled.enumerated() {
             try field("http_filters[\(i)]") {
                 switch f.name {
                 case FilterName.router, FilterName.cors: break
                 case FilterName.localRateLimit:
-                    if case let .typedConfig(any)? = f.configType { limit = try field("typed_config") { try rateLimit(any) } }
+                    if case let .typedConfig(any)? = f.configType { out.listenerWide[f.name] = try field("typed_config") { try rateLimit(any) } }
                 case FilterName.fault:
                     if case let .typedConfig(any)? = f.configType, !(try field("typed_config") { try faultIsEmpty(any) }) {
                         throw FieldError("a listener-wide fault is not supported (use per-route typed_per_filter_config)", at: ["typed_config"])
                     }
+                case FilterName.rbac:
+                    if !rbac.isEmpty, enabled[position - 1].element.name != FilterName.rbac {
+                        throw FieldError("the \(FilterName.rbac) filters must be adjacent in http_filters", at: ["name"])
+                    }
+                    guard case let .typedConfig(any)? = f.configType else { throw FieldError("typed_config is missing") }
+                    rbac.append(try field("typed_config") { try httpRBAC(any, statPrefix: statPrefix) })
+                case FilterName.jwtAuthn:
+                    guard out.listenerWide[f.name] == nil else { throw FieldError("only one \(FilterName.jwtAuthn) filter is supported", at: ["name"]) }
+                    guard case let .typedConfig(any)? = f.configType else { throw FieldError("typed_config is missing") }
+                    out.listenerWide[f.name] = try field("typed_config") { try jwtAuthn(any, statPrefix: statPrefix) }
                 default:
                     if !f.isOptional { throw FieldError("unsupported HTTP filter '\(f.name)'", at: ["name"]) }
                 }
             }
         }
-        return (limit, filters.map(\.name).filter(HTTPFilterRegistry.knows))
+        if !rbac.isEmpty {
+            out.listenerWide[FilterName.rbac] = RBACSettings(instances: rbac)
+            out.readsServerName = rbac.contains(where: \.readsServerName)
+        }
+        var seen: Set<String> = []
+        out.order = filters.map(\.name).filter { HTTPFilterRegistry.knows($0) && seen.insert($0).inserted }
+        return out
     }
 
     static func tcpListener(_ name: String, _ host: String, _ port: Int, _ tcp: TcpProxy) throws -> ConvertedListener {

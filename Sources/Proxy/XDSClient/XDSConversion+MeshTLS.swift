@@ -25,8 +25,9 @@ extension XDSConversion {
         }
     }
 
-    /// One filter chain: an optional connection limit, then one HTTP connection manager or TCP proxy. `tls`: the
-    /// chain matches `transport_protocol: tls` and carries the mesh's TLS context (checked by the caller).
+    /// One filter chain: an optional connection limit, network RBAC filters, then one HTTP connection manager or TCP
+    /// proxy. `tls`: the chain matches `transport_protocol: tls` and carries the mesh's TLS context (checked by the
+    /// caller).
     static func chainFields(_ chain: Envoy_Config_Listener_V3_FilterChain, _ name: String, _ host: String, _ port: Int,
                             tls: Bool) throws -> ConvertedListener {
         if chain.hasFilterChainMatch {
@@ -44,9 +45,16 @@ extension XDSConversion {
             maxConnections = try field("filters[0].typed_config") { try connectionLimit(try Convert.unpack(any, as: ConnectionLimit.self)) }
             filters = filters.dropFirst()
         }
+        var networkRBAC: [RBACFilterConfig] = []
+        while let f = filters.first, filters.count > 1, case let .typedConfig(any)? = f.configType,
+              Convert.typeName(any) == NetworkRBAC.protoMessageName {
+            let i = chain.filters.count - filters.count
+            networkRBAC.append(try field("filters[\(i)].typed_config") { try XDSConversion.networkRBAC(any) })
+            filters = filters.dropFirst()
+        }
         let at = chain.filters.count - filters.count
         guard filters.count == 1 else {
-            throw FieldError("need one HTTP connection manager or tcp_proxy, optionally after a connection_limit; got \(chain.filters.count) filters", at: ["filters"])
+            throw FieldError("need one HTTP connection manager or tcp_proxy, optionally after a connection_limit and network RBAC filters; got \(chain.filters.count) filters", at: ["filters"])
         }
         var converted = try field("filters[\(at)]") {
             guard case let .typedConfig(any)? = filters.first!.configType else { throw FieldError("typed_config is missing") }
@@ -59,6 +67,8 @@ extension XDSConversion {
             }
         }
         converted.config.maxConnections = maxConnections
+        converted.config.networkRBAC = networkRBAC
+        if networkRBAC.contains(where: \.readsServerName) { converted.config.readsServerName = true }
         return converted
     }
 

@@ -33,6 +33,17 @@ public enum EnvoyFilterName {
     public static let httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     public static let tls = "envoy.transport_sockets.tls"
     public static let tlsInspector = "envoy.filters.listener.tls_inspector"
+    public static let rbac = "envoy.filters.http.rbac"
+    public static let networkRbac = "envoy.filters.network.rbac"
+    public static let jwtAuthn = "envoy.filters.http.jwt_authn"
+}
+
+/// How weft control writes authentication results for authorization: the JWT filter puts each verified token's
+/// payload in the request's dynamic metadata under this filter name and key, and RBAC metadata matchers read the
+/// claims below it (`payload.iss`, `payload.sub`, `payload.groups`, ...).
+public enum JWTMetadata {
+    public static let filter = EnvoyFilterName.jwtAuthn
+    public static let payloadKey = "payload"
 }
 
 /// Istio's names for mesh mTLS in xDS, which the control plane writes and weft proxy reads: the SDS secrets of

@@ -7,6 +7,8 @@ public struct SpiffeID: Hashable, Sendable, CustomStringConvertible, Comparable 
     public var serviceAccount: String
 
     public static let defaultTrustDomain = "cluster.local"
+    /// The URI scheme, which Istio's principals leave out.
+    public static let scheme = "spiffe://"
     /// Istio's service account for a workload that names none.
     public static let defaultServiceAccount = "default"
 

@@ -59,7 +59,7 @@ public enum HTTPClient {
     /// GET `url` (`http://host[:port]/path`), through `proxy` (an HTTP_PROXY style forward proxy) when given.
     public static func get(_ url: String, headers: [(String, String)] = [], proxy: HostPort? = nil,
                            timeout: TimeAmount = .seconds(10)) async throws -> Response {
-        guard let u = URLParts(url) else { throw Failure("'\(url)' is not an http:// URL") }
+        guard let u = URLParts(url), !u.isHTTPS else { throw Failure("'\(url)' is not an http:// URL") }
         if let proxy { return try await send("GET", to: proxy, target: url, host: u.authority, headers: headers, timeout: timeout) }
         return try await send("GET", to: HostPort(host: u.host, port: u.port), target: u.path, host: u.authority, headers: headers, timeout: timeout)
     }
@@ -83,15 +83,18 @@ public enum HTTPClient {
 }
 
 /// `http://host[:port]/path?query` split into the parts a request needs.
-struct URLParts {
-    var host: String
-    var port: Int
-    var authority: String
-    var path: String
+/// An `http://` or `https://` URL's parts.
+public struct URLParts: Sendable {
+    public var host: String
+    public var port: Int
+    public var authority: String
+    public var path: String
+    public var isHTTPS: Bool
 
-    init?(_ url: String) {
-        guard url.hasPrefix("http://") else { return nil }
-        let rest = url.dropFirst(7)
+    public init?(_ url: String) {
+        isHTTPS = url.lowercased().hasPrefix("https://")
+        guard url.lowercased().hasPrefix("http://") || isHTTPS else { return nil }
+        let rest = url.dropFirst(isHTTPS ? 8 : 7)
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         authority = String(rest[..<slash])
         path = slash == rest.endIndex ? "/" : String(rest[slash...])
@@ -100,7 +103,7 @@ struct URLParts {
             port = hp.port
         } else if !authority.isEmpty {
             host = authority.hasPrefix("[") ? String(authority.dropFirst().dropLast()) : authority
-            port = 80
+            port = isHTTPS ? 443 : 80
         } else {
             return nil
         }

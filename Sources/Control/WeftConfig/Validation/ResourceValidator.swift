@@ -18,6 +18,8 @@ public enum ResourceValidator {
         case let .gateway(gw): validateGateway(gw, name: r.key.name, &c)
         case let .rateLimit(rl): validateRateLimit(rl, &c)
         case let .peerAuthentication(pa): validatePeerAuthentication(pa, &c)
+        case let .authorizationPolicy(ap): validateAuthorizationPolicy(ap, &c)
+        case let .requestAuthentication(ra): validateRequestAuthentication(ra, &c)
         }
         return (c.diagnostics, c.warnings)
     }

@@ -11,7 +11,7 @@ public struct FaultFilter: HTTPFilter {
         policy = p
     }
 
-    public func decodeHeaders(_ request: FilterRequest, now: ContinuousClock.Instant, random: (Int) -> Int) -> FilterVerdict {
+    public func decodeHeaders(_ request: inout FilterRequest, now: ContinuousClock.Instant, random: (Int) -> Int) -> FilterVerdict {
         let f = policy
         if f.abortPerMillion > 0, random(1_000_000) < f.abortPerMillion {
             if let g = f.abortGRPCStatus, request.isGRPC {

@@ -5,12 +5,14 @@ import ProxyConfig
 /// XDSClient).
 public enum HTTPFilterRegistry {
     public static let known: [any HTTPFilter.Type] = [
+        JWTAuthnFilter.self,
+        RBACFilter.self,
         LocalRateLimitFilter.self,
         FaultFilter.self,
     ]
 
     /// The order used when no listener gives one (tables built by hand): Envoy's usual order, as weft control
-    /// writes `http_filters` (local rate limit, fault, then room for CORS, JWT authentication, RBAC, telemetry).
+    /// writes `http_filters` (authentication, authorization, local rate limit, fault; CORS and telemetry to come).
     public static let defaultOrder = known.map { $0.name }
 
     /// Whether weft proxy runs a filter of this name.

@@ -12,7 +12,7 @@ public struct LocalRateLimitFilter: HTTPFilter {
         limiter = RateLimiter(p)
     }
 
-    public func decodeHeaders(_ request: FilterRequest, now: ContinuousClock.Instant, random: (Int) -> Int) -> FilterVerdict {
+    public func decodeHeaders(_ request: inout FilterRequest, now: ContinuousClock.Instant, random: (Int) -> Int) -> FilterVerdict {
         if limiter.acquire(now: now) { return .proceed }
         var h = HeaderList()
         limiter.policy.responseHeaders.apply(to: &h)

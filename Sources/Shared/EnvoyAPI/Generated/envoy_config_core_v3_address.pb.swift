@@ -147,6 +147,30 @@ public nonisolated struct Envoy_Config_Core_V3_Address: Sendable {
   public init() {}
 }
 
+/// An IP prefix: address_prefix/prefix_len.
+public nonisolated struct Envoy_Config_Core_V3_CidrRange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var addressPrefix: String = String()
+
+  public var prefixLen: SwiftProtobuf.Google_Protobuf_UInt32Value {
+    get {_prefixLen ?? SwiftProtobuf.Google_Protobuf_UInt32Value()}
+    set {_prefixLen = newValue}
+  }
+  /// Returns true if `prefixLen` has been explicitly set.
+  public var hasPrefixLen: Bool {self._prefixLen != nil}
+  /// Clears the value of `prefixLen`. Subsequent reads from it will return its default value.
+  public mutating func clearPrefixLen() {self._prefixLen = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _prefixLen: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "envoy.config.core.v3"
@@ -329,6 +353,45 @@ nonisolated extension Envoy_Config_Core_V3_Address: SwiftProtobuf.Message, Swift
 
   public static func ==(lhs: Envoy_Config_Core_V3_Address, rhs: Envoy_Config_Core_V3_Address) -> Bool {
     if lhs.address != rhs.address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Envoy_Config_Core_V3_CidrRange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CidrRange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}address_prefix\0\u{3}prefix_len\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.addressPrefix) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._prefixLen) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.addressPrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.addressPrefix, fieldNumber: 1)
+    }
+    try { if let v = self._prefixLen {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Envoy_Config_Core_V3_CidrRange, rhs: Envoy_Config_Core_V3_CidrRange) -> Bool {
+    if lhs.addressPrefix != rhs.addressPrefix {return false}
+    if lhs._prefixLen != rhs._prefixLen {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
