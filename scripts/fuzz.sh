@@ -21,7 +21,7 @@ build() {  # target name, harness file, modules to link
   swift build --target "$1" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer >/dev/null 2>&1 \
     || swift build --target "$1" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer
   local objects=()
-  for m in "$@"; do mapfile -t -O "${#objects[@]}" objects < <(find "$D/$m.build" -name '*.o'); done
+  for m in "$@"; do [[ -d "$D/$m.build" ]] && mapfile -t -O "${#objects[@]}" objects < <(find "$D/$m.build" -name '*.o'); done
   swiftc -sanitize=fuzzer -parse-as-library -swift-version 6 "$harness" -I "$D/Modules" \
     -I .build-fuzz/checkouts/Yams/Sources/CYaml/include "${objects[@]}" -o "$D/$name"
 }
@@ -34,7 +34,7 @@ build_sources() {  # target name, harness file, "modules to build", "modules to 
   done
   local objects=()
   # The ADS service stubs are left out: the harness calls no gRPC.
-  for m in $link_modules; do mapfile -t -O "${#objects[@]}" objects < <(find "$D/$m.build" -name '*.o' ! -name '*.grpc.swift.o'); done
+  for m in $link_modules; do [[ -d "$D/$m.build" ]] && mapfile -t -O "${#objects[@]}" objects < <(find "$D/$m.build" -name '*.o' ! -name '*.grpc.swift.o'); done
   swiftc -sanitize=fuzzer -parse-as-library -swift-version 6 -module-name "${name//-/_}" "$harness" "$@" -I "$D/Modules" \
     "${objects[@]}" -o "$D/$name"
 }
@@ -54,11 +54,13 @@ run() {  # target name, seed folders...
   fi
 }
 
-build config-decoder fuzz/ConfigDecoderFuzz.swift WeftConfig WeftCore Yams CYaml
+# WeftJWT (JWKS checks in validation, the proxy's JWT filter) and the swift-crypto modules under it.
+CRYPTO="WeftJWT Crypto CryptoExtras _CryptoExtras CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims CXKCP CXKCPShims SwiftASN1"
+build config-decoder fuzz/ConfigDecoderFuzz.swift WeftConfig WeftCore Yams CYaml $CRYPTO
 seeds=$(mktemp -d); trap 'rm -rf "$seeds"' EXIT
 find examples tests/e2e -name '*.yaml' -size -8k -exec cp {} "$seeds/" \; 2>/dev/null || true
 run config-decoder "$seeds"
-build_sources xds-conversion fuzz/XDSConversionFuzz.swift "ProxyRouting EnvoyAPI" "EnvoyAPI ProxyConfig ProxyRouting WeftCore SwiftProtobuf" \
+build_sources xds-conversion fuzz/XDSConversionFuzz.swift "ProxyRouting EnvoyAPI" "EnvoyAPI ProxyConfig ProxyRouting WeftCore SwiftProtobuf $CRYPTO" \
   Sources/Proxy/XDSClient/XDSClient.swift Sources/Proxy/XDSClient/XDSConversion*.swift Sources/Proxy/XDSClient/SnapshotAssembler.swift
 run xds-conversion
 # The proxy's pipeline and everything under it (NIO, NIOHTTP1/2, collections, atomics), instrumented.
@@ -70,7 +72,7 @@ http_objects=()
 for m in ProxyHTTP ProxyUpstream ProxyRouting ProxyConfig WeftCore NIOEmbedded NIOHTTP2 NIOHPACK NIOHTTP1 NIOPosix NIOCore \
          NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLinux CNIOPosix CNIODarwin CNIOWindows CNIOLLHTTP \
          CNIOAtomics NIOTLS DequeModule ContainersPreview InternalCollectionsUtilities Atomics _AtomicsShims \
-         NIOSSL CNIOBoringSSL CNIOBoringSSLShims; do
+         NIOSSL CNIOBoringSSL CNIOBoringSSLShims Logging $CRYPTO; do
   [[ -d "$D/$m.build" ]] && mapfile -t -O "${#http_objects[@]}" http_objects < <(find "$D/$m.build" -name '*.o')
 done
 # The C modules under NIO and swift-atomics: SwiftPM's generated module maps, and those shipped in include/.

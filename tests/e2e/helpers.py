@@ -29,12 +29,21 @@ def rss_mib(pid: int) -> float:
     raise AssertionError(f"no VmRSS for pid {pid}")
 
 
+_handed_out: set[tuple[str, int]] = set()
+
+
 def free_port(host: str = LOCAL4) -> int:
-    """A port that was free a moment ago (bind port 0, read it, close)."""
+    """A port that was free a moment ago (bind port 0, read it, close), and not one this process
+    handed out before: the kernel may offer a just-closed port again, and two listeners of one test
+    (say --xds and --api) would then be told the same port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    while True:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if (host, port) not in _handed_out:
+            _handed_out.add((host, port))
+            return port
 
 
 def hostport(host: str, port: int) -> str:
