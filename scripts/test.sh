@@ -29,6 +29,8 @@ setup_apt() {
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   # `ip` adds the per-workload IPv6 loopback addresses of `weft up --ipv6` (tests/e2e/test_up.py).
   command -v ip >/dev/null 2>&1 || [[ -x /usr/sbin/ip || -x /sbin/ip ]] || missing+=(iproute2)
+  # A real Prometheus scrapes the proxies through weft control's HTTP service discovery (tests/e2e/test_metrics.py).
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   if ((${#missing[@]})); then
     local sudo=()
     [[ $(id -u) -eq 0 ]] || sudo=(sudo)
@@ -36,7 +38,7 @@ setup_apt() {
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "curl, h2load, python3-venv, ip present"
+    echo "curl, h2load, python3-venv, ip, prometheus present"
   fi
 }
 

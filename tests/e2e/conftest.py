@@ -199,11 +199,15 @@ class Envoy:
     def __init__(self, mesh: "Mesh", node: str, namespace: str, outbound_port: int,
                  admin_port: int, labels: dict[str, str] | None, inbound: str | None,
                  extra_args: list[str], locality: str | None = None, concurrency: int = 1,
-                 dataplane: str | None = None, service_account: str | None = None, token_ttl: float = 3600):
+                 dataplane: str | None = None, service_account: str | None = None, token_ttl: float = 3600,
+                 outbound_host: str | None = None):
         self.mesh = mesh
         self.node = node
         self.namespace = namespace
         self.host = mesh.host
+        # The outbound listeners' address (TCP services' listeners too); another loopback address keeps two proxies'
+        # outbound TCP listeners for one service port apart.
+        self.outbound_host = outbound_host or mesh.host
         self.outbound_port = outbound_port
         self.admin_port = admin_port
         self.base_id = next(_base_ids)
@@ -211,7 +215,7 @@ class Envoy:
         self.log = mesh.tmp / f"envoy-{node}.log"
         argv = [mesh.weft_bin, "bootstrap", "envoy", "--node", node, "--namespace", namespace,
                 "--control-plane", mesh.xds_addr,
-                "--outbound", hostport(mesh.host, outbound_port),
+                "--outbound", hostport(self.outbound_host, outbound_port),
                 "--admin", hostport(mesh.host, admin_port)]
         if labels:
             argv += ["--labels", ",".join(f"{k}={v}" for k, v in labels.items())]
@@ -253,7 +257,7 @@ class Envoy:
 
     @property
     def outbound(self) -> str:
-        return hostport(self.host, self.outbound_port)
+        return hostport(self.outbound_host, self.outbound_port)
 
     @property
     def admin_url(self) -> str:
@@ -277,7 +281,7 @@ class Envoy:
                 r = self.admin("/ready", timeout=1)
             except requests.RequestException:
                 return False
-            return r.status_code == 200 and can_connect(self.host, self.outbound_port)
+            return r.status_code == 200 and can_connect(self.outbound_host, self.outbound_port)
 
         wait_until(ready, timeout, 0.1,
                    desc=f"envoy {self.node}: admin /ready == 200 and listener {self.outbound} accepting")
@@ -290,7 +294,7 @@ class Envoy:
         h.update(headers or {})
         s = sess or session()
         try:
-            return s.request(method, http_base(self.host, self.outbound_port) + path,
+            return s.request(method, http_base(self.outbound_host, self.outbound_port) + path,
                              headers=h, timeout=timeout, allow_redirects=False, **kw)
         finally:
             if sess is None:
@@ -301,7 +305,7 @@ class Envoy:
         """Absolute-form request, using the outbound listener as an HTTP proxy."""
         s = session()
         try:
-            proxy = http_base(self.host, self.outbound_port)
+            proxy = http_base(self.outbound_host, self.outbound_port)
             return s.get(url, headers=headers or {}, proxies={"http": proxy}, timeout=timeout,
                          allow_redirects=False)
         finally:
@@ -554,16 +558,17 @@ class Mesh:
                     inbound: str | None = None, admin_port: int | None = None,
                     extra_args: list[str] | None = None, wait: bool = True,
                     locality: str | None = None, concurrency: int = 1, dataplane: str | None = None,
-                    service_account: str | None = None, token_ttl: float = 3600) -> Envoy:
+                    service_account: str | None = None, token_ttl: float = 3600, outbound_host: str | None = None) -> Envoy:
         """locality: the proxy's --locality (region[/zone[/subzone]]) for locality-aware load balancing;
         concurrency: worker threads (event loops), the same flag for Envoy and weft proxy;
         dataplane: "envoy" or "weft" for this proxy (default: the test's data plane), for tests across planes;
         service_account: the proxy's --service-account (its SPIFFE identity);
-        token_ttl: lifetime of the join token the proxy is started with (seconds)."""
+        token_ttl: lifetime of the join token the proxy is started with (seconds);
+        outbound_host: the address of its outbound listeners (default: the mesh's host)."""
         node = node or f"sidecar-{next(_node_ids)}.{namespace}"
         e = Envoy(self, node, namespace, outbound_port or free_port(self.host),
                   admin_port or free_port(self.host), labels, inbound, extra_args or [], locality, concurrency,
-                  dataplane, service_account, token_ttl)
+                  dataplane, service_account, token_ttl, outbound_host)
         self.envoys.append(e)
         if wait:
             e.wait_ready()

@@ -32,6 +32,7 @@ struct EnvoyBootstrap {
         ]
         if let outbound { meta.append((NodeMetadataKey.outbound, .string(outbound.description))) }
         if !inbound.isEmpty { meta.append((NodeMetadataKey.inbound, .string(inbound.joined(separator: ",")))) }
+        meta.append((NodeMetadataKey.admin, .string(admin.description)))
         let ads: JSONValue = .object([("ads", .object([])), ("resource_api_version", .string("V3"))])
         let isIP = IPAddressText.isIP(controlPlane.host)
         var nodeFields: [(String, JSONValue)] = [("id", .string(node)), ("cluster", .string(labels["app"] ?? namespace)), ("metadata", .object(meta))]
@@ -62,6 +63,7 @@ struct EnvoyBootstrap {
                 ])),
             ] + xdsTransportSocket)]))])),
             ("admin", .object([("address", socket(admin))])),
+            ("stats_config", EnvoyStatsConfig.json),
         ])
     }
 

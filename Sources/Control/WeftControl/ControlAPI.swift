@@ -49,6 +49,7 @@ public struct ControlAPI: Sendable {
             return registry.deregister(namespace: rest[1], name: rest[2])
                 ? .json(.object([("ok", .bool(true))])) : notFound("workload \(rest[1])/\(rest[2]) is not registered")
         case (.GET, "status", 1): return status()
+        case (.GET, "prometheus", 2) where rest[1] == "targets": return prometheusTargets()
         default: return notFound("no such API path \(req.method) \(req.path)")
         }
     }
@@ -183,6 +184,8 @@ public struct ControlAPI: Sendable {
             ("sent", strings(p.sent)),
             ("nack", p.nack.map(JSONValue.string) ?? .null),
             ("syncedVersion", synced),
+            ("admin", p.admin.map(JSONValue.string) ?? .null),
+            ("dataPlane", .string(p.dataPlane)),
             ("certificate", p.certificate.map { c in
                 .object([("identity", .string(c.identity)), ("serial", .string(c.serial)), ("expiresAt", .number(c.expiresAt))])
             } ?? .null),

@@ -18,6 +18,8 @@ public struct ProxyNode: Hashable, Sendable {
     public var clientFeatures: Set<String> = []
     /// The service account from the node metadata (Istio's default `default`).
     public var serviceAccount = "default"
+    /// The proxy's admin address, where its metrics are scraped (not part of what it is sent).
+    public var admin: HostPort?
 
     public var identity: WorkloadIdentity { WorkloadIdentity(namespace: namespace, serviceAccount: serviceAccount) }
 

@@ -27,6 +27,7 @@ public enum NodeDecoder {
         p.userAgent = node.userAgentName
         p.clientFeatures = Set(node.clientFeatures)
         if let sa = string(NodeMetadataKey.serviceAccount) { p.serviceAccount = sa }
+        p.admin = string(NodeMetadataKey.admin).flatMap { try? HostPort(parsing: $0) }
         return p
     }
 }

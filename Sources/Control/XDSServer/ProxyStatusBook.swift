@@ -1,4 +1,5 @@
 import Foundation
+import EnvoyAPI
 import Synchronization
 import WeftModel
 
@@ -20,6 +21,9 @@ public struct ProxyStatus: Sendable, Codable {
     public var syncedVersion: Int?
     /// The workload certificate the proxy was last sent, when it takes mesh mTLS.
     public var certificate: CertificateStatus?
+    /// The admin address the proxy gave (its metrics), and which data plane it is (`weft` or `envoy`).
+    public var admin: String?
+    public var dataPlane = "envoy"
 }
 
 /// A proxy's current workload certificate, for `weft status`.
@@ -54,8 +58,11 @@ public final class ProxyStatusBook: Sendable {
     func connected(_ node: ProxyNode) {
         let cert = certificates.withLock { $0[node.id] }
         proxies.withLock {
-            $0[node.id] = ProxyStatus(id: node.id, namespace: node.namespace, labels: node.labels, connected: true,
-                                      connectedAt: Date().timeIntervalSince1970, certificate: cert)
+            var s = ProxyStatus(id: node.id, namespace: node.namespace, labels: node.labels, connected: true,
+                                connectedAt: Date().timeIntervalSince1970, certificate: cert)
+            s.admin = node.admin?.description
+            s.dataPlane = node.userAgent == WeftClientFeature.userAgent ? "weft" : "envoy"
+            $0[node.id] = s
         }
     }
 

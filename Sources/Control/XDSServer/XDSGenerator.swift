@@ -23,6 +23,8 @@ public struct TranslatorGenerator: XDSGenerator {
         // What the proxy accepts changes what it is sent (an older weft proxy gets no connection limit).
         s.userAgent = node.userAgent
         s.clientFeatures = node.clientFeatures
+        // The service account names the proxy's principal in its metrics metadata (replicas share it).
+        s.serviceAccount = node.serviceAccount
         return s
     }
 

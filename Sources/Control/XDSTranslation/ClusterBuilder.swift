@@ -76,6 +76,7 @@ struct ClusterBuilder {
     func cluster(name: String, service: Service, port: ServicePort, policy: TrafficPolicy) -> Cluster {
         var c = Cluster()
         c.name = name
+        c.metadata = TelemetryMetadata.cluster(services: [service])
         c.connectTimeout = Proto.duration(nanos: policy.connectionPool?.connectTimeout ?? Self.defaultConnectTimeout)
         Self.apply(loadBalancer: policy.loadBalancer, to: &c)
         c.circuitBreakers = Self.circuitBreakers(policy.connectionPool, budget: policy.retryBudget)

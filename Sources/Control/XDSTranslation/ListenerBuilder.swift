@@ -75,6 +75,7 @@ struct ListenerBuilder {
             c.type = .static
             c.connectTimeout = Proto.duration(nanos: ClusterBuilder.defaultConnectTimeout)
             c.loadAssignment = EndpointBuilder.assignment(cluster: name, endpoints: [Endpoint(address: ib.app.host, port: ib.app.port)])
+            c.metadata = TelemetryMetadata.cluster(services: TelemetryMetadata.inboundServices(mesh: mesh, ib))
             if ib.http2, let options = ClusterBuilder.protocolOptions(port: ServicePort(number: ib.listen.port, name: "grpc", protocol: .GRPC), pool: nil) {
                 c.typedExtensionProtocolOptions[FilterName.httpProtocolOptions] = Proto.any(options)
             }
@@ -147,6 +148,7 @@ struct ListenerBuilder {
             var rc = Envoy_Config_Route_V3_RouteConfiguration()
             rc.name = "inbound|\(ib.listen.port)"
             rc.virtualHosts = [vh]
+            TelemetryMetadata.inbound(&rc, peer: TelemetryMetadata.peer(mesh: mesh, proxy: proxy))
             var hcm = hcm(statPrefix: "inbound_\(ib.listen.port)", rateLimit: RateLimitBuilder.inboundFilter(mesh: mesh, proxy: proxy))
             // Authentication, then authorization (AUDIT, DENY, ALLOW), before everything else, as Istio orders them.
             let authn = JWTAuthnBuilder.filter(mesh: mesh, proxy: proxy).map { [$0] } ?? []
@@ -239,7 +241,7 @@ struct ListenerBuilder {
         l.filterChains = chains
         l.trafficDirection = direction
         l.perConnectionBufferLimitBytes = Proto.u32(mesh.limits.perConnectionBufferLimitBytes)
-        l.metadata = ListenerMetadata.weft(mesh.limits)
+        l.metadata = ListenerMetadata.weft(mesh.limits, peer: TelemetryMetadata.peer(mesh: mesh, proxy: proxy))
         return l
     }
 }

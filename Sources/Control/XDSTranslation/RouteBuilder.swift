@@ -35,6 +35,7 @@ struct RouteBuilder {
                 rc.virtualHosts.append(vh)
             }
         }
+        TelemetryMetadata.outbound(&rc, peer: TelemetryMetadata.peer(mesh: mesh, proxy: proxy))
         return rc
     }
 

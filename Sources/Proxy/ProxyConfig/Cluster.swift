@@ -22,6 +22,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var localityWeighted = false
     /// Mesh mTLS to the endpoints (Istio's auto mTLS or ISTIO_MUTUAL); nil: plaintext.
     public var meshTLS: UpstreamMeshTLS?
+    /// The services this cluster reaches (Istio's cluster metadata), which name the standard metrics' destination.
+    public var services: [ServiceRef] = []
 
     public init(name: String, discovery: Discovery = .staticEndpoints, lbPolicy: LBPolicy = .roundRobin,
                 endpoints: [EndpointConfig] = [], connectTimeout: Duration = .seconds(10), http2: Bool = false,

@@ -41,6 +41,9 @@ public struct ListenerConfig: Sendable, Equatable {
     public var networkRBAC: [RBACFilterConfig] = []
     /// An authorization rule reads the TLS server name, so TLS connections have their ClientHello's SNI read.
     public var readsServerName = false
+    /// How its requests and connections are labelled in Istio's standard metrics; nil: not recorded (a listener
+    /// from a control plane that sends no `weft.peer` metadata).
+    public var telemetry: ListenerTelemetry?
 
     public init(name: String, host: String, port: Int, kind: Kind, http: HTTPConnectionSettings = HTTPConnectionSettings()) {
         self.name = name

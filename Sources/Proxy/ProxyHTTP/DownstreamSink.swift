@@ -19,6 +19,8 @@ struct DownstreamOrigin {
     var clientCertHeader: String? = nil
     /// What authorization reads of the connection (addresses, SNI, the mTLS peer's identities).
     var connection: ConnectionFacts = .unknown
+    /// How the listener labels Istio's standard metrics; nil: not recorded.
+    var telemetry: ListenerTelemetry? = nil
 }
 
 /// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.

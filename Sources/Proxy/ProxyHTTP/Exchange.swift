@@ -55,6 +55,8 @@ final class Exchange: UpstreamDelegate {
     /// What the HTTP filters see and hand on (metadata, header edits for the upstream request), kept across a
     /// filter's delay.
     var filterRequest: FilterRequest
+    /// What the standard metrics record when the request ends.
+    var telemetry = StreamTelemetry()
 
     init(downstream: any DownstreamSink, head: HTTPRequestHead) {
         self.downstream = downstream

@@ -9,6 +9,7 @@ extension Exchange {
 
     func requestBody(_ b: ByteBuffer) {
         lastActivity = .now()
+        telemetry.requestBytes += b.readableBytes
         if var kept = retained {
             retainedBytes += b.readableBytes
             if retainedBytes <= Self.retainLimit {
@@ -41,6 +42,7 @@ extension Exchange {
         timeoutTask?.cancel()
         perTryTask?.cancel()
         dropConnection()
+        telemetry.flags = "DC"
         done(status: 0)
     }
 
@@ -62,6 +64,7 @@ extension Exchange {
             follow(decision, h.status, .upstreamRetryLimit)
         case .forward:
             perTryTask?.cancel()
+            noteResponse(h)
             downstream.writeHead(responseHead(h))
         }
     }
@@ -90,6 +93,7 @@ extension Exchange {
     func upstreamBody(_ b: ByteBuffer) {
         lastActivity = .now()
         guard state.responseStarted else { return }
+        telemetry.responseBytes += b.readableBytes
         downstream.writeBody(b)
     }
 
@@ -111,6 +115,7 @@ extension Exchange {
                 connection = nil
                 pool.release(c, reusable: reusable && upstreamKeepAlive)
             }
+            if let g = trailers?.first(name: "grpc-status") { telemetry.grpcStatus = g }
             downstream.writeEnd(trailers ?? (deferredTrailers.isEmpty ? nil : deferredTrailers), from: self)
             done(status: 1)
         }
@@ -126,6 +131,7 @@ extension Exchange {
         case .abortDownstream:
             timeoutTask?.cancel()
             perTryTask?.cancel()
+            telemetry.flags = "UC"
             downstream.abort()
             done(status: 0)
         case let .retry(decision):
@@ -155,6 +161,7 @@ extension Exchange {
         perTryTask?.cancel()
         dropConnection()
         if state.responseStarted {
+            telemetry.flags = "SI"
             downstream.abort()
             _ = state.downstreamClosed()
             done(status: 0)
@@ -175,11 +182,15 @@ extension Exchange {
         guard state.answeredLocally() else { return }
         timeoutTask?.cancel()
         perTryTask?.cancel()
+        telemetry.responseCode = Int(status.code)
+        if let flag { telemetry.flags = flag.rawValue }
+        if head.method != .HEAD { telemetry.responseBytes += body.utf8.count }
         downstream.localReply(status, flag: flag, body: body, extra: extra, from: self)
         done(status: Int(status.code))
     }
 
     func done(status: Int) {
+        recordTelemetry()
         guard let rt = runtime else { return }
         worker.activeRequests -= 1
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1000)

@@ -31,9 +31,9 @@ public enum ListenerPipelines {
         switch listener.kind {
         case let .http(routeTable, _):
             ProtocolDetector(worker: worker, routeTable: routeTable, settings: listener.http, guard: `guard`, tls: tls,
-                             networkRBAC: listener.networkRBAC)
+                             networkRBAC: listener.networkRBAC, telemetry: listener.telemetry)
         case let .tcp(clusters, _):
-            TCPProxyHandler(worker: worker, clusters: clusters, networkRBAC: listener.networkRBAC, tls: tls)
+            TCPProxyHandler(worker: worker, clusters: clusters, networkRBAC: listener.networkRBAC, tls: tls, telemetry: listener.telemetry)
         }
     }
 }

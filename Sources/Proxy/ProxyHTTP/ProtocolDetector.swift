@@ -18,9 +18,11 @@ final class ProtocolDetector: FirstBytesHandler {
     let tls: DownstreamTLSState?
     /// The listener's network RBAC filters, checked once the connection is ready.
     let networkRBAC: [RBACFilterConfig]
+    let telemetry: ListenerTelemetry?
 
     init(worker: Worker, routeTable: String, settings: HTTPConnectionSettings, guard: ListenerGuard, tls: DownstreamTLSState? = nil,
-         networkRBAC: [RBACFilterConfig] = []) {
+         networkRBAC: [RBACFilterConfig] = [], telemetry: ListenerTelemetry? = nil) {
+        self.telemetry = telemetry
         self.worker = worker
         self.routeTable = routeTable
         self.settings = settings
@@ -45,7 +47,8 @@ final class ProtocolDetector: FirstBytesHandler {
         let (facts, cert) = ConnectionAuthorization.facts(context.channel, tls: tls)
         guard ConnectionAuthorization.admits(networkRBAC, facts, worker: worker) else { throw ConnectionDenied() }
         let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings,
-                                      listenerGuard: listenerGuard, clientCertHeader: tls?.clientCertHeader(cert), connection: facts)
+                                      listenerGuard: listenerGuard, clientCertHeader: tls?.clientCertHeader(cert), connection: facts,
+                                      telemetry: telemetry)
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),

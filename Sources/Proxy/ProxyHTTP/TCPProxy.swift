@@ -3,6 +3,7 @@ import NIOPosix
 import NIOTLS
 import ProxyConfig
 import ProxyRouting
+import WeftCore
 
 /// Plain TCP proxying: each accepted connection is glued to a new connection to an endpoint of the
 /// listener's (weighted) cluster; bytes flow both ways with backpressure. The listener's network RBAC filters
@@ -24,12 +25,20 @@ final class TCPProxyHandler: ChannelInboundHandler {
     var inputClosed = false
     /// Authorization waits for the TLS handshake to know the caller.
     var awaitingHandshake = false
+    var handshakeDone = false
+    /// How the listener labels the standard metrics, and the series this connection adds to once it is known
+    /// (after the TLS handshake, which names the caller).
+    let telemetry: ListenerTelemetry?
+    var cluster: ClusterConfig?
+    var series: StandardMetrics.TCPValues?
 
-    init(worker: Worker, clusters: [WeightedCluster], networkRBAC: [RBACFilterConfig] = [], tls: DownstreamTLSState? = nil) {
+    init(worker: Worker, clusters: [WeightedCluster], networkRBAC: [RBACFilterConfig] = [], tls: DownstreamTLSState? = nil,
+         telemetry: ListenerTelemetry? = nil) {
         self.worker = worker
         self.clusters = clusters
         self.networkRBAC = networkRBAC
         self.tls = tls
+        self.telemetry = telemetry
     }
 
     /// Added to a connection that is already open (after the mesh TLS sniffer): start now.
@@ -76,6 +85,8 @@ final class TCPProxyHandler: ChannelInboundHandler {
         }
         let c = rt.config, ep = picked.endpoint
         rt.count(.connection)
+        cluster = c
+        if tls == nil || handshakeDone { startSeries(context) }
         let inbound = context.channel
         let tls = c.meshTLS(for: ep), credentials = worker.upstreams.credentials
         ClientBootstrap(group: context.eventLoop)
@@ -84,7 +95,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
                     try credentials.addClientTLS(tls, to: ch.pipeline.syncOperations)
-                    try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound))
+                    try ch.pipeline.syncOperations.addHandler(TCPPeerHandler(peer: inbound, owner: self))
                 }
             }
             .connect(host: ep.host, port: ep.port)
@@ -105,6 +116,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let b = unwrapInboundIn(data)
+        series?.receivedBytes += b.readableBytes
         if let peer { peer.write(b, promise: nil) } else { pending.append(b) }
     }
 
@@ -116,9 +128,14 @@ final class TCPProxyHandler: ChannelInboundHandler {
             if let peer { peer.close(mode: .output, promise: nil) } else { inputClosed = true }
             return
         }
-        if awaitingHandshake, case .handshakeCompleted? = event as? TLSUserEvent {
-            awaitingHandshake = false
-            authorize(context)
+        if case .handshakeCompleted? = event as? TLSUserEvent {
+            handshakeDone = true
+            if awaitingHandshake {
+                awaitingHandshake = false
+                authorize(context)
+            } else if cluster != nil, series == nil {
+                startSeries(context)
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -126,6 +143,35 @@ final class TCPProxyHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         peer?.close(promise: nil)
         self.context = nil
+        series?.closed += 1
+        series = nil
+    }
+
+    /// Counts the connection as opened in the series its labels name (Istio's, as for HTTP; TCP has no header to
+    /// carry the peer's metadata, so a caller is known by its mTLS identity alone and a callee by its service).
+    func startSeries(_ context: ChannelHandlerContext) {
+        guard let t = telemetry, let c = cluster, series == nil else { return }
+        let unknown = PeerMetadata.unknown
+        var source: PeerMetadata, destination: PeerMetadata, policy: String
+        switch t.reporter {
+        case .destination:
+            let certified = tls == nil ? nil : ConnectionAuthorization.facts(context.channel, tls: tls).0.peer?.uriSANs.first
+            source = PeerMetadata(namespace: certified.flatMap { PeerMetadata.namespace(ofPrincipal: $0) } ?? unknown,
+                                  principal: certified ?? unknown)
+            destination = t.own
+            if certified == nil { destination.principal = unknown }
+            policy = certified == nil ? "none" : "mutual_tls"
+        case .source:
+            source = t.own
+            source.principal = c.meshTLS == nil ? unknown : source.principal
+            destination = PeerMetadata()
+            policy = unknown
+        }
+        let s = worker.standard.tcpValues(StandardMetrics.TCPKey(
+            reporter: t.reporter, source: source, destination: destination, service: c.services.first ?? .unknown,
+            responseFlags: "-", securityPolicy: policy))
+        s.opened += 1
+        series = s
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -137,10 +183,19 @@ final class TCPProxyHandler: ChannelInboundHandler {
 final class TCPPeerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let peer: any Channel
+    /// The downstream side, whose metrics series counts the bytes sent back (same event loop).
+    weak var owner: TCPProxyHandler?
 
-    init(peer: any Channel) { self.peer = peer }
+    init(peer: any Channel, owner: TCPProxyHandler? = nil) {
+        self.peer = peer
+        self.owner = owner
+    }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { peer.write(unwrapInboundIn(data), promise: nil) }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let b = unwrapInboundIn(data)
+        owner?.series?.sentBytes += b.readableBytes
+        peer.write(b, promise: nil)
+    }
     func channelReadComplete(context: ChannelHandlerContext) { peer.flush() }
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, e == .inputClosed {

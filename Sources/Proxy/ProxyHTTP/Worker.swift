@@ -15,6 +15,8 @@ public final class Worker: @unchecked Sendable {
     public let stats: WorkerStats
     /// What HTTP and network filters keep on this loop: named counters (RBAC's), caches (verified JWTs), the log.
     public let filterState: WorkerFilterState
+    /// Istio's standard metrics recorded on this loop.
+    public let standard = StandardMetrics()
     /// Open downstream connections, for draining on shutdown.
     public internal(set) var activeConnections = 0
     public internal(set) var activeRequests = 0

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+import ProxyConfig
 import ProxyHTTP
 import ProxyUpstream
 
@@ -15,6 +16,10 @@ enum Metrics {
         var ejected: [String: Set<String>] = [:]
         /// Counters filters keep by Envoy name (`http.inbound_8080.rbac.denied`), summed over workers.
         var named: [String: Int] = [:]
+        /// Istio's standard metrics, summed over workers.
+        var requests: [StandardMetrics.RequestKey: StandardMetrics.RequestValues] = [:]
+        var tcp: [StandardMetrics.TCPKey: StandardMetricsText.TCPTotals] = [:]
+        var overflowed = 0
     }
 
     static func collect(_ runtime: ProxyRuntime) async -> Totals {
@@ -24,7 +29,8 @@ enum Metrics {
                 Totals(clusters: w.stats.clusters, downstreamRequests: w.stats.downstreamRequests,
                        downstreamConnections: w.stats.downstreamConnections, activeConnections: w.activeConnections,
                        localReplies: w.stats.localReplies, ejected: w.upstreams.ejectedEndpoints(),
-                       named: Dictionary(w.filterState.counters.map { ($0.key.text, $0.value) }, uniquingKeysWith: +))
+                       named: Dictionary(w.filterState.counters.map { ($0.key.text, $0.value) }, uniquingKeysWith: +),
+                       requests: w.standard.requests, tcp: w.standard.tcpTotals, overflowed: w.standard.overflowed)
             }.get()
             guard let part else { continue }
             t.downstreamRequests += part.downstreamRequests
@@ -33,6 +39,12 @@ enum Metrics {
             t.localReplies.merge(part.localReplies, uniquingKeysWith: +)
             t.ejected.merge(part.ejected) { $0.union($1) }
             t.named.merge(part.named, uniquingKeysWith: +)
+            t.overflowed += part.overflowed
+            for (k, v) in part.requests { t.requests[k, default: StandardMetrics.RequestValues()].add(v) }
+            for (k, v) in part.tcp {
+                let s = t.tcp[k] ?? (0, 0, 0, 0)
+                t.tcp[k] = (s.opened + v.opened, s.closed + v.closed, s.sent + v.sent, s.received + v.received)
+            }
             for (name, c) in part.clusters {
                 var sum = t.clusters[name] ?? WorkerStats.Cluster()
                 sum.requests += c.requests
@@ -113,6 +125,8 @@ enum Metrics {
             out += "weft_cluster_upstream_rq_time_sum{cluster=\"\(n)\"} \(Double(c.durationMicrosSum) / 1000)\n"
             line("weft_cluster_upstream_rq_time_count", "cluster=\"\(n)\"", cumulative)
         }
+        out += StandardMetricsText.render(requests: t.requests, tcp: t.tcp)
+        out += "# TYPE weft_istio_series_overflow_total counter\nweft_istio_series_overflow_total \(t.overflowed)\n"
         out += "# TYPE weft_filter_counter counter\n"
         for (name, n) in t.named.sorted(by: { $0.key < $1.key }) { line("weft_filter_counter", "name=\"\(escape(name))\"", n) }
         return out

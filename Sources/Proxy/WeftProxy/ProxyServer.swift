@@ -82,6 +82,7 @@ public struct ProxyServer: Sendable {
                                         instanceIPs: settings.addresses, locality: settings.locality,
                                         serviceAccount: settings.serviceAccount)
         if identity != nil { adsConfig.extraFeatures = [WeftClientFeature.meshTLS] }
+        adsConfig.admin = settings.admin
         let client = ADSClient(
             config: adsConfig,
             logger: logger,

@@ -18,6 +18,8 @@ public struct ADSClientConfig: Sendable {
     /// region/zone/subzone.
     public var locality: String?
     public var serviceAccount: String
+    /// The admin address (metrics), for the control plane's Prometheus service discovery.
+    public var admin: HostPort?
     /// Features beyond `WeftClientFeature.all` this proxy has now (mesh mTLS once it holds a certificate).
     public var extraFeatures: [String] = []
     /// Reconnect backoff: doubles from `initialBackoff` up to `maxBackoff`, with jitter.
@@ -52,6 +54,7 @@ public struct ADSClientConfig: Sendable {
         meta.fields[NodeMetadataKey.serviceAccount] = Google_Protobuf_Value(stringValue: serviceAccount)
         if let outbound { meta.fields[NodeMetadataKey.outbound] = Google_Protobuf_Value(stringValue: outbound.description) }
         if !inbound.isEmpty { meta.fields[NodeMetadataKey.inbound] = Google_Protobuf_Value(stringValue: inbound.joined(separator: ",")) }
+        if let admin { meta.fields[NodeMetadataKey.admin] = Google_Protobuf_Value(stringValue: admin.description) }
         var n = Envoy_Config_Core_V3_Node()
         n.id = nodeID
         n.cluster = cluster

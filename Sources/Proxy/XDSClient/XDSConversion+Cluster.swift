@@ -28,6 +28,7 @@ extension XDSConversion {
     static func clusterFields(_ c: Cluster) throws -> ConvertedCluster {
         guard !c.name.isEmpty else { throw FieldError("name is empty", at: ["name"]) }
         var out = ClusterConfig(name: c.name, connectTimeout: defaultConnectTimeout)
+        out.services = try clusterServices(c.metadata)
         var eds: String?
         switch c.type {
         case .static: out.discovery = .staticEndpoints

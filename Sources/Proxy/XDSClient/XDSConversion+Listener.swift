@@ -72,6 +72,7 @@ extension XDSConversion {
             out.config.http.connectionBufferLimit = n
         }
         out.config.http.prematureResetsPerSecond = try field("metadata") { try resetBudget(l.metadata) }
+        out.config.telemetry = try listenerTelemetry(l)
         return out
     }
 

@@ -73,6 +73,18 @@ public enum WeftListenerMetadata {
     public static let key = "weft"
     /// Number: premature stream resets allowed per second over all of the listener's connections.
     public static let prematureResetsPerSecond = "premature_resets_per_second"
+    /// String: the proxy's own workload labels for Istio's standard metrics, in PeerMetadata's header form.
+    public static let peer = "peer"
+}
+
+/// Istio's cluster metadata (`metadata.filter_metadata["istio"]`): the services a cluster reaches, which label
+/// the standard metrics' `destination_service*`.
+public enum IstioClusterMetadata {
+    public static let key = "istio"
+    public static let services = "services"
+    public static let host = "host"
+    public static let name = "name"
+    public static let namespace = "namespace"
 }
 
 /// Weft writes a locality as one path, `region[/zone[/subzone]]`, as Istio does.

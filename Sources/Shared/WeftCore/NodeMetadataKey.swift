@@ -9,4 +9,7 @@ public enum NodeMetadataKey {
     public static let serviceAccount = "SERVICE_ACCOUNT"
     /// The node id in a certificate request, so the control plane's status shows each proxy's certificate.
     public static let nodeID = "NODE_ID"
+    /// The proxy's admin address (`host:port`), where Prometheus scrapes `/stats/prometheus`; weft control lists
+    /// it in its Prometheus service discovery.
+    public static let admin = "WEFT_ADMIN"
 }

@@ -1,0 +1,37 @@
+import EnvoyAPI
+import ProxyConfig
+import SwiftProtobuf
+import WeftCore
+
+/// The metadata that labels Istio's standard metrics: a listener's `weft.peer` (who this proxy is) and a
+/// cluster's `istio.services` (Istio's cluster metadata: the services it reaches). Both are optional; a value
+/// of the wrong shape is refused with its path, as any other field.
+extension XDSConversion {
+    /// The listener's telemetry: the reporter by its traffic direction (inbound: the destination's sidecar).
+    static func listenerTelemetry(_ l: Envoy_Config_Listener_V3_Listener) throws -> ListenerTelemetry? {
+        guard let v = l.metadata.filterMetadata[WeftListenerMetadata.key]?.fields[WeftListenerMetadata.peer] else { return nil }
+        guard case let .stringValue(s)? = v.kind else {
+            throw FieldError("must be a string (workload=...;namespace=...)", at: ["metadata", "filter_metadata", WeftListenerMetadata.key, WeftListenerMetadata.peer])
+        }
+        return ListenerTelemetry(reporter: l.trafficDirection == .inbound ? .destination : .source, own: PeerMetadata(headerValue: s))
+    }
+
+    /// `filter_metadata.istio.services`: a list of `{host, name, namespace}`.
+    static func clusterServices(_ m: Envoy_Config_Core_V3_Metadata) throws -> [ServiceRef] {
+        guard let v = m.filterMetadata[IstioClusterMetadata.key]?.fields[IstioClusterMetadata.services] else { return [] }
+        let path = ["metadata", "filter_metadata", IstioClusterMetadata.key, IstioClusterMetadata.services]
+        guard case let .listValue(list)? = v.kind else { throw FieldError("must be a list", at: path) }
+        return try list.values.enumerated().map { i, item in
+            guard case let .structValue(s)? = item.kind else { throw FieldError("must be a struct", at: path + ["[\(i)]"]) }
+            func text(_ key: String) throws -> String {
+                guard let f = s.fields[key] else { return "" }
+                guard case let .stringValue(t)? = f.kind else { throw FieldError("must be a string", at: path + ["[\(i)]", key]) }
+                return t
+            }
+            let host = try text(IstioClusterMetadata.host)
+            guard !host.isEmpty else { throw FieldError("host is empty", at: path + ["[\(i)]", IstioClusterMetadata.host]) }
+            let name = try text(IstioClusterMetadata.name), ns = try text(IstioClusterMetadata.namespace)
+            return ServiceRef(host: host, name: name.isEmpty ? host : name, namespace: ns.isEmpty ? PeerMetadata.unknown : ns)
+        }
+    }
+}
