@@ -32,6 +32,7 @@ let package = Package(
         // shop), CLI. Layers (L0 lowest) as in ARCHITECTURE.md; scripts/check-layering.sh checks the imports.
         // L0
         .target(name: "WeftCore", path: "Sources/Shared/WeftCore", swiftSettings: strict),
+        .target(name: "WeftTraffic", dependencies: ["WeftCore"], path: "Sources/Shared/WeftTraffic", swiftSettings: strict),
         .target(
             name: "WeftJWT",
             dependencies: [
@@ -190,7 +191,7 @@ let package = Package(
         .target(
             name: "WeftControl",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftHTTPClient", "WeftCA",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftRegistry", "XDSServer", "WeftHTTPServer", "WeftHTTPClient", "WeftCA", "WeftTraffic",
                 "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -212,7 +213,7 @@ let package = Package(
         .target(
             name: "WeftCLI",
             dependencies: [
-                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "ProxyIdentity", "WeftMesh", "WeftHTTPClient", "WeftSample",
+                "WeftCore", "WeftConfig", "WeftModel", "WeftControl", "XDSServer", "WeftProxy", "ProxyIdentity", "WeftMesh", "WeftHTTPClient", "WeftSample", "WeftTraffic",
                 "XDSTranslation", "XDSClient", "ProxyConfig", "ProxyRouting", "EnvoyAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -278,6 +279,7 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strict
         ),
+        .testTarget(name: "WeftTrafficTests", dependencies: ["WeftTraffic", "WeftCore"], swiftSettings: strict),
         .testTarget(name: "WeftRegistryTests", dependencies: ["WeftRegistry", "WeftModel", "WeftConfig", "WeftCore"], swiftSettings: strict),
         .testTarget(
             name: "WeftJWTTests",

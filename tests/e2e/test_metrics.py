@@ -315,3 +315,57 @@ def test_prometheus_scrapes_every_proxy_through_service_discovery(mesh, dataplan
 def _api_token(mesh) -> str:
     from helpers import api_token
     return api_token(mesh.api_addr)
+
+
+def test_service_graph_top_and_metrics_from_the_control_plane(make_mesh, dataplane):
+    """weft control reads every proxy's metrics itself (no Prometheus): its service graph, `weft top --once` and
+    `weft metrics SERVICE` show the calls front makes, with rates, errors and mTLS, on both data planes."""
+    m = make_mesh(control_args=["--metrics-interval", "1s"])
+    shop = Shop(m, dataplane)
+    stop = threading.Event()
+
+    def traffic():
+        i = 0
+        while not stop.is_set():
+            # One request in four answered 500 by the app.
+            shop.front.request("reviews:9080", "/status/500" if i % 4 == 3 else "/")
+            i += 1
+            time.sleep(0.02)
+    t = threading.Thread(target=traffic, daemon=True)
+    t.start()
+    try:
+        def edge():
+            r = m.api("GET", "/api/v1/graph")
+            assert r.status_code == 200, r.text
+            g = r.json()
+            for e in g["edges"]:
+                k = e["key"]
+                # Latency too: Envoy adds its histograms to /stats/prometheus at its stats flush (every 5 s).
+                if k["service"] == REVIEWS and k["source"] == "front-v1" and e["rps"] > 0 and e.get("p99") is not None:
+                    return g, e
+            return None
+        g, e = wait_until(edge, 30, 0.5, desc="an edge front-v1 -> reviews with traffic in /api/v1/graph")
+        assert e["mtls"] is True, e
+        assert 0.1 < e["errorRate"] < 0.45, e  # a quarter of the calls fail
+        assert 0 < e["p50"] <= e["p99"], e
+        assert g["proxies"] == len(shop.proxies) and g["unreachable"] == [], g
+        if dataplane == "weft":
+            assert e["key"]["version"] == "v1", e  # the callee's own metadata names its version
+        svc = next(s for s in g["services"] if s["host"] == REVIEWS)
+        assert svc["name"] == "reviews" and svc["namespace"] == NS and svc["rps"] > 0, svc
+
+        top = m.run_weft("top", "--once", "--server", m.api_addr)
+        assert top.returncode == 0, top.stderr
+        lines = top.stdout.splitlines()
+        assert any(ln.split()[:2] == ["reviews", NS] for ln in lines), top.stdout
+        assert "SERVICE" in top.stdout and "P99" in top.stdout, top.stdout
+
+        met = m.run_weft("metrics", "reviews", "--server", m.api_addr)
+        assert met.returncode == 0, met.stderr
+        assert f"{REVIEWS}:" in met.stdout and "front-v1" in met.stdout, met.stdout
+        assert "5xx" in met.stdout, met.stdout  # errors by response flag
+        missing = m.run_weft("metrics", "nosuch", "--server", m.api_addr)
+        assert missing.returncode != 0 and "no traffic seen for service 'nosuch'" in missing.stderr, missing.stderr
+    finally:
+        stop.set()
+        shop.close()

@@ -21,6 +21,8 @@ struct ControlCommand: AsyncParsableCommand {
     @Option(help: "YAML file of listener limits for every proxy (docs/HARDENING.md); defaults for what it leaves out.") var limits: String?
     @Option(help: "How often the key sets of RequestAuthentication jwksUri are fetched again (a duration such as 20m or 30s).")
     var jwksRefresh: String = "20m"
+    @Option(help: "How often the proxies' metrics are read for the service graph (weft top, weft metrics, the dashboard); 0 turns it off.")
+    var metricsInterval: String = "5s"
     @OptionGroup var security: SecurityOptions
 
     func run() async throws {
@@ -45,6 +47,12 @@ struct ControlCommand: AsyncParsableCommand {
         case let .success(n) where n >= 1_000_000: settings.jwksRefresh = .nanoseconds(n)
         case .success: throw ValidationError("--jwks-refresh: must be at least 1ms, got '\(jwksRefresh)'")
         case let .failure(p): throw ValidationError("--jwks-refresh: " + ConfigDuration.message(jwksRefresh, p))
+        }
+        switch ConfigDuration.parse(metricsInterval) {
+        case .success(0): settings.metricsInterval = nil
+        case let .success(n) where n >= 100_000_000: settings.metricsInterval = .nanoseconds(n)
+        case .success: throw ValidationError("--metrics-interval: must be 0 (off) or at least 100ms, got '\(metricsInterval)'")
+        case let .failure(p): throw ValidationError("--metrics-interval: " + ConfigDuration.message(metricsInterval, p))
         }
         if let limits { settings.limits = try Self.readLimits(limits) }
         settings.security = try security.settings()

@@ -1,6 +1,8 @@
+import Foundation
 import WeftCore
 import WeftHTTPServer
 import WeftModel
+import WeftTraffic
 import XDSServer
 
 /// Prometheus HTTP service discovery (`http_sd_configs`): every connected proxy that gave its admin address, as
@@ -25,4 +27,25 @@ extension ControlAPI {
         }
         return .json(.array(groups))
     }
+}
+
+/// The service graph the control plane computes from the proxies' metrics (MetricsCollector).
+extension ControlAPI {
+    /// `GET /api/v1/graph`: services and edges with rates, error rates and latency over the last window.
+    func serviceGraph() -> APIResponse {
+        guard let graph else {
+            return .json(.object([("errors", .array([.string("this control plane reads no metrics (--metrics-interval 0)")]))]), status: .notFound)
+        }
+        guard let data = try? Self.graphEncoder.encode(graph()), let text = String(data: data, encoding: .utf8) else {
+            return .json(.object([("errors", .array([.string("cannot encode the service graph")]))]), status: .internalServerError)
+        }
+        return APIResponse(status: .ok, body: text + "\n")
+    }
+
+    static let graphEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return e
+    }()
 }

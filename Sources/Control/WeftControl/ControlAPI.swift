@@ -5,6 +5,7 @@ import WeftConfig
 import WeftCore
 import WeftModel
 import WeftRegistry
+import WeftTraffic
 import XDSServer
 
 /// The control plane's HTTP API: apply/get/delete resources, register workloads, and report status.
@@ -14,6 +15,8 @@ public struct ControlAPI: Sendable {
     let cache: XDSCache?
     let hub: SnapshotHub?
     let auth: APIAuth
+    /// The service graph of the last metrics window; nil when the control plane reads no metrics.
+    var graph: (@Sendable () -> ServiceGraph)?
 
     public init(registry: MeshRegistry, book: ProxyStatusBook, cache: XDSCache? = nil, hub: SnapshotHub? = nil, auth: APIAuth = .open) {
         self.registry = registry
@@ -50,6 +53,7 @@ public struct ControlAPI: Sendable {
                 ? .json(.object([("ok", .bool(true))])) : notFound("workload \(rest[1])/\(rest[2]) is not registered")
         case (.GET, "status", 1): return status()
         case (.GET, "prometheus", 2) where rest[1] == "targets": return prometheusTargets()
+        case (.GET, "graph", 1): return serviceGraph()
         default: return notFound("no such API path \(req.method) \(req.path)")
         }
     }

@@ -28,6 +28,8 @@ public struct ControlPlaneConfig: Sendable {
     /// How often the key sets of RequestAuthentication `jwksUri`s are fetched again (`--jwks-refresh`; istiod's
     /// default, 20 minutes).
     public var jwksRefresh: Duration = .seconds(20 * 60)
+    /// How often the proxies' metrics are read for the service graph (`--metrics-interval`); nil: never.
+    public var metricsInterval: Duration? = .seconds(5)
     /// Services declared before the config folder is read (`weft up` declares its mesh file's services).
     public var declared: [(namespace: String, services: [RegisteredService])]
 
@@ -84,7 +86,10 @@ public struct ControlPlane: Sendable {
             ? .ipv6(host: config.xds.host, port: config.xds.port) : .ipv4(host: config.xds.host, port: config.xds.port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: security, eventLoopGroup: group),
                                 services: [ads, CertificateService(ca: ca, book: book, clock: clock, logger: logger, authenticator: gate)])
-        let api = ControlAPI(registry: registry, book: book, cache: cache, hub: hub, auth: APIAuth(tokens: tokens?.0, clock: clock, rootFingerprint: ca.rootFingerprint))
+        let collector = config.metricsInterval.map { MetricsCollector(book: book, interval: $0, logger: logger) }
+        var routes = ControlAPI(registry: registry, book: book, cache: cache, hub: hub, auth: APIAuth(tokens: tokens?.0, clock: clock, rootFingerprint: ca.rootFingerprint))
+        if let collector { routes.graph = { collector.graph } }
+        let api = routes
         let https = tokens == nil ? nil : try APITLS.secure(ca: ca, api: config.api, namespace: config.security.rootNamespace,
                                                            now: Date(timeIntervalSince1970: clock.now()))
         let channel = try await HTTPAPIServer(group: group, maxBodyBytes: config.maxRequestBytes,
@@ -101,6 +106,7 @@ public struct ControlPlane: Sendable {
             tasks.addTask { try await channel.closeFuture.get() }
             tasks.addTask { await publish(registry, hub) }
             tasks.addTask { await jwks.run { registry.touch() } }
+            if let collector { tasks.addTask { await collector.run() } }
             tasks.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: .milliseconds(250))
