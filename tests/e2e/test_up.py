@@ -155,3 +155,38 @@ def test_up_ipv6_only(weft_bin, tmp_path, request, report, addressing, monkeypat
     finally:
         left = u.close()
         assert not left, f"processes left behind: {left}"
+
+
+def test_up_with_prometheus(weft_bin, tmp_path, request):
+    """`weft up --prometheus`: a real Prometheus beside the mesh finds every sidecar through the control plane's
+    service discovery and has Istio's request metrics for the front page's calls."""
+    from helpers import free_port, hostport, session
+    prom_addr = hostport("127.0.0.1", free_port())
+    (tmp_path / "istio").mkdir()
+    (tmp_path / "istio" / "reviews-dr.yaml").write_text(REVIEWS_DR)
+    (tmp_path / "mesh.yaml").write_text(mesh_yaml(""))
+    up = WeftUp(weft_bin, tmp_path, ["up", "-f", "mesh.yaml", "--prometheus", "--prometheus-address", prom_addr], item=request.node)
+    try:
+        ws = up.wait_ready()
+        assert f"prometheus: http://{prom_addr}" in up.output()
+
+        def query(q: str) -> list[dict]:
+            with session() as s:
+                r = s.get(f"http://{prom_addr}/api/v1/query", params={"query": q}, timeout=5)
+            r.raise_for_status()
+            return r.json()["data"]["result"]
+
+        def all_up():
+            reviews_versions(up, 2)  # traffic while we wait
+            return len(query('up{job="weft"} == 1')) == len(ws)
+        wait_until(all_up, 60, 1, desc=lambda: f"every sidecar up in prometheus ({query('up')})")
+        q = 'sum by (source_workload, destination_service_name) (istio_requests_total{reporter="source"})'
+
+        def front_to_reviews():
+            reviews_versions(up, 2)
+            return any(s["metric"].get("source_workload") == "front-v1" and s["metric"].get("destination_service_name") == "reviews"
+                       and float(s["value"][1]) > 0 for s in query(q))
+        wait_until(front_to_reviews, 30, 1, desc=lambda: f"front-v1 -> reviews in prometheus ({query(q)})")
+    finally:
+        left = up.close()
+        assert not left, f"processes left behind: {left}"

@@ -14,6 +14,8 @@ struct MeshSession: Sendable {
     var stateDir: URL
     var xds: HostPort
     var api: HostPort
+    /// Where a Prometheus beside the mesh listens (`--prometheus`); nil: none.
+    var prometheus: HostPort?
     /// Called once every workload is ready; returning true stops the mesh (`--once`).
     var whenReady: @Sendable (MeshSession, [WorkloadPlan]) async -> Bool = { _, _ in false }
 
@@ -40,6 +42,11 @@ struct MeshSession: Sendable {
         }
         let control = try await EmbeddedControlPlane.start(self, printer: printer, stopReason: stopReason)
         let client = APIClient(server: api)
+        let prom = try prometheus.map { try PrometheusRunner.start(listen: $0, api: client, stateDir: stateDir, printer: printer) }
+        let promTask = prom.map { p in Task { await p.process.run() } }
+        if let prom {
+            printer.say("prometheus: \(prom.url) (scrapes every proxy through http://\(api)/api/v1/prometheus/targets; its log is prometheus.log)")
+        }
         let settings = WorkloadRunner.Settings(
             weftBinary: Self.weftBinary, controlPlane: xds, api: client, ttl: spec.options.ttlSeconds,
             backoff: Backoff(initial: spec.options.restartInitial, max: spec.options.restartMax),
@@ -57,6 +64,10 @@ struct MeshSession: Sendable {
         printer.say("stopping (\(stopReason.value ?? "")): apps, then registrations and sidecars, then the control plane")
         await withTaskGroup(of: Void.self) { g in for r in runners { g.addTask { await r.stop() } } }
         await work.value
+        if let prom {
+            await prom.process.stop()
+            await promTask?.value
+        }
         await control.stop()
     }
 

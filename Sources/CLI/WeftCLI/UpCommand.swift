@@ -34,6 +34,9 @@ struct MeshRunOptions: ParsableArguments {
     @Option(help: "The embedded control plane's API address (default 127.0.0.1:15014, or [::1]:15014 with --ipv6).") var api: String?
     @Option(help: "Folder for logs, registry data and workloads.json (default: a new temporary folder).") var stateDir: String?
     @Flag(help: "Stream the sidecars' own logs too (they always go to the log folder).") var proxyLogs = false
+    @Flag(help: "Start a Prometheus beside the mesh that scrapes every proxy through the control plane's service discovery (needs `prometheus` on PATH).")
+    var prometheus = false
+    @Option(help: "Where that Prometheus listens (default 127.0.0.1:9090, or [::1]:9090 with --ipv6).") var prometheusAddress: String?
 
     func session(_ spec: MeshSpec, configBase: URL, file: String) throws -> MeshSession {
         var spec = spec
@@ -58,6 +61,14 @@ struct MeshRunOptions: ParsableArguments {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-up-\(ProcessInfo.processInfo.processIdentifier)")
         }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return MeshSession(spec: spec, configFolder: folder, stateDir: dir, xds: xdsAddress, api: apiAddress)
+        var session = MeshSession(spec: spec, configFolder: folder, stateDir: dir, xds: xdsAddress, api: apiAddress)
+        if prometheus {
+            guard PrometheusRunner.executable != nil else {
+                throw CLIError("--prometheus: no `prometheus` on PATH (Debian and Ubuntu: apt-get install prometheus)")
+            }
+            session.prometheus = try prometheusAddress.map { try parseAddress($0, flag: "--prometheus-address") }
+                ?? HostPort(host: spec.options.ipv6 ? "::1" : "127.0.0.1", port: 9090)
+        }
+        return session
     }
 }
