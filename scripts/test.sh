@@ -31,6 +31,8 @@ setup_apt() {
   command -v ip >/dev/null 2>&1 || [[ -x /usr/sbin/ip || -x /sbin/ip ]] || missing+=(iproute2)
   # A real Prometheus scrapes the proxies through weft control's HTTP service discovery (tests/e2e/test_metrics.py).
   command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+  # Headless Chromium loads the control plane's dashboard (tests/e2e/test_dashboard.py).
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if ((${#missing[@]})); then
     local sudo=()
     [[ $(id -u) -eq 0 ]] || sudo=(sudo)
@@ -38,7 +40,7 @@ setup_apt() {
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "curl, h2load, python3-venv, ip, prometheus present"
+    echo "curl, h2load, python3-venv, ip, prometheus, chromium present"
   fi
 }
 

@@ -14,6 +14,7 @@ struct DemoWalkthrough {
         return """
 
         The Weft demo shop is up. Front page: \(url)   (as the user jason: \(url)?user=jason, JSON: \(url)api)
+        Live dashboard (service graph, rates, errors, latency): \(MeshTable.dashboardURL(api: api))
         Every call between services goes through their weft proxy sidecars\(load ? "; loadgen sends 5 requests a second" : "").
 
         Try, in another terminal:

@@ -18,8 +18,15 @@ enum MeshTable {
         }
         var out = "\n" + table(rows)
         out += "\ncontrol plane: xDS \(xds), API http://\(api)   (weft status --server \(api))"
+        out += "\ndashboard: \(dashboardURL(api: api))"
         out += "\nlogs: \(logs)   state: \(state)\nCtrl-C stops everything.\n"
         return out
+    }
+
+    /// The live dashboard's URL, with the API token in the fragment (as Jupyter prints its URL: open it as it is).
+    static func dashboardURL(api: HostPort, https: Bool = false) -> String {
+        let token = APIClient(server: api).bearer.map { "#token=\($0)" } ?? ""
+        return "\(https ? "https" : "http")://\(api)/dashboard\(token)"
     }
 
     static func table(_ rows: [[String]]) -> String {

@@ -9,7 +9,7 @@ public struct WeftCommand: AsyncParsableCommand {
         abstract: "Weft: a service mesh. Istio's configuration, Envoy's xDS, no Kubernetes needed.",
         subcommands: [DemoCommand.self, UpCommand.self, RunCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self,
                       DeleteCommand.self, ValidateCommand.self, ControlCommand.self, ProxyCommand.self, BootstrapCommand.self,
-                      SampleCommand.self, TokenCommand.self, CheckCommand.self, TopCommand.self, MetricsCommand.self]
+                      SampleCommand.self, TokenCommand.self, CheckCommand.self, TopCommand.self, MetricsCommand.self, DashboardCommand.self]
     )
 
     public init() {}

@@ -29,6 +29,9 @@ public struct ControlAPI: Sendable {
     public func handle(_ req: APIRequest) async -> APIResponse {
         // Segments are percent-decoded after the split, so a name holding '/' (an old, invalid registration) can
         // still be addressed and removed: DELETE /api/v1/workloads/ns/a%2Fb.
+        if req.method == .GET, req.path == "/dashboard" || req.path == "/dashboard/" {
+            return APIResponse(status: .ok, body: DashboardPage.html, contentType: "text/html; charset=utf-8")
+        }
         let parts = req.path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
         guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return notFound("no such API path \(req.path)") }
         let rest = Array(parts.dropFirst(2))

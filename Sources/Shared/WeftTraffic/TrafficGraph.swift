@@ -76,6 +76,9 @@ public enum GraphBuilder {
         var edges: [ServiceGraph.Edge] = []
         var perService: [String: (EdgeKey, EdgeCounters, Set<String>)] = [:]
         for (key, d) in deltas {
+            // Services seen stay listed; an edge with no call in the window is left out.
+            if perService[key.service] == nil { perService[key.service] = (key, EdgeCounters(), []) }
+            guard d.requests > 0 else { continue }
             edges.append(ServiceGraph.Edge(key: key, rps: d.requests / seconds, errorRate: d.requests > 0 ? d.errors / d.requests : 0,
                                            p50: quantile(0.5, d.buckets), p99: quantile(0.99, d.buckets),
                                            mtls: d.requests > 0 && d.mtls * 2 >= d.requests, errorsByFlag: d.byFlag.mapValues { $0 / seconds }))
