@@ -102,8 +102,15 @@ public final class StandardMetrics: @unchecked Sendable {
     public static let overflowPeer = PeerMetadata(workload: "overflow", namespace: "overflow", app: "overflow", version: "overflow")
     public static let overflowService = ServiceRef(host: "overflow", name: "overflow", namespace: "overflow")
 
+    /// One HTTP series, updated in place: a request looks its key up once.
+    final class RequestSeries {
+        var values = RequestValues()
+    }
+
     public let maxSeries: Int
-    public private(set) var requests: [RequestKey: RequestValues] = [:]
+    var requestSeries: [RequestKey: RequestSeries] = [:]
+    /// A copy of every HTTP series' values, for the admin page.
+    public var requests: [RequestKey: RequestValues] { requestSeries.mapValues(\.values) }
     public private(set) var tcp: [TCPKey: TCPValues] = [:]
     /// Records that went to the overflow set because the table was full.
     public private(set) var overflowed = 0
@@ -115,17 +122,26 @@ public final class StandardMetrics: @unchecked Sendable {
 
     /// A request that ended: `durationMs` from its first byte to its last, sizes in bytes.
     public func record(_ key: RequestKey, durationMs: Double, requestBytes: Int, responseBytes: Int) {
+        let series = requestSeries[key] ?? newSeries(key)
+        series.values.count += 1
+        series.values.duration.record(durationMs)
+        series.values.requestBytes.record(Double(requestBytes))
+        series.values.responseBytes.record(Double(responseBytes))
+    }
+
+    /// The series of a key not seen before: its own, or the overflow set's once the table is full.
+    func newSeries(_ key: RequestKey) -> RequestSeries {
         var k = key
-        if requests[k] == nil && requests.count >= maxSeries {
+        if requestSeries.count >= maxSeries {
             overflowed += 1
             k.source = Self.overflowPeer
             k.destination = Self.overflowPeer
             k.service = Self.overflowService
+            if let s = requestSeries[k] { return s }
         }
-        requests[k, default: RequestValues()].count += 1
-        requests[k]!.duration.record(durationMs)
-        requests[k]!.requestBytes.record(Double(requestBytes))
-        requests[k]!.responseBytes.record(Double(responseBytes))
+        let s = RequestSeries()
+        requestSeries[k] = s
+        return s
     }
 
     /// The values a TCP connection with these labels adds to (the connection keeps them).
