@@ -369,3 +369,15 @@ def test_service_graph_top_and_metrics_from_the_control_plane(make_mesh, datapla
     finally:
         stop.set()
         shop.close()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.control_plane_only
+def test_metrics_interval_zero_turns_the_graph_off(make_mesh):
+    m = make_mesh(control_args=["--metrics-interval", "0"])
+    r = m.api("GET", "/api/v1/graph")
+    assert r.status_code == 404 and "reads no metrics" in r.text, r.text
+    bad = m.run_weft("control", "--metrics-interval", "10ms", "--xds", "127.0.0.1:1", "--api", "127.0.0.1:1")
+    assert bad.returncode != 0 and "--metrics-interval: must be 0 (off) or at least 100ms" in bad.stderr, bad.stderr

@@ -48,7 +48,7 @@ struct ControlCommand: AsyncParsableCommand {
         case .success: throw ValidationError("--jwks-refresh: must be at least 1ms, got '\(jwksRefresh)'")
         case let .failure(p): throw ValidationError("--jwks-refresh: " + ConfigDuration.message(jwksRefresh, p))
         }
-        switch ConfigDuration.parse(metricsInterval) {
+        switch metricsInterval == "0" ? .success(0) : ConfigDuration.parse(metricsInterval) {
         case .success(0): settings.metricsInterval = nil
         case let .success(n) where n >= 100_000_000: settings.metricsInterval = .nanoseconds(n)
         case .success: throw ValidationError("--metrics-interval: must be 0 (off) or at least 100ms, got '\(metricsInterval)'")

@@ -1,18 +1,21 @@
 import WeftCore
 
 /// How a listener labels Istio's standard metrics: which side reports (an inbound listener is the destination's
-/// sidecar, any other the source's) and who this proxy is (from the listener's `weft.peer` metadata).
-public struct ListenerTelemetry: Sendable, Equatable {
+/// sidecar, any other the source's) and who this proxy is (from the listener's `weft.peer` metadata). A class:
+/// every connection's origin holds it, and copying that origin should cost one reference, not five strings.
+public final class ListenerTelemetry: Sendable, Equatable {
     public enum Reporter: String, Sendable {
         case source, destination
     }
-    public var reporter: Reporter
-    public var own: PeerMetadata
+    public let reporter: Reporter
+    public let own: PeerMetadata
 
     public init(reporter: Reporter, own: PeerMetadata) {
         self.reporter = reporter
         self.own = own
     }
+
+    public static func == (a: ListenerTelemetry, b: ListenerTelemetry) -> Bool { a.reporter == b.reporter && a.own == b.own }
 }
 
 /// A service behind a cluster, as Istio's cluster metadata names it (`destination_service`, `_name`, `_namespace`).

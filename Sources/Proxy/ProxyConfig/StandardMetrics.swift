@@ -30,6 +30,18 @@ public final class StandardMetrics: @unchecked Sendable {
             self.responseFlags = responseFlags
             self.securityPolicy = securityPolicy
         }
+
+        /// Hashes the labels that tell series apart in practice (a request hashes its key once, on its loop);
+        /// equality still compares every label.
+        public func hash(into h: inout Hasher) {
+            h.combine(reporter)
+            h.combine(source.workload)
+            h.combine(destination.workload)
+            h.combine(service.host)
+            h.combine(responseCode)
+            h.combine(responseFlags)
+            h.combine(grpcStatus)
+        }
     }
 
     /// The labels of one TCP series.
@@ -109,6 +121,7 @@ public final class StandardMetrics: @unchecked Sendable {
 
     public let maxSeries: Int
     var requestSeries: [RequestKey: RequestSeries] = [:]
+    var last: (key: RequestKey, series: RequestSeries)?
     /// A copy of every HTTP series' values, for the admin page.
     public var requests: [RequestKey: RequestValues] { requestSeries.mapValues(\.values) }
     public private(set) var tcp: [TCPKey: TCPValues] = [:]
@@ -122,7 +135,15 @@ public final class StandardMetrics: @unchecked Sendable {
 
     /// A request that ended: `durationMs` from its first byte to its last, sizes in bytes.
     public func record(_ key: RequestKey, durationMs: Double, requestBytes: Int, responseBytes: Int) {
-        let series = requestSeries[key] ?? newSeries(key)
+        // Most requests on a worker repeat the last one's labels, whose strings are then the same objects: one
+        // comparison instead of a hash and a lookup.
+        let series: RequestSeries
+        if let last, last.key == key {
+            series = last.series
+        } else {
+            series = requestSeries[key] ?? newSeries(key)
+            last = (key, series)
+        }
         series.values.count += 1
         series.values.duration.record(durationMs)
         series.values.requestBytes.record(Double(requestBytes))

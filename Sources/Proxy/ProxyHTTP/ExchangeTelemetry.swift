@@ -23,7 +23,8 @@ extension Exchange {
     /// `x-weft-peer-metadata` header (the caller's on a request, the callee's on a response), its principal from
     /// the mTLS certificate where there is one.
     func recordTelemetry() {
-        guard !telemetry.recorded, let t = downstream.origin.telemetry else { return }
+        let origin = downstream.origin
+        guard !telemetry.recorded, let t = origin.telemetry else { return }
         telemetry.recorded = true
         let standard = worker.standard
         let unknown = PeerMetadata.unknown
@@ -31,7 +32,7 @@ extension Exchange {
         switch t.reporter {
         case .destination:
             source = head.headers.first(name: PeerMetadata.header).map { standard.peer(headerValue: $0) } ?? PeerMetadata()
-            let certified = downstream.origin.connection.peer?.uriSANs.first
+            let certified = origin.connection.peer?.uriSANs.first
             source.principal = certified ?? unknown
             if source.namespace == unknown, let p = certified, let ns = PeerMetadata.namespace(ofPrincipal: p) { source.namespace = ns }
             destination = t.own
