@@ -11,7 +11,6 @@ struct DashboardCommand: AsyncParsableCommand {
         let client = try server.client()
         let reply = try await client.call("GET", "/api/v1/status")
         guard reply.status == 200 else { throw CLIError(reply.text) }
-        let token = client.bearer.map { "#token=\($0)" } ?? ""
-        print("\(client.usesHTTPS ? "https" : "http")://\(client.server)/dashboard\(token)")
+        print(MeshTable.dashboardURL(client))
     }
 }

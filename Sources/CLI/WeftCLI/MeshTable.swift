@@ -24,9 +24,11 @@ enum MeshTable {
     }
 
     /// The live dashboard's URL, with the API token in the fragment (as Jupyter prints its URL: open it as it is).
-    static func dashboardURL(api: HostPort, https: Bool = false) -> String {
-        let token = APIClient(server: api).bearer.map { "#token=\($0)" } ?? ""
-        return "\(https ? "https" : "http")://\(api)/dashboard\(token)"
+    static func dashboardURL(api: HostPort) -> String { dashboardURL(APIClient(server: api)) }
+
+    static func dashboardURL(_ client: APIClient) -> String {
+        let token = client.bearer.map { "#token=\($0)" } ?? ""
+        return "\(client.usesHTTPS ? "https" : "http")://\(client.server)/dashboard\(token)"
     }
 
     static func table(_ rows: [[String]]) -> String {

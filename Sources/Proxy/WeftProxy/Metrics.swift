@@ -128,7 +128,7 @@ enum Metrics {
         out += StandardMetricsText.render(requests: t.requests, tcp: t.tcp)
         out += "# TYPE weft_istio_series_overflow_total counter\nweft_istio_series_overflow_total \(t.overflowed)\n"
         out += "# TYPE weft_filter_counter counter\n"
-        for (name, n) in t.named.sorted(by: { $0.key < $1.key }) { line("weft_filter_counter", "name=\"\(escape(name))\"", n) }
+        for (name, n) in t.named.sorted(by: { $0.key < $1.key }) { line("weft_filter_counter", "name=\"\(StandardMetricsText.escape(name))\"", n) }
         return out
     }
 
@@ -143,10 +143,5 @@ enum Metrics {
             out += "\(name): \(n)\n"
         }
         return out
-    }
-
-    /// A Prometheus label value: backslash, quote and newline escaped.
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
     }
 }

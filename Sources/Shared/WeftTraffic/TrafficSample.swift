@@ -87,7 +87,7 @@ public enum TrafficSample {
         var handshakes: [String: Double] = [:]
         for s in samples where envoyNames.contains(Substring(s.name)) {
             guard let cluster = s.labels["envoy_cluster_name"], let (host, subset) = outbound(cluster) else { continue }
-            if s.name == "envoy_cluster_ssl_handshake" { handshakes[cluster, default: 0] += s.value; continue }
+            if s.name == "envoy_cluster_ssl_handshake" { handshakes[host, default: 0] += s.value; continue }
             let (name, ns) = serviceName(host)
             let key = EdgeKey(source: source.workload, sourceNamespace: source.namespace, sourceApp: source.app, service: host,
                               serviceName: name, serviceNamespace: ns, version: subset.isEmpty ? PeerMetadata.unknown : subset)
@@ -104,10 +104,7 @@ public enum TrafficSample {
             out[key] = c
         }
         // A cluster whose connections did TLS handshakes carries mesh mTLS.
-        for (key, c) in out {
-            let tls = handshakes.contains { $0.key.hasSuffix("|" + key.service) && $0.value > 0 }
-            if tls { out[key]!.mtls = c.requests }
-        }
+        for (key, c) in out where (handshakes[key.service] ?? 0) > 0 { out[key]!.mtls = c.requests }
         return out
     }
 
