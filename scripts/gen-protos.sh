@@ -36,11 +36,13 @@ mapfile -t protos < <(cd Protos && find . -name '*.proto' | sed 's|^\./||' | LC_
   --swift_opt=Visibility=Public,FileNaming=PathToUnderscores \
   "${protos[@]}"
 
-# gRPC service stubs: the Aggregated Discovery Service and Istio's certificate service.
+# gRPC service stubs: the Aggregated Discovery Service, Istio's certificate service and the
+# OpenTelemetry OTLP trace export service.
 "$PROTOC" -I Protos -I "$WKT_INCLUDE" \
   --plugin=protoc-gen-grpc-swift="$PROTOC_GEN_GRPC_SWIFT" \
   --grpc-swift_out="$out" \
   --grpc-swift_opt=Visibility=Public,Client=true,Server=true,FileNaming=PathToUnderscores \
-  envoy/service/discovery/v3/ads.proto istio/security/v1alpha1/ca.proto
+  envoy/service/discovery/v3/ads.proto istio/security/v1alpha1/ca.proto \
+  opentelemetry/proto/collector/trace/v1/trace_service.proto
 
 echo "generated $(find "$out" -name '*.swift' | wc -l) files into $out"

@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import WeftControl
 import WeftCore
+import WeftConfig
 import WeftModel
 
 struct ControlCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ struct ControlCommand: AsyncParsableCommand {
     @Option(help: "Debounce before pushing a change, in milliseconds.") var debounceMs: Int = 100
     @Option(help: "Largest API request body, in bytes (larger ones get 413).") var maxRequestBytes: Int = ControlPlaneConfig.defaultMaxRequestBytes
     @Option(help: "YAML file of listener limits for every proxy (docs/HARDENING.md); defaults for what it leaves out.") var limits: String?
+    @Option(help: "Istio MeshConfig YAML with telemetry settings: extensionProviders, defaultProviders, accessLogFile, accessLogEncoding, enableTracing, defaultConfig.tracing.sampling (docs/observability.md).")
+    var meshConfig: String?
     @Option(help: "How often the key sets of RequestAuthentication jwksUri are fetched again (a duration such as 20m or 30s).")
     var jwksRefresh: String = "20m"
     @Option(help: "How often the proxies' metrics are read for the service graph (weft top, weft metrics, the dashboard); 0 turns it off.")
@@ -55,6 +58,7 @@ struct ControlCommand: AsyncParsableCommand {
         case let .failure(p): throw ValidationError("--metrics-interval: " + ConfigDuration.message(metricsInterval, p))
         }
         if let limits { settings.limits = try Self.readLimits(limits) }
+        if let meshConfig { settings.meshTelemetry = try Self.readMeshConfig(meshConfig) }
         settings.security = try security.settings()
         let plane = ControlPlane(config: settings, logger: logger, clock: SystemWallClock(), group: MultiThreadedEventLoopGroup.singleton)
         try await withSignalCancellation { try await plane.run() }
@@ -68,6 +72,17 @@ extension ControlCommand {
         }
         do { return try ListenerLimits.decode(text: text, file: path) } catch {
             throw ValidationError("--limits: " + error.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+    }
+}
+
+extension ControlCommand {
+    static func readMeshConfig(_ path: String) throws -> MeshTelemetryConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("--mesh-config: cannot read '\(path)'")
+        }
+        do { return try MeshTelemetryConfig.decode(text: text, file: path) } catch {
+            throw ValidationError("--mesh-config: " + error.diagnostics.map(\.description).joined(separator: "\n"))
         }
     }
 }

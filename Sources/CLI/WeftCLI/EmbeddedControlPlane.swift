@@ -18,6 +18,7 @@ struct EmbeddedControlPlane {
         var config = ControlPlaneConfig(configDirectory: s.configFolder, dataDirectory: s.stateDir.appendingPathComponent("data"),
                                         xds: s.xds, api: s.api, declared: [(s.spec.namespace, declared)])
         config.limits = s.spec.options.limits
+        config.meshTelemetry = s.spec.options.meshTelemetry
         try? FileManager.default.removeItem(at: s.stateDir.appendingPathComponent("data"))
         let plane = ControlPlane(config: config, logger: PrinterLogHandler.logger(printer), clock: SystemWallClock(),
                                  group: MultiThreadedEventLoopGroup.singleton)

@@ -3,7 +3,7 @@ import WeftCore
 /// The kinds of resource Weft accepts.
 public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
     case VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Sidecar, Gateway, RateLimit, PeerAuthentication,
-         AuthorizationPolicy, RequestAuthentication
+         AuthorizationPolicy, RequestAuthentication, Telemetry
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
@@ -14,7 +14,8 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
                                                "we": .WorkloadEntry, "wg": .WorkloadGroup, "gw": .Gateway, "rl": .RateLimit,
                                                "pa": .PeerAuthentication, "peerauth": .PeerAuthentication,
                                                "ap": .AuthorizationPolicy, "authz": .AuthorizationPolicy,
-                                               "ra": .RequestAuthentication, "requestauthn": .RequestAuthentication]
+                                               "ra": .RequestAuthentication, "requestauthn": .RequestAuthentication,
+                                               "telemetries": .Telemetry]
         if let k = aliases[t] { self = k; return }
         guard let k = ResourceKind.allCases.first(where: { k in
             let name = k.rawValue.lowercased()
@@ -58,6 +59,7 @@ public enum ResourceSpec: Hashable, Sendable {
     case peerAuthentication(PeerAuthentication)
     case authorizationPolicy(AuthorizationPolicy)
     case requestAuthentication(RequestAuthentication)
+    case telemetry(Telemetry)
 }
 
 /// One decoded, validated resource, with the document it came from (for `get` and for storage).

@@ -56,7 +56,9 @@ public enum ResourceDecoder {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported for RateLimit (use \(RateLimit.apiVersion))")
         } else if let apiVersion, Self.securityKinds.contains(kind), !PeerAuthentication.apiVersions.contains(apiVersion) {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported for \(kind.rawValue) (use security.istio.io/v1 or v1beta1)")
-        } else if let apiVersion, kind != .RateLimit, !Self.securityKinds.contains(kind), !apiVersions.contains(apiVersion) {
+        } else if let apiVersion, kind == .Telemetry, !Telemetry.apiVersions.contains(apiVersion) {
+            ctx.error("apiVersion", "'\(apiVersion)' is not supported for Telemetry (use telemetry.istio.io/v1 or v1alpha1)")
+        } else if let apiVersion, kind != .RateLimit, kind != .Telemetry, !Self.securityKinds.contains(kind), !apiVersions.contains(apiVersion) {
             ctx.error("apiVersion", "'\(apiVersion)' is not supported (use networking.istio.io/v1, v1beta1 or v1alpha3)")
         }
         if !name.isEmpty && !KubernetesName.isSubdomain(name) {
@@ -93,6 +95,7 @@ public enum ResourceDecoder {
         case .PeerAuthentication: spec = .peerAuthentication(.decode(specReader))
         case .AuthorizationPolicy: spec = .authorizationPolicy(.decode(specReader, annotations: annotations))
         case .RequestAuthentication: spec = .requestAuthentication(.decode(specReader))
+        case .Telemetry: spec = .telemetry(.decode(specReader))
         }
         return Resource(key: key, spec: spec, document: document, source: ctx.file)
     }

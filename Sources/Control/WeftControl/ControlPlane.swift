@@ -4,6 +4,7 @@ import GRPCNIOTransportHTTP2
 import Logging
 import NIOCore
 import NIOPosix
+import WeftConfig
 import WeftCore
 import WeftHTTPServer
 import WeftModel
@@ -23,6 +24,8 @@ public struct ControlPlaneConfig: Sendable {
     public static let defaultMaxRequestBytes = HTTPAPIServer.defaultMaxBodyBytes
     /// Limits written into every listener of every proxy (`--limits`).
     public var limits = ListenerLimits.standard
+    /// Access log and tracing providers and defaults, from Istio's MeshConfig (`--mesh-config`).
+    public var meshTelemetry = MeshTelemetryConfig.standard
     /// The mesh CA and mutual TLS settings (`--ca-dir`, `--trust-domain`, `--cert-ttl`, `--root-namespace`).
     public var security = SecuritySettings()
     /// How often the key sets of RequestAuthentication `jwksUri`s are fetched again (`--jwks-refresh`; istiod's
@@ -140,6 +143,7 @@ public struct ControlPlane: Sendable {
     func snapshot(_ registry: MeshRegistry) -> MeshState {
         var mesh = registry.meshState()
         mesh.limits = config.limits
+        mesh.telemetry.mesh = config.meshTelemetry
         mesh.mutualTLS.trustDomain = config.security.trustDomain
         mesh.mutualTLS.rootNamespace = config.security.rootNamespace
         mesh.access.rootNamespace = config.security.rootNamespace

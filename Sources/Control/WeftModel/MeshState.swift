@@ -20,6 +20,8 @@ public struct MeshState: Sendable {
     public var mutualTLS = MutualTLSPolicies()
     /// AuthorizationPolicy and RequestAuthentication, with the key sets fetched for `jwksUri`.
     public var access = AccessPolicies()
+    /// Telemetry resources with the mesh's providers and defaults (`weft control --mesh-config`).
+    public var telemetry = TelemetryPolicies()
 
     public var declaredHosts: Set<String> { Set(services.keys) }
 
@@ -99,6 +101,7 @@ public struct MeshState: Sendable {
         }
         self.mutualTLS = MutualTLSPolicies(resources: resources)
         self.access = AccessPolicies(resources: resources)
+        self.telemetry = TelemetryPolicies(resources: resources)
         self.routeRateLimits = routeRateLimits
         self.workloadRateLimits = workloadRateLimits
         self.virtualServices = vss

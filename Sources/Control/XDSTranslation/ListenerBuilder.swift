@@ -20,6 +20,7 @@ struct ListenerBuilder {
         rds.routeConfigName = Translator.outboundRouteName
         var hcm = hcm(statPrefix: "outbound_http", rateLimit: mesh.routeRateLimits.isEmpty ? nil : RateLimitBuilder.filter())
         hcm.rds = rds
+        observe(&hcm, server: false)
         var out = [listener(name: "outbound_http", address: addr, filter: Proto.networkFilter(FilterName.hcm, hcm), direction: .outbound)]
         out += tcpListeners(host: addr.host, taken: addr.port)
         return out
@@ -34,6 +35,7 @@ struct ListenerBuilder {
             for p in s.ports where !p.protocol.isHTTP && used.insert(p.number).inserted {
                 var tcp = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
                 tcp.statPrefix = "outbound_tcp_\(p.number)"
+                tcp.accessLog = AccessLogBuilder.logs(telemetry(server: false).accessLogs)
                 let clusters = tcpRoute(service: s, port: p.number)
                 if clusters.count == 1 {
                     tcp.cluster = clusters[0].0
@@ -128,6 +130,7 @@ struct ListenerBuilder {
             var tcp = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
             tcp.statPrefix = "inbound_tcp_\(ib.listen.port)"
             tcp.cluster = name
+            tcp.accessLog = AccessLogBuilder.logs(telemetry(server: true).accessLogs)
             return Proto.networkFilter(FilterName.tcpProxy, tcp)
         } else {
             var route = Envoy_Config_Route_V3_Route()
@@ -155,6 +158,7 @@ struct ListenerBuilder {
             let authz = AuthzBuilder(mesh: mesh, proxy: proxy, ports: [ib.listen.port, ib.app.port], tcp: false).httpFilters()
             hcm.httpFilters.insert(contentsOf: authn + authz, at: 0)
             hcm.routeConfig = rc
+            observe(&hcm, server: true)
             if mutualTLS {
                 hcm.forwardClientCertDetails = .sanitizeSet
                 var details = HCM.SetCurrentClientCertDetails()
@@ -164,6 +168,21 @@ struct ListenerBuilder {
             return Proto.networkFilter(FilterName.hcm, hcm)
         }
     }
+
+    /// The Telemetry that applies to this proxy's client (outbound) or server (inbound) side.
+    func telemetry(server: Bool) -> TelemetryPolicies.Effective {
+        mesh.telemetry.effective(namespace: proxy.namespace, labels: proxy.labels, server: server, selectors: mesh.access)
+    }
+
+    /// Access logs and tracing of an HTTP connection manager, from Telemetry.
+    func observe(_ hcm: inout HCM, server: Bool) {
+        let t = telemetry(server: server)
+        hcm.accessLog = AccessLogBuilder.logs(t.accessLogs)
+        if let tracing = t.tracing { hcm.tracing = TracingBuilder.tracing(tracing, serviceName: tracingServiceName) }
+    }
+
+    /// The service name on this proxy's spans, as Istio's: the workload's app (or proxy id) and namespace.
+    var tracingServiceName: String { "\(proxy.labels["app"] ?? proxy.labels["service.istio.io/canonical-name"] ?? proxy.id).\(proxy.namespace)" }
 
     /// An HTTP connection manager; `rateLimit` (the local rate limit filter) goes first when given.
     func hcm(statPrefix: String, rateLimit: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter? = nil) -> HCM {

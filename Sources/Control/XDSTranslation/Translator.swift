@@ -29,6 +29,8 @@ public enum Translator {
         let (inboundListeners, inboundClusters) = listeners.inbound()
         out.listeners += inboundListeners
         out.clusters += inboundClusters
+        let tracings = [false, true].compactMap { listeners.telemetry(server: $0).tracing }
+        if !out.listeners.isEmpty { out.clusters += TracingBuilder.clusters(tracings) }
         if proxy.outbound != nil {
             out.routes.append(RouteBuilder(mesh: mesh, proxy: proxy).outboundRouteConfiguration(name: outboundRouteName))
         }

@@ -77,6 +77,10 @@ public enum MeshDecoder {
         }
         o.proxyLogs = r.bool("proxyLogs") ?? false
         if let l = r.object("limits") { o.limits = ListenerLimits.decode(l) }
+        if let m = r.object("meshConfig") {
+            o.meshTelemetry = MeshTelemetryConfig.decode(m)
+            m.finish()
+        }
         if o.restartMax < o.restartInitial { r.ctx.error(r.sub("restartBackoffMax"), "must not be less than restartBackoff") }
         r.finish()
         return o

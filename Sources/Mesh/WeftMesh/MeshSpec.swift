@@ -1,4 +1,5 @@
 import WeftCore
+import WeftConfig
 import WeftModel
 
 /// A validated `mesh.yaml`: the services to start, the Istio config folder, and options.
@@ -108,6 +109,8 @@ public struct MeshOptions: Sendable, Equatable {
     public var proxyLogs: Bool
     /// Limits of every sidecar's listeners (the embedded control plane's `--limits`).
     public var limits = ListenerLimits.standard
+    /// Istio MeshConfig telemetry settings (access log providers, tracing) for the embedded control plane.
+    public var meshTelemetry = MeshTelemetryConfig.standard
 
     public init(ipv6: Bool = false, xds: HostPort? = nil, api: HostPort? = nil, restartInitial: Double = 0.5,
                 restartMax: Double = 30, ttlSeconds: Double = 10, proxyLogs: Bool = false) {

@@ -1,21 +1,33 @@
 import WeftCore
 
-/// How a listener labels Istio's standard metrics: which side reports (an inbound listener is the destination's
-/// sidecar, any other the source's) and who this proxy is (from the listener's `weft.peer` metadata). A class:
-/// every connection's origin holds it, and copying that origin should cost one reference, not five strings.
+/// What a listener records of its traffic: Istio's standard metrics (labelled by which side reports, an inbound
+/// listener being the destination's sidecar, and who this proxy is, from the listener's `weft.peer` metadata),
+/// access logs and tracing. A class: every connection's origin holds it, and copying that origin should cost one
+/// reference, not five strings.
 public final class ListenerTelemetry: Sendable, Equatable {
     public enum Reporter: String, Sendable {
         case source, destination
     }
     public let reporter: Reporter
     public let own: PeerMetadata
+    /// Whether Istio's standard metrics are recorded (the listener has `weft.peer` metadata).
+    public let standardMetrics: Bool
+    public let accessLogs: [AccessLogConfig]
+    public let tracing: TracingConfig?
 
-    public init(reporter: Reporter, own: PeerMetadata) {
+    public init(reporter: Reporter, own: PeerMetadata, standardMetrics: Bool = true, accessLogs: [AccessLogConfig] = [],
+                tracing: TracingConfig? = nil) {
         self.reporter = reporter
         self.own = own
+        self.standardMetrics = standardMetrics
+        self.accessLogs = accessLogs
+        self.tracing = tracing
     }
 
-    public static func == (a: ListenerTelemetry, b: ListenerTelemetry) -> Bool { a.reporter == b.reporter && a.own == b.own }
+    public static func == (a: ListenerTelemetry, b: ListenerTelemetry) -> Bool {
+        a.reporter == b.reporter && a.own == b.own && a.standardMetrics == b.standardMetrics && a.accessLogs == b.accessLogs
+            && a.tracing == b.tracing
+    }
 }
 
 /// A service behind a cluster, as Istio's cluster metadata names it (`destination_service`, `_name`, `_namespace`).

@@ -21,6 +21,9 @@ struct DownstreamOrigin {
     var connection: ConnectionFacts = .unknown
     /// How the listener labels Istio's standard metrics; nil: not recorded.
     var telemetry: ListenerTelemetry? = nil
+    /// The connection's addresses as `ip:port` (`[ip]:port` for IPv6), read when the listener writes access logs.
+    var remoteText: String? = nil
+    var localText: String? = nil
 }
 
 /// A downstream connection's handler (HTTP/1 or HTTP/2), counted on its worker while it is in the pipeline.

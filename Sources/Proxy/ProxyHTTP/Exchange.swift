@@ -57,6 +57,8 @@ final class Exchange: UpstreamDelegate {
     var filterRequest: FilterRequest
     /// What the standard metrics record when the request ends.
     var telemetry = StreamTelemetry()
+    /// The trace this request belongs to (hex), when the listener traces.
+    var traceID: String?
 
     init(downstream: any DownstreamSink, head: HTTPRequestHead) {
         self.downstream = downstream

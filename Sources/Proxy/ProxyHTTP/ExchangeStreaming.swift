@@ -94,6 +94,7 @@ extension Exchange {
         lastActivity = .now()
         guard state.responseStarted else { return }
         telemetry.responseBytes += b.readableBytes
+        telemetry.responseBody += b.readableBytes
         downstream.writeBody(b)
     }
 
@@ -184,7 +185,10 @@ extension Exchange {
         perTryTask?.cancel()
         telemetry.responseCode = Int(status.code)
         if let flag { telemetry.flags = flag.rawValue }
-        if head.method != .HEAD { telemetry.responseBytes += body.utf8.count }
+        if head.method != .HEAD {
+            telemetry.responseBytes += body.utf8.count
+            telemetry.responseBody += body.utf8.count
+        }
         downstream.localReply(status, flag: flag, body: body, extra: extra, from: self)
         done(status: Int(status.code))
     }

@@ -15,6 +15,12 @@ struct StreamTelemetry {
     var grpcStatus = ""
     /// The answering sidecar's `x-weft-peer-metadata` (outbound requests).
     var upstreamPeer: String?
+    /// Body bytes sent to the caller (Envoy's BYTES_SENT).
+    var responseBody = 0
+    /// The response came from the upstream (not a local reply).
+    var fromUpstream = false
+    /// The upstream's response headers, kept when the listener writes access logs.
+    var responseHeaders: HTTPHeaders?
 }
 
 extension Exchange {
@@ -26,6 +32,8 @@ extension Exchange {
         let origin = downstream.origin
         guard !telemetry.recorded, let t = origin.telemetry else { return }
         telemetry.recorded = true
+        if !t.accessLogs.isEmpty { writeAccessLogs(t.accessLogs) }
+        guard t.standardMetrics else { return }
         let standard = worker.standard
         let unknown = PeerMetadata.unknown
         var source: PeerMetadata, destination: PeerMetadata, policy: String
@@ -75,6 +83,8 @@ extension Exchange {
     func noteResponse(_ h: HTTPResponseHead) {
         telemetry.responseCode = Int(h.status.code)
         telemetry.upstreamPeer = h.headers.first(name: PeerMetadata.header)
+        telemetry.fromUpstream = true
+        if downstream.origin.telemetry?.accessLogs.isEmpty == false { telemetry.responseHeaders = h.headers }
         if let g = h.headers.first(name: "grpc-status") { telemetry.grpcStatus = g }
         for (name, value) in h.headers { telemetry.responseBytes += name.utf8.count + value.utf8.count }
     }

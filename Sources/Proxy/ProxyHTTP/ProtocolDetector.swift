@@ -46,9 +46,13 @@ final class ProtocolDetector: FirstBytesHandler {
         // (peer identity, SNI, addresses) are read once, for all its requests.
         let (facts, cert) = ConnectionAuthorization.facts(context.channel, tls: tls)
         guard ConnectionAuthorization.admits(networkRBAC, facts, worker: worker) else { throw ConnectionDenied() }
-        let origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings,
+        var origin = DownstreamOrigin(worker: worker, routeTable: routeTable, sourceAddress: source, settings: settings,
                                       listenerGuard: listenerGuard, clientCertHeader: tls?.clientCertHeader(cert), connection: facts,
                                       telemetry: telemetry)
+        if telemetry?.accessLogs.isEmpty == false {
+            origin.remoteText = ExchangeLog.text(context.channel.remoteAddress)
+            origin.localText = ExchangeLog.text(context.channel.localAddress)
+        }
         if http2 {
             var conn = NIOHTTP2Handler.ConnectionConfiguration()
             conn.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),

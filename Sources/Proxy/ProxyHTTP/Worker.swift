@@ -17,6 +17,8 @@ public final class Worker: @unchecked Sendable {
     public let filterState: WorkerFilterState
     /// Istio's standard metrics recorded on this loop.
     public let standard = StandardMetrics()
+    /// Access log lines written on this loop, buffered per file.
+    let accessLogs: AccessLogWriter
     /// Open downstream connections, for draining on shutdown.
     public internal(set) var activeConnections = 0
     public internal(set) var activeRequests = 0
@@ -29,6 +31,7 @@ public final class Worker: @unchecked Sendable {
                 wallClock: any WallClock = SystemWallClock()) {
         self.loop = loop
         self.rng = rng
+        accessLogs = AccessLogWriter(loop: loop)
         filterState = WorkerFilterState(wallClock: wallClock) { event in
             let metadata = event.fields.mapValues { Logger.MetadataValue.string($0) }
             switch event.level {

@@ -15,6 +15,9 @@ public struct ConvertedListener: Sendable {
     public var filterOrder: [String] = []
     /// The HTTP connection manager sets the caller's SPIFFE ID in x-forwarded-client-cert (on a `tls` chain).
     public var forwardClientCert = false
+    /// The access logs and tracing of its connection manager or TCP proxy.
+    public var accessLogs: [AccessLogConfig] = []
+    public var tracing: TracingConfig?
 }
 
 extension XDSConversion {
@@ -72,7 +75,7 @@ extension XDSConversion {
             out.config.http.connectionBufferLimit = n
         }
         out.config.http.prematureResetsPerSecond = try field("metadata") { try resetBudget(l.metadata) }
-        out.config.telemetry = try listenerTelemetry(l)
+        out.config.telemetry = try listenerTelemetry(l, accessLogs: out.accessLogs, tracing: out.tracing)
         return out
     }
 
@@ -120,6 +123,8 @@ extension XDSConversion {
         out.config.http = settings
         out.config.readsServerName = filters.readsServerName
         out.forwardClientCert = try forwardClientCert(hcm, tls: tls)
+        out.accessLogs = try accessLogs(hcm.accessLog)
+        if hcm.hasTracing { out.tracing = try field("tracing") { try tracing(hcm.tracing) } }
         return out
     }
 
@@ -241,7 +246,9 @@ extension XDSConversion {
         case nil: throw FieldError("tcp_proxy needs cluster or weighted_clusters")
         }
         // idle_timeout and max_connect_attempts are left to the data path's defaults.
-        return ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
-                                                        kind: .tcp(clusters: clusters, statPrefix: tcp.statPrefix)))
+        var out = ConvertedListener(config: ListenerConfig(name: name, host: host, port: port,
+                                                           kind: .tcp(clusters: clusters, statPrefix: tcp.statPrefix)))
+        out.accessLogs = try accessLogs(tcp.accessLog)
+        return out
     }
 }

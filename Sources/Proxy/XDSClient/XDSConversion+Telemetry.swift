@@ -7,13 +7,19 @@ import WeftCore
 /// cluster's `istio.services` (Istio's cluster metadata: the services it reaches). Both are optional; a value
 /// of the wrong shape is refused with its path, as any other field.
 extension XDSConversion {
-    /// The listener's telemetry: the reporter by its traffic direction (inbound: the destination's sidecar).
-    static func listenerTelemetry(_ l: Envoy_Config_Listener_V3_Listener) throws -> ListenerTelemetry? {
-        guard let v = l.metadata.filterMetadata[WeftListenerMetadata.key]?.fields[WeftListenerMetadata.peer] else { return nil }
+    /// The listener's telemetry: the reporter by its traffic direction (inbound: the destination's sidecar), who
+    /// this proxy is (standard metrics are recorded only where the listener says), its access logs and tracing.
+    static func listenerTelemetry(_ l: Envoy_Config_Listener_V3_Listener, accessLogs: [AccessLogConfig],
+                                  tracing: TracingConfig?) throws -> ListenerTelemetry? {
+        let reporter: ListenerTelemetry.Reporter = l.trafficDirection == .inbound ? .destination : .source
+        guard let v = l.metadata.filterMetadata[WeftListenerMetadata.key]?.fields[WeftListenerMetadata.peer] else {
+            if accessLogs.isEmpty && tracing == nil { return nil }
+            return ListenerTelemetry(reporter: reporter, own: PeerMetadata(), standardMetrics: false, accessLogs: accessLogs, tracing: tracing)
+        }
         guard case let .stringValue(s)? = v.kind else {
             throw FieldError("must be a string (workload=...;namespace=...)", at: ["metadata", "filter_metadata", WeftListenerMetadata.key, WeftListenerMetadata.peer])
         }
-        return ListenerTelemetry(reporter: l.trafficDirection == .inbound ? .destination : .source, own: PeerMetadata(headerValue: s))
+        return ListenerTelemetry(reporter: reporter, own: PeerMetadata(headerValue: s), accessLogs: accessLogs, tracing: tracing)
     }
 
     /// `filter_metadata.istio.services`: a list of `{host, name, namespace}`.

@@ -20,6 +20,7 @@ public enum ResourceValidator {
         case let .peerAuthentication(pa): validatePeerAuthentication(pa, &c)
         case let .authorizationPolicy(ap): validateAuthorizationPolicy(ap, &c)
         case let .requestAuthentication(ra): validateRequestAuthentication(ra, &c)
+        case let .telemetry(t): validateTelemetry(t, &c)
         }
         return (c.diagnostics, c.warnings)
     }

@@ -392,6 +392,21 @@ public nonisolated struct Envoy_Config_Core_V3_RuntimeFractionalPercent: Sendabl
   fileprivate var _defaultValue: Envoy_Type_V3_FractionalPercent? = nil
 }
 
+/// Runtime derived uint32 with a default when not specified.
+public nonisolated struct Envoy_Config_Core_V3_RuntimeUInt32: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var defaultValue: UInt32 = 0
+
+  public var runtimeKey: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "envoy.config.core.v3"
@@ -838,6 +853,41 @@ nonisolated extension Envoy_Config_Core_V3_RuntimeFractionalPercent: SwiftProtob
 
   public static func ==(lhs: Envoy_Config_Core_V3_RuntimeFractionalPercent, rhs: Envoy_Config_Core_V3_RuntimeFractionalPercent) -> Bool {
     if lhs._defaultValue != rhs._defaultValue {return false}
+    if lhs.runtimeKey != rhs.runtimeKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Envoy_Config_Core_V3_RuntimeUInt32: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RuntimeUInt32"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}default_value\0\u{3}runtime_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.defaultValue) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.runtimeKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.defaultValue != 0 {
+      try visitor.visitSingularUInt32Field(value: self.defaultValue, fieldNumber: 2)
+    }
+    if !self.runtimeKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.runtimeKey, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Envoy_Config_Core_V3_RuntimeUInt32, rhs: Envoy_Config_Core_V3_RuntimeUInt32) -> Bool {
+    if lhs.defaultValue != rhs.defaultValue {return false}
     if lhs.runtimeKey != rhs.runtimeKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

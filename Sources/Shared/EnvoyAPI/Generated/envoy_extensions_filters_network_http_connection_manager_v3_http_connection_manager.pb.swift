@@ -74,6 +74,15 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
   /// Clears the value of `addUserAgent`. Subsequent reads from it will return its default value.
   public mutating func clearAddUserAgent() {_uniqueStorage()._addUserAgent = nil}
 
+  public var tracing: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.Tracing {
+    get {_storage._tracing ?? Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.Tracing()}
+    set {_uniqueStorage()._tracing = newValue}
+  }
+  /// Returns true if `tracing` has been explicitly set.
+  public var hasTracing: Bool {_storage._tracing != nil}
+  /// Clears the value of `tracing`. Subsequent reads from it will return its default value.
+  public mutating func clearTracing() {_uniqueStorage()._tracing = nil}
+
   public var httpProtocolOptions: Envoy_Config_Core_V3_Http1ProtocolOptions {
     get {_storage._httpProtocolOptions ?? Envoy_Config_Core_V3_Http1ProtocolOptions()}
     set {_uniqueStorage()._httpProtocolOptions = newValue}
@@ -105,6 +114,11 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
   public var hasDrainTimeout: Bool {_storage._drainTimeout != nil}
   /// Clears the value of `drainTimeout`. Subsequent reads from it will return its default value.
   public mutating func clearDrainTimeout() {_uniqueStorage()._drainTimeout = nil}
+
+  public var accessLog: [Envoy_Config_Accesslog_V3_AccessLog] {
+    get {_storage._accessLog}
+    set {_uniqueStorage()._accessLog = newValue}
+  }
 
   public var useRemoteAddress: SwiftProtobuf.Google_Protobuf_BoolValue {
     get {_storage._useRemoteAddress ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
@@ -303,6 +317,82 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
 
   }
 
+  /// Left out: operation (11), upstream_operation (12).
+  public nonisolated struct Tracing: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var clientSampling: Envoy_Type_V3_Percent {
+      get {_clientSampling ?? Envoy_Type_V3_Percent()}
+      set {_clientSampling = newValue}
+    }
+    /// Returns true if `clientSampling` has been explicitly set.
+    public var hasClientSampling: Bool {self._clientSampling != nil}
+    /// Clears the value of `clientSampling`. Subsequent reads from it will return its default value.
+    public mutating func clearClientSampling() {self._clientSampling = nil}
+
+    public var randomSampling: Envoy_Type_V3_Percent {
+      get {_randomSampling ?? Envoy_Type_V3_Percent()}
+      set {_randomSampling = newValue}
+    }
+    /// Returns true if `randomSampling` has been explicitly set.
+    public var hasRandomSampling: Bool {self._randomSampling != nil}
+    /// Clears the value of `randomSampling`. Subsequent reads from it will return its default value.
+    public mutating func clearRandomSampling() {self._randomSampling = nil}
+
+    public var overallSampling: Envoy_Type_V3_Percent {
+      get {_overallSampling ?? Envoy_Type_V3_Percent()}
+      set {_overallSampling = newValue}
+    }
+    /// Returns true if `overallSampling` has been explicitly set.
+    public var hasOverallSampling: Bool {self._overallSampling != nil}
+    /// Clears the value of `overallSampling`. Subsequent reads from it will return its default value.
+    public mutating func clearOverallSampling() {self._overallSampling = nil}
+
+    public var verbose: Bool = false
+
+    public var maxPathTagLength: SwiftProtobuf.Google_Protobuf_UInt32Value {
+      get {_maxPathTagLength ?? SwiftProtobuf.Google_Protobuf_UInt32Value()}
+      set {_maxPathTagLength = newValue}
+    }
+    /// Returns true if `maxPathTagLength` has been explicitly set.
+    public var hasMaxPathTagLength: Bool {self._maxPathTagLength != nil}
+    /// Clears the value of `maxPathTagLength`. Subsequent reads from it will return its default value.
+    public mutating func clearMaxPathTagLength() {self._maxPathTagLength = nil}
+
+    public var customTags: [Envoy_Type_Tracing_V3_CustomTag] = []
+
+    public var provider: Envoy_Config_Trace_V3_Tracing.Http {
+      get {_provider ?? Envoy_Config_Trace_V3_Tracing.Http()}
+      set {_provider = newValue}
+    }
+    /// Returns true if `provider` has been explicitly set.
+    public var hasProvider: Bool {self._provider != nil}
+    /// Clears the value of `provider`. Subsequent reads from it will return its default value.
+    public mutating func clearProvider() {self._provider = nil}
+
+    public var spawnUpstreamSpan: SwiftProtobuf.Google_Protobuf_BoolValue {
+      get {_spawnUpstreamSpan ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
+      set {_spawnUpstreamSpan = newValue}
+    }
+    /// Returns true if `spawnUpstreamSpan` has been explicitly set.
+    public var hasSpawnUpstreamSpan: Bool {self._spawnUpstreamSpan != nil}
+    /// Clears the value of `spawnUpstreamSpan`. Subsequent reads from it will return its default value.
+    public mutating func clearSpawnUpstreamSpan() {self._spawnUpstreamSpan = nil}
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _clientSampling: Envoy_Type_V3_Percent? = nil
+    fileprivate var _randomSampling: Envoy_Type_V3_Percent? = nil
+    fileprivate var _overallSampling: Envoy_Type_V3_Percent? = nil
+    fileprivate var _maxPathTagLength: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
+    fileprivate var _provider: Envoy_Config_Trace_V3_Tracing.Http? = nil
+    fileprivate var _spawnUpstreamSpan: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+  }
+
   public nonisolated struct SetCurrentClientCertDetails: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -422,7 +512,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.filters.networ
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HttpConnectionManager"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{3}set_current_client_cert_details\0\u{4}\u{2}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{1}tracing\0\u{3}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{3}access_log\0\u{3}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{3}set_current_client_cert_details\0\u{4}\u{2}xff_num_trusted_hops\0\u{4}\u{4}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{4}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{3}merge_slashes\0\u{4}\u{2}common_http_protocol_options\0\u{4}\u{6}request_headers_timeout\0")
 
   fileprivate class _StorageClass {
     var _codecType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.CodecType = .auto
@@ -430,10 +520,12 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
     var _routeSpecifier: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.OneOf_RouteSpecifier?
     var _httpFilters: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] = []
     var _addUserAgent: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+    var _tracing: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.Tracing? = nil
     var _httpProtocolOptions: Envoy_Config_Core_V3_Http1ProtocolOptions? = nil
     var _http2ProtocolOptions: Envoy_Config_Core_V3_Http2ProtocolOptions? = nil
     var _serverName: String = String()
     var _drainTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    var _accessLog: [Envoy_Config_Accesslog_V3_AccessLog] = []
     var _useRemoteAddress: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _generateRequestID: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _forwardClientCertDetails: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.ForwardClientCertDetails = .sanitize
@@ -462,10 +554,12 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       _routeSpecifier = source._routeSpecifier
       _httpFilters = source._httpFilters
       _addUserAgent = source._addUserAgent
+      _tracing = source._tracing
       _httpProtocolOptions = source._httpProtocolOptions
       _http2ProtocolOptions = source._http2ProtocolOptions
       _serverName = source._serverName
       _drainTimeout = source._drainTimeout
+      _accessLog = source._accessLog
       _useRemoteAddress = source._useRemoteAddress
       _generateRequestID = source._generateRequestID
       _forwardClientCertDetails = source._forwardClientCertDetails
@@ -527,10 +621,12 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         }()
         case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._httpFilters) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._addUserAgent) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._tracing) }()
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._httpProtocolOptions) }()
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._http2ProtocolOptions) }()
         case 10: try { try decoder.decodeSingularStringField(value: &_storage._serverName) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._drainTimeout) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._accessLog) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._useRemoteAddress) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._generateRequestID) }()
         case 16: try { try decoder.decodeSingularEnumField(value: &_storage._forwardClientCertDetails) }()
@@ -579,6 +675,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       try { if let v = _storage._addUserAgent {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      try { if let v = _storage._tracing {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
       try { if let v = _storage._httpProtocolOptions {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
       } }()
@@ -591,6 +690,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       try { if let v = _storage._drainTimeout {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
       } }()
+      if !_storage._accessLog.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._accessLog, fieldNumber: 13)
+      }
       try { if let v = _storage._useRemoteAddress {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
@@ -644,10 +746,12 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         if _storage._routeSpecifier != rhs_storage._routeSpecifier {return false}
         if _storage._httpFilters != rhs_storage._httpFilters {return false}
         if _storage._addUserAgent != rhs_storage._addUserAgent {return false}
+        if _storage._tracing != rhs_storage._tracing {return false}
         if _storage._httpProtocolOptions != rhs_storage._httpProtocolOptions {return false}
         if _storage._http2ProtocolOptions != rhs_storage._http2ProtocolOptions {return false}
         if _storage._serverName != rhs_storage._serverName {return false}
         if _storage._drainTimeout != rhs_storage._drainTimeout {return false}
+        if _storage._accessLog != rhs_storage._accessLog {return false}
         if _storage._useRemoteAddress != rhs_storage._useRemoteAddress {return false}
         if _storage._generateRequestID != rhs_storage._generateRequestID {return false}
         if _storage._forwardClientCertDetails != rhs_storage._forwardClientCertDetails {return false}
@@ -676,6 +780,75 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.ForwardClientCertDetails: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SANITIZE\0\u{1}FORWARD_ONLY\0\u{1}APPEND_FORWARD\0\u{1}SANITIZE_SET\0\u{1}ALWAYS_FORWARD_ONLY\0")
+}
+
+nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.Tracing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.protoMessageName + ".Tracing"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{3}client_sampling\0\u{3}random_sampling\0\u{3}overall_sampling\0\u{1}verbose\0\u{3}max_path_tag_length\0\u{3}custom_tags\0\u{1}provider\0\u{3}spawn_upstream_span\0\u{b}operation_name\0\u{b}request_headers_for_tags\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._clientSampling) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._randomSampling) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._overallSampling) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.verbose) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._maxPathTagLength) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.customTags) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._provider) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._spawnUpstreamSpan) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._clientSampling {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._randomSampling {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._overallSampling {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.verbose != false {
+      try visitor.visitSingularBoolField(value: self.verbose, fieldNumber: 6)
+    }
+    try { if let v = self._maxPathTagLength {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.customTags.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.customTags, fieldNumber: 8)
+    }
+    try { if let v = self._provider {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._spawnUpstreamSpan {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.Tracing, rhs: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.Tracing) -> Bool {
+    if lhs._clientSampling != rhs._clientSampling {return false}
+    if lhs._randomSampling != rhs._randomSampling {return false}
+    if lhs._overallSampling != rhs._overallSampling {return false}
+    if lhs.verbose != rhs.verbose {return false}
+    if lhs._maxPathTagLength != rhs._maxPathTagLength {return false}
+    if lhs.customTags != rhs.customTags {return false}
+    if lhs._provider != rhs._provider {return false}
+    if lhs._spawnUpstreamSpan != rhs._spawnUpstreamSpan {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.SetCurrentClientCertDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -49,6 +49,8 @@ public nonisolated struct Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy:
     set {clusterSpecifier = .weightedClusters(newValue)}
   }
 
+  public var accessLog: [Envoy_Config_Accesslog_V3_AccessLog] = []
+
   public var idleTimeout: SwiftProtobuf.Google_Protobuf_Duration {
     get {_idleTimeout ?? SwiftProtobuf.Google_Protobuf_Duration()}
     set {_idleTimeout = newValue}
@@ -134,7 +136,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.filters.networ
 
 nonisolated extension Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TcpProxy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stat_prefix\0\u{1}cluster\0\u{4}\u{5}max_connect_attempts\0\u{3}idle_timeout\0\u{3}metadata_match\0\u{3}weighted_clusters\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stat_prefix\0\u{1}cluster\0\u{4}\u{3}access_log\0\u{4}\u{2}max_connect_attempts\0\u{3}idle_timeout\0\u{3}metadata_match\0\u{3}weighted_clusters\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -151,6 +153,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy: Swi
           self.clusterSpecifier = .cluster(v)
         }
       }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.accessLog) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._maxConnectAttempts) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._idleTimeout) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._metadataMatch) }()
@@ -183,6 +186,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy: Swi
     try { if case .cluster(let v)? = self.clusterSpecifier {
       try visitor.visitSingularStringField(value: v, fieldNumber: 2)
     } }()
+    if !self.accessLog.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.accessLog, fieldNumber: 5)
+    }
     try { if let v = self._maxConnectAttempts {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
@@ -201,6 +207,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy: Swi
   public static func ==(lhs: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy, rhs: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy) -> Bool {
     if lhs.statPrefix != rhs.statPrefix {return false}
     if lhs.clusterSpecifier != rhs.clusterSpecifier {return false}
+    if lhs.accessLog != rhs.accessLog {return false}
     if lhs._idleTimeout != rhs._idleTimeout {return false}
     if lhs._maxConnectAttempts != rhs._maxConnectAttempts {return false}
     if lhs._metadataMatch != rhs._metadataMatch {return false}
