@@ -179,7 +179,11 @@ let package = Package(
         .target(
             name: "WeftProxy",
             dependencies: [
-                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftHTTPServer", "WeftCore", "XDSClient", "ProxyIdentity", "EnvoyAPI",
+                "ProxyHTTP", "ProxyConfig", "ProxyRouting", "ProxyUpstream", "WeftHTTPServer", "WeftHTTPClient", "WeftCore", "XDSClient",
+                "ProxyIdentity", "EnvoyAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -33,12 +33,15 @@ enum TracingBuilder {
             g.timeout = Proto.duration(nanos: t.collector.timeoutNanos)
             otel.grpcService = g
         }
+        // Envoy's own random sampling ignores a caller's decision; a parent-based sampler honours it and samples
+        // new traces at the Telemetry's rate (the connection manager then samples everything it is offered).
+        otel.sampler = sampler(percent: t.sampling)
         var provider = Envoy_Config_Trace_V3_Tracing.Http()
         provider.name = tracerName
         provider.typedConfig = Proto.any(otel)
         var out = ListenerBuilder.HCM.Tracing()
         out.provider = provider
-        out.randomSampling = Proto.percent(t.sampling)
+        out.randomSampling = Proto.percent(100)
         out.customTags = t.customTags.map { tag in
             var c = Envoy_Type_Tracing_V3_CustomTag()
             c.tag = tag.tag
@@ -61,6 +64,24 @@ enum TracingBuilder {
             return c
         }
         return out
+    }
+
+    static let parentBased = "envoy.tracers.opentelemetry.samplers.parent_based"
+    static let traceIDRatio = "envoy.tracers.opentelemetry.samplers.trace_id_ratio_based"
+
+    /// parent_based(trace_id_ratio_based(percent)).
+    static func sampler(percent: Double) -> Envoy_Config_Core_V3_TypedExtensionConfig {
+        var ratio = Envoy_Extensions_Tracers_Opentelemetry_Samplers_V3_TraceIdRatioBasedSamplerConfig()
+        ratio.samplingPercentage = Proto.fraction(percent)
+        var inner = Envoy_Config_Core_V3_TypedExtensionConfig()
+        inner.name = traceIDRatio
+        inner.typedConfig = Proto.any(ratio)
+        var parent = Envoy_Extensions_Tracers_Opentelemetry_Samplers_V3_ParentBasedSamplerConfig()
+        parent.wrappedSampler = inner
+        var outer = Envoy_Config_Core_V3_TypedExtensionConfig()
+        outer.name = parentBased
+        outer.typedConfig = Proto.any(parent)
+        return outer
     }
 
     /// One cluster per collector the proxy's listeners export to: static for an IP address, strict DNS for a name;

@@ -19,17 +19,20 @@ public struct TracingConfig: Sendable, Equatable {
     public var serviceName: String
     /// Requests traced per million, when the caller sent no sampling decision.
     public var samplingPerMillion: Int
+    /// A caller's sampled flag decides (Envoy's parent-based sampler); else only `samplingPerMillion` does.
+    public var honourParent: Bool
     public var customTags: [(tag: String, value: TagValue)]
     public var timeout: Duration
     /// The xDS form it was compiled from.
     public var source: [UInt8]
 
-    public init(cluster: String, export: Export, serviceName: String, samplingPerMillion: Int,
+    public init(cluster: String, export: Export, serviceName: String, samplingPerMillion: Int, honourParent: Bool = true,
                 customTags: [(tag: String, value: TagValue)] = [], timeout: Duration = .seconds(3), source: [UInt8] = []) {
         self.cluster = cluster
         self.export = export
         self.serviceName = serviceName
         self.samplingPerMillion = samplingPerMillion
+        self.honourParent = honourParent
         self.customTags = customTags
         self.timeout = timeout
         self.source = source

@@ -59,6 +59,8 @@ final class Exchange: UpstreamDelegate {
     var telemetry = StreamTelemetry()
     /// The trace this request belongs to (hex), when the listener traces.
     var traceID: String?
+    /// This hop's span, on a traced listener.
+    var span: ActiveSpan?
 
     init(downstream: any DownstreamSink, head: HTTPRequestHead) {
         self.downstream = downstream
@@ -79,6 +81,7 @@ final class Exchange: UpstreamDelegate {
 
     func start() {
         let origin = downstream.origin
+        if let tracing = origin.telemetry?.tracing { beginTrace(tracing) }
         let settings = origin.settings
         if head.headers.count > settings.maxHeadersCount {
             downstream.closeAfterResponse()
@@ -184,6 +187,7 @@ final class Exchange: UpstreamDelegate {
         // request headers before the router adds its own.
         if !filterRequest.headerEdits.isEmpty { filterRequest.headerEdits.apply(to: &h) }
         HeaderRules.stripHopByHop(&h, keepUpgrade: isUpgrade)
+        if span != nil { injectTrace(&h) }
         h.remove(name: "expect")
         h.replaceOrAdd(name: "host", value: f.hostRewrite ?? view.authority)
         if !h.contains(name: "x-forwarded-proto") { h.add(name: "x-forwarded-proto", value: "http") }

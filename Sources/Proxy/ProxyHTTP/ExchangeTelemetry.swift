@@ -32,6 +32,7 @@ extension Exchange {
         let origin = downstream.origin
         guard !telemetry.recorded, let t = origin.telemetry else { return }
         telemetry.recorded = true
+        if let tracing = t.tracing { endTrace(tracing, reporter: t.reporter) }
         if !t.accessLogs.isEmpty { writeAccessLogs(t.accessLogs) }
         guard t.standardMetrics else { return }
         let standard = worker.standard

@@ -19,6 +19,8 @@ public final class Worker: @unchecked Sendable {
     public let standard = StandardMetrics()
     /// Access log lines written on this loop, buffered per file.
     let accessLogs: AccessLogWriter
+    /// Finished spans on their way to the exporter.
+    let spans: SpanBuffer
     /// Open downstream connections, for draining on shutdown.
     public internal(set) var activeConnections = 0
     public internal(set) var activeRequests = 0
@@ -28,10 +30,11 @@ public final class Worker: @unchecked Sendable {
     public init(loop: any EventLoop, rng: any RandomNumberGenerator = SystemRandomNumberGenerator(),
                 shared: SharedUpstreams = SharedUpstreams(), connector: any UpstreamConnector = TCPConnector(),
                 logger: Logger = Logger(label: "weft.proxy", factory: { _ in SwiftLogNoOpLogHandler() }),
-                wallClock: any WallClock = SystemWallClock()) {
+                wallClock: any WallClock = SystemWallClock(), spanExporter: (any SpanExporter)? = nil) {
         self.loop = loop
         self.rng = rng
         accessLogs = AccessLogWriter(loop: loop)
+        spans = SpanBuffer(loop: loop, exporter: spanExporter)
         filterState = WorkerFilterState(wallClock: wallClock) { event in
             let metadata = event.fields.mapValues { Logger.MetadataValue.string($0) }
             switch event.level {
@@ -42,6 +45,7 @@ public final class Worker: @unchecked Sendable {
         let stats = WorkerStats()
         self.stats = stats
         upstreams = Upstreams(loop: loop, stats: stats, shared: shared, connector: connector)
+        spans.endpoints = { [unowned self] name in snapshot.clusters[name]?.endpoints ?? [] }
     }
 
     /// Takes a new snapshot: requests already running keep theirs; the upstream side takes the new clusters.
@@ -58,6 +62,8 @@ public final class Worker: @unchecked Sendable {
     }
 
     func connectionClosed() { activeConnections -= 1 }
+
+    func random64() -> UInt64 { UInt64.random(in: 1...UInt64.max, using: &rng) }
 
     func random(below n: Int) -> Int {
         n <= 1 ? 0 : Int.random(in: 0..<n, using: &rng)

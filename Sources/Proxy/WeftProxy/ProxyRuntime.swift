@@ -37,7 +37,11 @@ public final class ProxyRuntime: Sendable {
     public init(concurrency: Int, logger: Logger) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, concurrency))
         var w: [ObjectIdentifier: Worker] = [:]
-        for loop in group.makeIterator() { w[ObjectIdentifier(loop)] = Worker(loop: loop, shared: shared, logger: logger) }
+        // Spans leave on the shared loops, never on a worker's.
+        let exporter = OTLPExporter(logger: logger, group: MultiThreadedEventLoopGroup.singleton)
+        for loop in group.makeIterator() {
+            w[ObjectIdentifier(loop)] = Worker(loop: loop, shared: shared, logger: logger, spanExporter: exporter)
+        }
         workers = w
         self.logger = logger
         healthChecker = HealthChecker(loop: group.next(), upstreams: w.values.map(\.upstreams))

@@ -37,8 +37,14 @@ extension XDSConversion {
         } else {
             throw FieldError("grpc_service or http_service is needed", at: ["provider", "typed_config"])
         }
-        let percent = t.hasRandomSampling ? t.randomSampling.value : 100
+        var percent = t.hasRandomSampling ? t.randomSampling.value : 100
         guard (0...100).contains(percent) else { throw FieldError("must be between 0 and 100", at: ["random_sampling"]) }
+        var honourParent = false
+        if otel.hasSampler {
+            let (p, parent) = try field("provider.typed_config.sampler") { try sampler(otel.sampler) }
+            percent = p
+            honourParent = parent
+        }
         let tags = try each("custom_tags", t.customTags) { c -> (tag: String, value: TracingConfig.TagValue) in
             switch c.type {
             case let .literal(l)?: return (c.tag, .literal(l.value))
@@ -48,8 +54,44 @@ extension XDSConversion {
             }
         }
         return TracingConfig(cluster: cluster, export: export, serviceName: otel.serviceName.isEmpty ? "weft-proxy" : otel.serviceName,
-                             samplingPerMillion: Int((percent * 10_000).rounded()), customTags: tags, timeout: timeout,
+                             samplingPerMillion: Int((percent * 10_000).rounded()), honourParent: honourParent, customTags: tags, timeout: timeout,
                              source: (try? t.serializedBytes()) ?? [])
+    }
+
+    static let parentBasedType = "type.googleapis.com/envoy.extensions.tracers.opentelemetry.samplers.v3.ParentBasedSamplerConfig"
+    static let ratioType = "type.googleapis.com/envoy.extensions.tracers.opentelemetry.samplers.v3.TraceIdRatioBasedSamplerConfig"
+    static let alwaysOnType = "type.googleapis.com/envoy.extensions.tracers.opentelemetry.samplers.v3.AlwaysOnSamplerConfig"
+
+    /// The OpenTelemetry samplers weft proxy runs: always on, trace id ratio, and either as parent-based's wrapped
+    /// sampler. (percent for new traces, whether the caller's flag decides.)
+    static func sampler(_ s: Envoy_Config_Core_V3_TypedExtensionConfig) throws -> (Double, Bool) {
+        switch s.typedConfig.typeURL {
+        case alwaysOnType: return (100, false)
+        case ratioType:
+            let r = try field("typed_config") { try Envoy_Extensions_Tracers_Opentelemetry_Samplers_V3_TraceIdRatioBasedSamplerConfig(unpackingAny: s.typedConfig) }
+            return (fraction(r.samplingPercentage), false)
+        case parentBasedType:
+            let p = try field("typed_config") { try Envoy_Extensions_Tracers_Opentelemetry_Samplers_V3_ParentBasedSamplerConfig(unpackingAny: s.typedConfig) }
+            guard p.hasWrappedSampler, p.wrappedSampler.typedConfig.typeURL != parentBasedType else {
+                throw FieldError("needs a wrapped always_on or trace_id_ratio_based sampler", at: ["typed_config", "wrapped_sampler"])
+            }
+            let (percent, _) = try field("typed_config.wrapped_sampler") { try sampler(p.wrappedSampler) }
+            return (percent, true)
+        default:
+            throw FieldError("unsupported sampler '\(s.typedConfig.typeURL)'", at: ["typed_config"])
+        }
+    }
+
+    /// A FractionalPercent as a percentage.
+    static func fraction(_ f: Envoy_Type_V3_FractionalPercent) -> Double {
+        let d: Double
+        switch f.denominator {
+        case .hundred: d = 100
+        case .tenThousand: d = 10_000
+        case .million: d = 1_000_000
+        case .UNRECOGNIZED: d = 100
+        }
+        return min(100, Double(f.numerator) / d * 100)
     }
 
     /// `http://host:port/path` as (authority, path).

@@ -21,7 +21,7 @@ public enum HTTPClient {
     /// when `server` is a proxy) and `host` as the Host header.
     /// `secure` puts TLS first on the connection's pipeline (HTTPS).
     public static func send(_ method: String, to server: HostPort, target: String, host: String, headers: [(String, String)] = [],
-                            body: String? = nil, timeout: TimeAmount = .seconds(10),
+                            body: String? = nil, bodyBytes: [UInt8]? = nil, timeout: TimeAmount = .seconds(10),
                             secure: (@Sendable (Channel) throws -> Void)? = nil) async throws -> Response {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let collector = ResponseCollector(loop: loop)
@@ -47,8 +47,8 @@ public enum HTTPClient {
         h.add(name: "host", value: host)
         h.add(name: "connection", value: "close")
         for (k, v) in headers { h.add(name: k, value: v) }
-        let bytes = ByteBuffer(string: body ?? "")
-        if body != nil || method != "GET" { h.add(name: "content-length", value: String(bytes.readableBytes)) }
+        let bytes = bodyBytes.map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: body ?? "")
+        if body != nil || bodyBytes != nil || method != "GET" { h.add(name: "content-length", value: String(bytes.readableBytes)) }
         let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: target, headers: h)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if bytes.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil) }

@@ -24,7 +24,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 }
 
 /// The OpenTelemetry tracer (envoy.tracers.opentelemetry). Left out: resource_detectors (4),
-/// sampler (5), max_cache_size (6), set_telemetry_sdk_resource_attributes (7),
+/// max_cache_size (6), set_telemetry_sdk_resource_attributes (7),
 /// set_service_name_resource_attribute (8), set_instrumentation_scope (9).
 public nonisolated struct Envoy_Config_Trace_V3_OpenTelemetryConfig: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -51,12 +51,22 @@ public nonisolated struct Envoy_Config_Trace_V3_OpenTelemetryConfig: Sendable {
 
   public var serviceName: String = String()
 
+  public var sampler: Envoy_Config_Core_V3_TypedExtensionConfig {
+    get {_sampler ?? Envoy_Config_Core_V3_TypedExtensionConfig()}
+    set {_sampler = newValue}
+  }
+  /// Returns true if `sampler` has been explicitly set.
+  public var hasSampler: Bool {self._sampler != nil}
+  /// Clears the value of `sampler`. Subsequent reads from it will return its default value.
+  public mutating func clearSampler() {self._sampler = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _grpcService: Envoy_Config_Core_V3_GrpcService? = nil
   fileprivate var _httpService: Envoy_Config_Core_V3_HttpService? = nil
+  fileprivate var _sampler: Envoy_Config_Core_V3_TypedExtensionConfig? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -65,7 +75,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.config.trace.v3"
 
 nonisolated extension Envoy_Config_Trace_V3_OpenTelemetryConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OpenTelemetryConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grpc_service\0\u{3}service_name\0\u{3}http_service\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grpc_service\0\u{3}service_name\0\u{3}http_service\0\u{2}\u{2}sampler\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -76,6 +86,7 @@ nonisolated extension Envoy_Config_Trace_V3_OpenTelemetryConfig: SwiftProtobuf.M
       case 1: try { try decoder.decodeSingularMessageField(value: &self._grpcService) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.serviceName) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._httpService) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._sampler) }()
       default: break
       }
     }
@@ -95,6 +106,9 @@ nonisolated extension Envoy_Config_Trace_V3_OpenTelemetryConfig: SwiftProtobuf.M
     try { if let v = self._httpService {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    try { if let v = self._sampler {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -102,6 +116,7 @@ nonisolated extension Envoy_Config_Trace_V3_OpenTelemetryConfig: SwiftProtobuf.M
     if lhs._grpcService != rhs._grpcService {return false}
     if lhs._httpService != rhs._httpService {return false}
     if lhs.serviceName != rhs.serviceName {return false}
+    if lhs._sampler != rhs._sampler {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
