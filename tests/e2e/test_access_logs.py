@@ -140,3 +140,67 @@ def test_access_logs_text_and_json_switched_by_telemetry(make_mesh, dataplane, t
     last = silent()
     time.sleep(1.5)
     assert not _lines(text, last)
+
+
+def test_tcp_connections_are_logged(make_mesh, dataplane, tmp_path):
+    """A TCP connection through the sidecar is one line: bytes each way, upstream host and cluster, no HTTP fields."""
+    import socket
+    import threading
+
+    from helpers import free_port
+
+    cfg, text, _ = _mesh_config(tmp_path)
+    mesh = make_mesh(control_args=["--mesh-config", str(cfg)])
+    app = socket.socket()
+    app.bind((mesh.host, 0))
+    app.listen(8)
+
+    def serve():
+        while True:
+            try:
+                c, _ = app.accept()
+            except OSError:
+                return
+            with c:
+                c.sendall(b"echo:" + c.recv(1024))
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = free_port(mesh.host)
+    mesh.apply(f"""apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: db
+  namespace: default
+spec:
+  hosts: [db.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports:
+  - number: {port}
+    name: tcp
+    protocol: TCP
+  endpoints:
+  - address: "{mesh.host}"
+    ports:
+      tcp: {app.getsockname()[1]}
+---
+""" + _telemetry("istio-system", "  - providers:\n    - name: text-log\n"))
+    mesh.start_envoy()
+
+    def call():
+        try:
+            with socket.create_connection((mesh.host, port), timeout=3) as s:
+                s.sendall(b"hello")
+                return s.recv(1024) == b"echo:hello"
+        except OSError:
+            return False
+
+    wait_until(call, 15, 0.2, desc="TCP through the sidecar")
+    line = wait_until(lambda: next((x for x in (text.read_text().splitlines() if text.exists() else [])
+                                    if f"outbound|{port}||db.default" in x), None), 10, 0.2, desc="the TCP connection logged")
+    m = TEXT_LINE.match(line)
+    assert m, line
+    assert (m["method"], m["path"], m["proto"], m["code"]) == ("-", "-", "-", "0"), line
+    assert (int(m["rx"]), int(m["tx"])) == (5, 10), line
+    assert m["uhost"] == f"{mesh.host}:{app.getsockname()[1]}" and m["cluster"] == f"outbound|{port}||db.default.svc.cluster.local"
+    app.close()

@@ -260,7 +260,8 @@ struct ListenerBuilder {
         l.filterChains = chains
         l.trafficDirection = direction
         l.perConnectionBufferLimitBytes = Proto.u32(mesh.limits.perConnectionBufferLimitBytes)
-        l.metadata = ListenerMetadata.weft(mesh.limits, peer: TelemetryMetadata.peer(mesh: mesh, proxy: proxy))
+        l.metadata = ListenerMetadata.weft(mesh.limits, peer: TelemetryMetadata.peer(mesh: mesh, proxy: proxy),
+                                           overrides: telemetry(server: direction == .inbound).metricOverrides)
         return l
     }
 }

@@ -14,19 +14,22 @@ public final class ListenerTelemetry: Sendable, Equatable {
     public let standardMetrics: Bool
     public let accessLogs: [AccessLogConfig]
     public let tracing: TracingConfig?
+    /// Telemetry's metric overrides for this listener's side, applied when the metrics are rendered.
+    public let metricOverrides: MetricOverrides
 
     public init(reporter: Reporter, own: PeerMetadata, standardMetrics: Bool = true, accessLogs: [AccessLogConfig] = [],
-                tracing: TracingConfig? = nil) {
+                tracing: TracingConfig? = nil, metricOverrides: MetricOverrides = MetricOverrides()) {
         self.reporter = reporter
         self.own = own
         self.standardMetrics = standardMetrics
         self.accessLogs = accessLogs
         self.tracing = tracing
+        self.metricOverrides = metricOverrides
     }
 
     public static func == (a: ListenerTelemetry, b: ListenerTelemetry) -> Bool {
         a.reporter == b.reporter && a.own == b.own && a.standardMetrics == b.standardMetrics && a.accessLogs == b.accessLogs
-            && a.tracing == b.tracing
+            && a.tracing == b.tracing && a.metricOverrides == b.metricOverrides
     }
 }
 

@@ -4,23 +4,40 @@ import WeftCore
 public enum StandardMetricsText {
     public typealias TCPTotals = (opened: Int, closed: Int, sent: Int, received: Int)
 
+    /// `overrides`: Telemetry's metric overrides by the reporting side (a metric disabled is left out; series whose
+    /// labels become equal once labels are removed are added up).
     public static func render(requests: [StandardMetrics.RequestKey: StandardMetrics.RequestValues],
-                              tcp: [StandardMetrics.TCPKey: TCPTotals]) -> String {
+                              tcp: [StandardMetrics.TCPKey: TCPTotals],
+                              overrides: [ListenerTelemetry.Reporter: MetricOverrides] = [:]) -> String {
         var out = ""
-        let http = requests.map { (labels($0.key), $0.value) }.sorted { $0.0 < $1.0 }
+        func series<V>(_ metric: String, _ items: [(ListenerTelemetry.Reporter, [(String, String)], V)], _ add: (inout V, V) -> Void)
+            -> [(String, V)] {
+            var merged: [String: V] = [:]
+            for (reporter, labels, v) in items {
+                guard let l = (overrides[reporter] ?? MetricOverrides()).apply(metric: metric, labels) else { continue }
+                let key = pairs(l)
+                if merged[key] == nil { merged[key] = v } else { add(&merged[key]!, v) }
+            }
+            return merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+        let http = requests.map { ($0.key.reporter, labelList($0.key), $0.value) }
         out += "# TYPE istio_requests_total counter\n"
-        for (l, v) in http { out += "istio_requests_total{\(l)} \(v.count)\n" }
-        histogram("istio_request_duration_milliseconds", http.map { ($0.0, $0.1.duration) }, into: &out)
-        histogram("istio_request_bytes", http.map { ($0.0, $0.1.requestBytes) }, into: &out)
-        histogram("istio_response_bytes", http.map { ($0.0, $0.1.responseBytes) }, into: &out)
-        let conns = tcp.map { (labels($0.key), $0.value) }.sorted { $0.0 < $1.0 }
+        for (l, v) in series("istio_requests_total", http.map { ($0.0, $0.1, $0.2.count) }, { $0 += $1 }) {
+            out += "istio_requests_total{\(l)} \(v)\n"
+        }
+        for (name, pick) in [("istio_request_duration_milliseconds", \StandardMetrics.RequestValues.duration),
+                             ("istio_request_bytes", \StandardMetrics.RequestValues.requestBytes),
+                             ("istio_response_bytes", \StandardMetrics.RequestValues.responseBytes)] {
+            histogram(name, series(name, http.map { ($0.0, $0.1, $0.2[keyPath: pick]) }, { $0.add($1) }), into: &out)
+        }
+        let conns = tcp.map { ($0.key.reporter, labelList($0.key), $0.value) }
         let counters: [(String, (TCPTotals) -> Int)] = [
             ("istio_tcp_sent_bytes_total", { $0.sent }), ("istio_tcp_received_bytes_total", { $0.received }),
             ("istio_tcp_connections_opened_total", { $0.opened }), ("istio_tcp_connections_closed_total", { $0.closed }),
         ]
         for (name, value) in counters {
             out += "# TYPE \(name) counter\n"
-            for (l, v) in conns { out += "\(name){\(l)} \(value(v))\n" }
+            for (l, v) in series(name, conns.map { ($0.0, $0.1, value($0.2)) }, { $0 += $1 }) { out += "\(name){\(l)} \(v)\n" }
         }
         return out
     }
@@ -45,18 +62,20 @@ public enum StandardMetricsText {
         v.rounded() == v && abs(v) < 1e15 ? String(Int(v)) : String(v)
     }
 
-    static func labels(_ k: StandardMetrics.RequestKey) -> String {
-        pairs([("reporter", k.reporter.rawValue)] + peers(k.source, k.destination, k.service) + [
+    static func labels(_ k: StandardMetrics.RequestKey) -> String { pairs(labelList(k)) }
+
+    static func labelList(_ k: StandardMetrics.RequestKey) -> [(String, String)] {
+        [("reporter", k.reporter.rawValue)] + peers(k.source, k.destination, k.service) + [
             ("request_protocol", k.requestProtocol), ("response_code", String(k.responseCode)),
             ("grpc_response_status", k.grpcStatus), ("response_flags", k.responseFlags),
             ("connection_security_policy", k.securityPolicy),
-        ])
+        ]
     }
 
-    static func labels(_ k: StandardMetrics.TCPKey) -> String {
-        pairs([("reporter", k.reporter.rawValue)] + peers(k.source, k.destination, k.service) + [
+    static func labelList(_ k: StandardMetrics.TCPKey) -> [(String, String)] {
+        [("reporter", k.reporter.rawValue)] + peers(k.source, k.destination, k.service) + [
             ("request_protocol", "tcp"), ("response_flags", k.responseFlags), ("connection_security_policy", k.securityPolicy),
-        ])
+        ]
     }
 
     static func peers(_ s: PeerMetadata, _ d: PeerMetadata, _ svc: ServiceRef) -> [(String, String)] {

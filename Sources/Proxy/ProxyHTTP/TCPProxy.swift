@@ -31,6 +31,8 @@ final class TCPProxyHandler: ChannelInboundHandler {
     let telemetry: ListenerTelemetry?
     var cluster: ClusterConfig?
     var series: StandardMetrics.TCPValues?
+    /// What the listener's access logs write when the connection ends (nil when it writes none).
+    var log: TCPLogState?
 
     init(worker: Worker, clusters: [WeightedCluster], networkRBAC: [RBACFilterConfig] = [], tls: DownstreamTLSState? = nil,
          telemetry: ListenerTelemetry? = nil) {
@@ -53,6 +55,10 @@ final class TCPProxyHandler: ChannelInboundHandler {
     func begin(_ context: ChannelHandlerContext) {
         guard self.context == nil else { return }
         self.context = context
+        if telemetry?.accessLogs.isEmpty == false {
+            log = TCPLogState(startMicros: AccessLogLine.wallMicros(), started: .now(),
+                              remote: ExchangeLog.text(context.channel.remoteAddress), local: ExchangeLog.text(context.channel.localAddress))
+        }
         if networkRBAC.isEmpty { return start(context) }
         if tls != nil { awaitingHandshake = true } else { authorize(context) }
     }
@@ -86,6 +92,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
         let c = rt.config, ep = picked.endpoint
         rt.count(.connection)
         cluster = c
+        log?.upstreamHost = ExchangeLog.hostPort(ep.host, ep.port)
         if tls == nil || handshakeDone { startSeries(context) }
         let inbound = context.channel
         let tls = c.meshTLS(for: ep), credentials = worker.upstreams.credentials
@@ -109,6 +116,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
                     if inputClosed { ch.close(mode: .output, promise: nil) }
                 case .failure:
                     rt.count(.connectFailure)
+                    log?.flags = "UF"
                     if let context = self.context { Self.closeNow(context) }
                 }
             }
@@ -117,6 +125,7 @@ final class TCPProxyHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let b = unwrapInboundIn(data)
         series?.receivedBytes += b.readableBytes
+        log?.received += b.readableBytes
         if let peer { peer.write(b, promise: nil) } else { pending.append(b) }
     }
 
@@ -145,6 +154,10 @@ final class TCPProxyHandler: ChannelInboundHandler {
         self.context = nil
         series?.closed += 1
         series = nil
+        if let l = log, let logs = telemetry?.accessLogs {
+            log = nil
+            l.write(logs, cluster: cluster?.name, worker: worker)
+        }
     }
 
     /// Counts the connection as opened in the series its labels name (Istio's, as for HTTP; TCP has no header to
@@ -194,6 +207,7 @@ final class TCPPeerHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let b = unwrapInboundIn(data)
         owner?.series?.sentBytes += b.readableBytes
+        owner?.log?.sent += b.readableBytes
         peer.write(b, promise: nil)
     }
     func channelReadComplete(context: ChannelHandlerContext) { peer.flush() }

@@ -63,6 +63,13 @@ public final class Worker: @unchecked Sendable {
 
     func connectionClosed() { activeConnections -= 1 }
 
+    /// Writes buffered access log lines and hands buffered spans to the exporter now (at shutdown).
+    public func flushTelemetry() {
+        loop.preconditionInEventLoop()
+        accessLogs.flush()
+        spans.flush()
+    }
+
     func random64() -> UInt64 { UInt64.random(in: 1...UInt64.max, using: &rng) }
 
     func random(below n: Int) -> Int {

@@ -125,7 +125,11 @@ enum Metrics {
             out += "weft_cluster_upstream_rq_time_sum{cluster=\"\(n)\"} \(Double(c.durationMicrosSum) / 1000)\n"
             line("weft_cluster_upstream_rq_time_count", "cluster=\"\(n)\"", cumulative)
         }
-        out += StandardMetricsText.render(requests: t.requests, tcp: t.tcp)
+        var overrides: [ListenerTelemetry.Reporter: MetricOverrides] = [:]
+        for l in runtime.snapshot.listeners.values.sorted(by: { $0.name < $1.name }) {
+            if let tel = l.telemetry, overrides[tel.reporter] == nil { overrides[tel.reporter] = tel.metricOverrides }
+        }
+        out += StandardMetricsText.render(requests: t.requests, tcp: t.tcp, overrides: overrides)
         out += "# TYPE weft_istio_series_overflow_total counter\nweft_istio_series_overflow_total \(t.overflowed)\n"
         out += "# TYPE weft_filter_counter counter\n"
         for (name, n) in t.named.sorted(by: { $0.key < $1.key }) { line("weft_filter_counter", "name=\"\(StandardMetricsText.escape(name))\"", n) }

@@ -131,6 +131,8 @@ public final class ProxyRuntime: Sendable {
             if active == 0 { break }
             try? await Task.sleep(for: .milliseconds(50))
         }
+        // What the workers still hold of access log lines and spans goes out before the loops stop.
+        for w in workers.values { try? await w.loop.submit { w.flushTelemetry() }.get() }
         try? await group.shutdownGracefully()
     }
 }

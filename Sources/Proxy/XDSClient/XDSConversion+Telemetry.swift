@@ -19,7 +19,30 @@ extension XDSConversion {
         guard case let .stringValue(s)? = v.kind else {
             throw FieldError("must be a string (workload=...;namespace=...)", at: ["metadata", "filter_metadata", WeftListenerMetadata.key, WeftListenerMetadata.peer])
         }
-        return ListenerTelemetry(reporter: reporter, own: PeerMetadata(headerValue: s), accessLogs: accessLogs, tracing: tracing)
+        let overrides = try metricOverrides(l.metadata)
+        return ListenerTelemetry(reporter: reporter, own: PeerMetadata(headerValue: s), accessLogs: accessLogs, tracing: tracing,
+                                 metricOverrides: overrides)
+    }
+
+    /// `filter_metadata.weft.metrics`: Telemetry's metric overrides (see WeftListenerMetadata.metrics).
+    static func metricOverrides(_ m: Envoy_Config_Core_V3_Metadata) throws -> MetricOverrides {
+        guard let v = m.filterMetadata[WeftListenerMetadata.key]?.fields[WeftListenerMetadata.metrics] else { return MetricOverrides() }
+        let path = ["metadata", "filter_metadata", WeftListenerMetadata.key, WeftListenerMetadata.metrics]
+        guard case let .listValue(list)? = v.kind else { throw FieldError("must be a list", at: path) }
+        return MetricOverrides(rules: try list.values.enumerated().map { i, item in
+            guard case let .structValue(s)? = item.kind, case let .stringValue(metric)? = s.fields["metric"]?.kind else {
+                throw FieldError("must be a struct with a metric name", at: path + ["[\(i)]"])
+            }
+            var rule = MetricOverrides.Rule(metric: metric)
+            if case let .boolValue(d)? = s.fields["disabled"]?.kind { rule.disabled = d }
+            if case let .listValue(r)? = s.fields["remove"]?.kind {
+                rule.remove = r.values.compactMap { if case let .stringValue(t)? = $0.kind { t } else { nil } }
+            }
+            if case let .structValue(u)? = s.fields["upsert"]?.kind {
+                for (k, val) in u.fields { if case let .stringValue(t)? = val.kind { rule.upsert[k] = t } }
+            }
+            return rule
+        })
     }
 
     /// `filter_metadata.istio.services`: a list of `{host, name, namespace}`.

@@ -75,6 +75,9 @@ public enum WeftListenerMetadata {
     public static let prematureResetsPerSecond = "premature_resets_per_second"
     /// String: the proxy's own workload labels for Istio's standard metrics, in PeerMetadata's header form.
     public static let peer = "peer"
+    /// List: Telemetry's metric overrides for this side, in order, each `{metric, disabled?, remove: [label],
+    /// upsert: {label: value}}` (Istio's metric names: REQUEST_COUNT, ..., ALL_METRICS).
+    public static let metrics = "metrics"
 }
 
 /// Istio's cluster metadata (`metadata.filter_metadata["istio"]`): the services a cluster reaches, which label
