@@ -119,7 +119,11 @@ enum Fixture {
 
     /// Feeds the translation through SnapshotAssembler in Envoy's order: CDS, EDS, LDS, RDS.
     static func snapshot(_ text: String = mesh, proxy: ProxyNode = proxy) throws -> ProxySnapshot {
-        let r = try translate(text, proxy: proxy)
+        try assemble(try translate(text, proxy: proxy))
+    }
+
+    /// A translation's resources through SnapshotAssembler, in Envoy's order.
+    static func assemble(_ r: ProxyResources) throws -> ProxySnapshot {
         var a = SnapshotAssembler()
         try a.apply(typeURL: EnvoyTypeURL.cluster, version: "c1", resources: pack(r.clusters))
         try a.apply(typeURL: EnvoyTypeURL.clusterLoadAssignment, version: "e1", resources: pack(r.endpoints))

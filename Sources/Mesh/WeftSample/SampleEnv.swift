@@ -20,8 +20,10 @@ struct SampleEnv: Sendable {
         proxy = HTTPClient.proxyAddress(e["HTTP_PROXY"] ?? e["http_proxy"])
     }
 
-    /// The headers a service passes on to the ones it calls, so header routes see the original user.
-    static let propagated = ["end-user", "x-request-id"]
+    /// The headers a service passes on to the ones it calls, so header routes see the original user and the
+    /// sidecars' spans join one trace (W3C and B3, as Istio's sample apps pass them).
+    static let propagated = ["end-user", "x-request-id", "traceparent", "tracestate", "x-b3-traceid", "x-b3-spanid",
+                             "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3"]
 
     /// Calls another service of the mesh (`http://reviews:9080/...`) through the sidecar; the JSON answer,
     /// or an object saying what went wrong.
