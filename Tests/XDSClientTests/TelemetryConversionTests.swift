@@ -34,10 +34,12 @@ import WeftModel
     @Test func outboundRequestsCarryThePeerHeaderAndResponsesLoseTheCallees() throws {
         let r = try Fixture.translate(proxy: Self.proxy)
         let rc = try #require(r.routes.first { $0.name == "outbound_http" })
-        let added = rc.requestHeadersToAdd.first { $0.header.key == PeerMetadata.header }
+        let vh = try #require(rc.virtualHosts.first { $0.name == "reviews.shop.svc.cluster.local:9080" })
+        let added = vh.requestHeadersToAdd.first { $0.header.key == PeerMetadata.header }
         #expect(added?.header.value == "workload=front-v2;namespace=shop;app=front;version=v2;principal=unknown")
         #expect(added?.appendAction == .overwriteIfExistsOrAdd)
         #expect(rc.responseHeadersToRemove == [PeerMetadata.header])
+        #expect(rc.requestHeadersToAdd.isEmpty)
     }
 
     @Test func malformedMetadataIsRefusedWithItsPath() throws {
@@ -63,5 +65,29 @@ import WeftModel
     func peerHeaderValues(_ text: String, _ want: PeerMetadata) {
         #expect(PeerMetadata(headerValue: text) == want)
         #expect(PeerMetadata(headerValue: want.headerValue) == want)
+    }
+}
+
+/// The caller's metadata goes to mesh services only: a MESH_EXTERNAL host gets no `x-weft-peer-metadata`, and
+/// one the app set itself is removed.
+@Suite struct PeerHeaderScopeTests {
+    @Test func externalHostsDoNotGetThePeerHeader() throws {
+        let ext = Fixture.mesh + """
+
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: api, namespace: shop}
+        spec:
+          hosts: [api.example.com]
+          ports: [{number: 80, name: http, protocol: HTTP}]
+          resolution: DNS
+          location: MESH_EXTERNAL
+        """
+        let r = try Fixture.translate(ext)
+        let rc = try #require(r.routes.first { $0.name == "outbound_http" })
+        let vh = try #require(rc.virtualHosts.first { $0.name == "api.example.com:80" })
+        #expect(!vh.requestHeadersToAdd.contains { $0.header.key == PeerMetadata.header })
+        #expect(vh.requestHeadersToRemove == [PeerMetadata.header])
     }
 }

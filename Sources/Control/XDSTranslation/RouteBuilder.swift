@@ -18,6 +18,7 @@ struct RouteBuilder {
         rc.name = name
         rc.validateClusters = Google_Protobuf_BoolValue(false)
         var used: Set<String> = []
+        let peer = TelemetryMetadata.peer(mesh: mesh, proxy: proxy)
         for host in mesh.services.keys.sorted() {
             let service = mesh.services[host]!
             let httpPorts = service.ports.filter { $0.protocol.isHTTP }.sorted { $0.number < $1.number }
@@ -32,10 +33,17 @@ struct RouteBuilder {
                 vh.domains = domains
                 vh.routes = routes(service: service, port: port.number)
                 if let limits = mesh.routeRateLimits[host] { RateLimitBuilder.apply(limits, to: &vh.routes) }
+                // The caller's metadata goes to mesh services only; a host outside the mesh never sees it.
+                if service.location != .MESH_EXTERNAL {
+                    TelemetryMetadata.outbound(&vh, peer: peer)
+                } else {
+                    vh.requestHeadersToRemove.append(PeerMetadata.header)
+                }
                 rc.virtualHosts.append(vh)
             }
         }
-        TelemetryMetadata.outbound(&rc, peer: TelemetryMetadata.peer(mesh: mesh, proxy: proxy))
+        // The answering sidecar's metadata is removed from every response, wherever it came from.
+        rc.responseHeadersToRemove.append(PeerMetadata.header)
         return rc
     }
 

@@ -42,11 +42,10 @@ enum TelemetryMetadata {
         }
     }
 
-    /// Outbound: the caller's metadata on every request (replacing what the app sent), and the answering
-    /// sidecar's removed from responses before the app sees them.
-    static func outbound(_ rc: inout Envoy_Config_Route_V3_RouteConfiguration, peer: PeerMetadata) {
-        rc.requestHeadersToAdd += Proto.headerOptions([PeerMetadata.header: peer.headerValue], overwrite: true)
-        rc.responseHeadersToRemove.append(PeerMetadata.header)
+    /// Outbound to a mesh service: the caller's metadata on every request (replacing what the app sent). The
+    /// answering sidecar's is removed from every response by the route configuration.
+    static func outbound(_ vh: inout Envoy_Config_Route_V3_VirtualHost, peer: PeerMetadata) {
+        vh.requestHeadersToAdd += Proto.headerOptions([PeerMetadata.header: peer.headerValue], overwrite: true)
     }
 
     /// Inbound: the caller's metadata removed before the app sees the request, this workload's added to responses.
