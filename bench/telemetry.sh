@@ -68,7 +68,7 @@ spec:
 ---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
-metadata: {name: on, namespace: default}
+metadata: {name: telemetry-on, namespace: default}
 spec:
   selector: {matchLabels: {telemetry: "on"}}
   accessLogging: [{providers: [{name: file}]}]
@@ -77,7 +77,7 @@ YAML
 # One access log file per data plane: the provider's path is per mesh, so each plane gets its own control plane.
 nginx -c "$W/up.conf" & PIDS+=($!)
 export WEFT_CONFIG="$W/cli.json"
-declare -A OUT
+declare -A OUT PID
 n=0
 for plane in envoy weft; do
   n=$((n + 1))
@@ -100,14 +100,22 @@ for plane in envoy weft; do
       WEFT_JOIN_TOKEN="$tok" "$WEFT" proxy --node $plane-$mode --labels app=front,telemetry=$mode --control-plane 127.0.0.1:$xds \
         --outbound 127.0.0.1:$port --admin 127.0.0.1:$admin --concurrency 1 2>"$W/$plane-$mode.log" & PIDS+=($!)
     fi
+    PID[$plane-$mode]=$!
   done
 done
 declare -A RPS P50 P99 ALL
 measure() { # name port
   local n=$1 p=$2
   for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench' "http://127.0.0.1:$p/")" = 200 ] && break; sleep 0.1; done
+  local code; code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench' "http://127.0.0.1:$p/")
+  [ "$code" = 200 ] || { echo "$n answers $code"; tail -5 "$W"/control-*.log; exit 1; }
+  # PERF_TARGET=weft-on PERF_OUT=file: a CPU profile of that sidecar during its first wrk run.
+  if [[ "${PERF_TARGET:-}" == "$n" && ! -e "${PERF_OUT:-/nonexistent}" ]]; then
+    perf record -g -p "${PID[$n]}" -o "$PERF_OUT" -- sleep "$D" >/dev/null 2>&1 &
+  fi
   wrk -t1 -c32 -d${D}s -H "Host: bench" "http://127.0.0.1:$p/" > "$W/wrk-$n.txt" 2>&1
   RPS[$n]=$(awk '/Requests\/sec/{print $2}' "$W/wrk-$n.txt")
+  if grep -q "Non-2xx" "$W/wrk-$n.txt"; then echo "$n: $(grep Non-2xx "$W/wrk-$n.txt")"; exit 1; fi
   local lat
   lat=$(hey -z ${D}s -c 10 -q 100 -host bench "http://127.0.0.1:$p/" 2>/dev/null | awk '/50%? in/{p50=$3} /99%? in/{p99=$3} END{printf "%.3f %.3f", p50*1000, p99*1000}')
   P50[$n]=${lat% *}; P99[$n]=${lat#* }

@@ -1,3 +1,4 @@
+import NIOHTTP1
 import ProxyConfig
 import ProxyRouting
 import Testing
@@ -9,8 +10,8 @@ import Testing
     static func entry() -> AccessLogEntry {
         var e = AccessLogEntry()
         e.startMicros = 1_796_325_601_123_456  // 2026-12-03T19:20:01.123Z
-        e.request = RequestView(method: "GET", uri: "/a?b=1", authority: "reviews:9080",
-                                headers: HeaderList([("user-agent", "curl/8 \"x\""), ("x-request-id", "r1")]))
+        e.request = LoggedRequest(method: "GET", path: "/a?b=1", authority: "reviews:9080",
+                                  headers: HTTPHeaders([("user-agent", "curl/8 \"x\""), ("x-request-id", "r1")]))
         e.protocolName = "HTTP/1.1"
         e.responseCode = 503
         e.flags = "UF"

@@ -10,8 +10,8 @@ extension Exchange {
         let elapsed = NIODeadline.now() - started
         var e = AccessLogEntry()
         e.startMicros = AccessLogLine.wallMicros() - elapsed.nanoseconds / 1000
-        e.request = RequestView(method: head.method.rawValue, uri: filterRequest.uri.isEmpty ? head.uri : filterRequest.uri,
-                                authority: filterRequest.authority, headers: head.headers)
+        e.request = LoggedRequest(method: head.method.rawValue, path: filterRequest.uri.isEmpty ? head.uri : filterRequest.uri,
+                                  authority: filterRequest.authority, headers: head.headers)
         e.responseHeaders = telemetry.responseHeaders
         e.protocolName = head.version.major == 2 ? "HTTP/2" : head.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1"
         e.responseCode = telemetry.responseCode
@@ -29,7 +29,7 @@ extension Exchange {
         e.traceID = traceID
         let writer = worker.accessLogs
         for log in logs where log.filter.map({ AccessLogLine.passes($0, e) }) ?? true {
-            writer.append(AccessLogLine.render(log.format, e), to: log.path)
+            writer.append(to: log.path) { out, clock in AccessLogLine.write(log.format, e, into: &out, clock: &clock) }
         }
     }
 }
@@ -38,13 +38,14 @@ enum ExchangeLog {
     /// Envoy's RESPONSE_CODE_DETAILS for how the request ended.
     static func details(flags: String, fromUpstream: Bool) -> String? {
         if flags == "-" { return fromUpstream ? "via_upstream" : nil }
-        let byFlag = ["NR": "route_not_found", "UH": "no_healthy_upstream", "FI": "fault_filter_abort", "RL": "local_rate_limited",
+        return detailsByFlag[flags]
+    }
+
+    static let detailsByFlag = ["NR": "route_not_found", "UH": "no_healthy_upstream", "FI": "fault_filter_abort", "RL": "local_rate_limited",
                       "UT": "response_timeout", "UF": "upstream_reset_before_response_started{connection_failure}",
                       "UC": "upstream_reset_after_response_started{connection_termination}", "DC": "downstream_remote_disconnect",
                       "UO": "upstream_reset_before_response_started{overflow}", "URX": "upstream_reset_before_response_started",
                       "SI": "stream_idle_timeout"]
-        return byFlag[flags]
-    }
 
     static func hostPort(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 

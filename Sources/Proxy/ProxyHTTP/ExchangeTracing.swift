@@ -13,23 +13,30 @@ struct ActiveSpan {
     var spanID: UInt64
     var sampled: Bool
     var startNanos: UInt64
+    /// The caller sent trace headers (they are replaced upstream); else only `traceparent` is added.
+    var continued: Bool
 }
 
 extension Exchange {
     /// Continues the caller's trace or starts one, as Envoy's tracer does for a traced listener.
     func beginTrace(_ config: TracingConfig) {
-        let incoming = TraceContext.extract(head.headers)
+        let incoming = ExchangeTracing.hasTraceHeaders(head.headers) ? TraceContext.extract(head.headers) : nil
         let context = incoming ?? TraceContext(traceHigh: worker.random64(), traceLow: worker.random64())
         let parentDecision = config.honourParent ? incoming?.sampled : nil
-        let sampled = parentDecision ?? (worker.random(below: 1_000_000) < config.samplingPerMillion)
+        let sampled = parentDecision ?? (Int(worker.random64() % 1_000_000) < config.samplingPerMillion)
         span = ActiveSpan(context: context, spanID: worker.random64(), sampled: sampled,
-                          startNanos: UInt64(AccessLogLine.wallMicros()) * 1000)
+                          startNanos: UInt64(AccessLogLine.wallMicros()) * 1000, continued: incoming != nil)
         traceID = context.traceIDHex
     }
 
     /// The upstream request carries the trace with this hop's span as its parent.
     func injectTrace(_ h: inout HTTPHeaders) {
         guard let s = span else { return }
+        guard s.continued else {
+            // No trace headers came in (hasTraceHeaders): nothing to replace.
+            h.add(name: "traceparent", value: s.context.traceparent(span: s.spanID, sampled: s.sampled))
+            return
+        }
         for name in TraceContext.headerNames { h.remove(name: name) }
         for (name, value) in s.context.headers(span: s.spanID, sampled: s.sampled) { h.add(name: name, value: value) }
     }
@@ -74,6 +81,20 @@ extension Exchange {
 }
 
 enum ExchangeTracing {
+    /// Whether any header is one a trace context travels in: one pass over the names, by length first, so a
+    /// request without any pays no lookups.
+    static func hasTraceHeaders(_ h: HTTPHeaders) -> Bool {
+        for (name, _) in h {
+            switch name.utf8.count {
+            case 2, 10, 11, 12, 17:
+                let lower = name.lowercased()
+                if TraceContext.headerNames.contains(lower) { return true }
+            default: continue
+            }
+        }
+        return false
+    }
+
     static func environment(_ name: String) -> String? {
         guard let v = getenv(name) else { return nil }
         return String(cString: v)

@@ -26,7 +26,7 @@ struct TCPLogState {
         e.downstreamRemote = remote
         e.downstreamLocal = local
         for l in logs where l.filter.map({ AccessLogLine.passes($0, e) }) ?? true {
-            worker.accessLogs.append(AccessLogLine.render(l.format, e), to: l.path)
+            worker.accessLogs.append(to: l.path) { out, clock in AccessLogLine.write(l.format, e, into: &out, clock: &clock) }
         }
     }
 }

@@ -66,11 +66,18 @@ public final class Worker: @unchecked Sendable {
     /// Writes buffered access log lines and hands buffered spans to the exporter now (at shutdown).
     public func flushTelemetry() {
         loop.preconditionInEventLoop()
-        accessLogs.flush()
+        accessLogs.flush(wait: true)
         spans.flush()
     }
 
-    func random64() -> UInt64 { UInt64.random(in: 1...UInt64.max, using: &rng) }
+    /// Trace and span ids and sampling draws: a fast generator seeded from the system's, so a request costs no
+    /// system call (ids need to be unique and unpredictable enough to sample by, not secret).
+    var ids = Xoshiro256()
+
+    func random64() -> UInt64 {
+        let v = ids.next()
+        return v == 0 ? 1 : v
+    }
 
     func random(below n: Int) -> Int {
         n <= 1 ? 0 : Int.random(in: 0..<n, using: &rng)

@@ -26,7 +26,26 @@ public struct TraceContext: Sendable, Equatable {
         self.b3 = b3
     }
 
-    public var traceIDHex: String { Hex.u64(traceHigh) + Hex.u64(traceLow) }
+    public var traceIDHex: String {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        Hex.append(traceHigh, to: &out)
+        Hex.append(traceLow, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `00-<trace>-<span>-<flags>`, formatted in one buffer.
+    public func traceparent(span: UInt64, sampled: Bool) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(55)
+        out.append(contentsOf: "00-".utf8)
+        Hex.append(traceHigh, to: &out)
+        Hex.append(traceLow, to: &out)
+        out.append(UInt8(ascii: "-"))
+        Hex.append(span, to: &out)
+        out.append(contentsOf: (sampled ? "-01" : "-00").utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// The caller's context: W3C first (as Envoy's OpenTelemetry tracer reads it), then B3; nil when there is none
     /// or it is malformed (a new trace starts, as the W3C spec says).
@@ -93,7 +112,7 @@ public struct TraceContext: Sendable, Equatable {
     /// `tracestate`) always, the caller's B3 style too.
     public func headers(span: UInt64, sampled: Bool) -> [(String, String)] {
         let id = traceIDHex
-        var out = [("traceparent", "00-\(id)-\(Hex.u64(span))-\(sampled ? "01" : "00")")]
+        var out = [("traceparent", traceparent(span: span, sampled: sampled))]
         if let s = traceState { out.append(("tracestate", s)) }
         switch b3 {
         case .b3Multi?:
@@ -115,6 +134,18 @@ public struct TraceContext: Sendable, Equatable {
 
 /// Lower-case hex of fixed-width ids.
 public enum Hex {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    /// 16 lower-case hex digits of `v`.
+    public static func append(_ v: UInt64, to out: inout [UInt8]) {
+        var shift: UInt64 = 60
+        while true {
+            out.append(digits[Int((v >> shift) & 0xF)])
+            if shift == 0 { break }
+            shift -= 4
+        }
+    }
+
     public static func u64(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
         return s.count == 16 ? s : String(repeating: "0", count: 16 - s.count) + s

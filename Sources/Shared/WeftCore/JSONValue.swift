@@ -90,8 +90,14 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    static func escape(_ s: String, into out: inout String) {
+    /// `s` as a JSON string, quotes included, appended to `out`.
+    public static func escape(_ s: String, into out: inout String) {
         out += "\""
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
