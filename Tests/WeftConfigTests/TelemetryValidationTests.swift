@@ -97,4 +97,24 @@ import WeftConfig
             .hasPrefix("extensionProviders[0].envoyFileAccessLog.logFormat.text:") == true)
         #expect(errors("defaultConfig: {tracing: {sampling: 101}}") == ["defaultConfig.tracing.sampling: must be between 0 and 100, got 101.0"])
     }
+
+    @Test func providersMustBeTheMeshsOfTheRightKind() throws {
+        let mesh = try MeshTelemetryConfig.decode(text: "extensionProviders: [{name: otel, opentelemetry: {service: c, port: 4317}}]", file: "m.yaml")
+        let rs = try ResourceDecoder.decode(text: """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: t, namespace: shop}
+            spec:
+              accessLogging: [{providers: [{name: envoy}, {name: otel}]}]
+              tracing: [{providers: [{name: nope}]}]
+              metrics: [{providers: [{name: prometheus}]}]
+            """, file: "t.yaml")
+        let found = ConfigSetValidator.validate(rs, telemetryProviders: mesh.providerKinds).map { "\($0.path): \($0.message)" }
+        #expect(found == [
+            "spec.accessLogging[0].providers[1].name: 'otel' is not a access log provider (access log providers: envoy; see weft control --mesh-config)",
+            "spec.tracing[0].providers[0].name: no provider is named 'nope' (tracing providers: otel; see weft control --mesh-config)",
+        ])
+        #expect(ConfigSetValidator.validate(rs).isEmpty, "without the mesh's providers (weft validate) names are not checked")
+    }
 }
+

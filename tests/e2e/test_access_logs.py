@@ -66,6 +66,9 @@ def test_access_logs_text_and_json_switched_by_telemetry(make_mesh, dataplane, t
     ups = mesh.reviews(("v1",))
     envoy = mesh.start_envoy()
     mesh.wait_routing(REVIEWS, "v1")
+    # A Telemetry naming a provider the mesh does not have is refused, with the field.
+    bad = mesh.apply(_telemetry("default", "  - providers:\n    - name: nope\n", name="bad"), check=False)
+    assert bad.returncode != 0 and "spec.accessLogging[0].providers[0].name: no provider is named 'nope'" in bad.stderr, bad.stderr
     # Nothing is logged before a Telemetry names a provider (Istio: no default access log).
     quiet = uuid.uuid4().hex
     assert mesh.request(REVIEWS, f"/quiet/{quiet}").status_code == 200

@@ -70,7 +70,8 @@ public struct ControlPlane: Sendable {
         logger.info("mesh CA ready", metadata: ["origin": "\(ca.authority.origin)", "trust-domain": "\(ca.trustDomain)"])
         let tokens = try APITokens.make(config.security, dataDirectory: config.dataDirectory)
         if tokens == nil { logger.warning("--insecure: the API takes requests without a token from anyone who can reach it") }
-        let registry = try MeshRegistry(store: config.dataDirectory.map { FileStore(directory: $0) }, clock: clock)
+        let registry = try MeshRegistry(store: config.dataDirectory.map { FileStore(directory: $0) }, clock: clock,
+                                        telemetryProviders: config.meshTelemetry.providerKinds)
         for d in config.declared { registry.declare(namespace: d.namespace, services: d.services) }
         let folder = config.configDirectory.map { ConfigFolder(directory: $0) }
         if let folder { reload(folder, registry) }

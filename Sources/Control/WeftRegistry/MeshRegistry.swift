@@ -17,6 +17,8 @@ public final class MeshRegistry: Sendable {
         /// Services once declared by registration, by namespace: they stay declared when their workloads leave.
         var rememberedServices: [String: [RegisteredService]] = [:]
         var version = 0
+        /// The mesh's telemetry providers by kind, which Telemetry resources must name (nil: not checked).
+        var telemetryProviders: [String: MeshTelemetryConfig.ProviderKind]?
 
         mutating func remember(_ w: RegisteredWorkload) {
             for svc in w.services where !(rememberedServices[w.namespace] ?? []).contains(where: { $0.name == svc.name && $0.port == svc.port }) {
@@ -47,7 +49,7 @@ public final class MeshRegistry: Sendable {
         var extraHosts: Set<String> { meshWorkloads.reduce(into: []) { $0.formUnion($1.declaredHosts) } }
 
         func problems(_ resources: [Resource]) -> Set<Diagnostic> {
-            Set(ConfigSetValidator.validate(resources, extraHosts: extraHosts))
+            Set(ConfigSetValidator.validate(resources, extraHosts: extraHosts, telemetryProviders: telemetryProviders))
         }
     }
 
@@ -62,13 +64,16 @@ public final class MeshRegistry: Sendable {
     let changed: AsyncStream<Void>.Continuation
 
     /// `store` nil keeps nothing across restarts (a MemoryStore of this registry's own).
-    public init(store: (any RegistryStore)?, clock: any WallClock) throws {
+    /// `telemetryProviders`: the mesh's providers by kind (`--mesh-config`); a Telemetry naming another is refused.
+    public init(store: (any RegistryStore)?, clock: any WallClock,
+                telemetryProviders: [String: MeshTelemetryConfig.ProviderKind]? = nil) throws {
         self.store = store ?? MemoryStore()
         self.clock = clock
         (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         let saved = try self.store.load()
         let now = clock.now()
         state.withLock { s in
+            s.telemetryProviders = telemetryProviders
             for r in saved.resources { s.apiResources[r.key] = r }
             s.storeErrors = saved.refused
             for var w in saved.workloads {

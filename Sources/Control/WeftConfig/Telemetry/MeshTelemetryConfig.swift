@@ -29,6 +29,22 @@ public struct MeshTelemetryConfig: Hashable, Sendable {
 
     /// Providers by name, the built-in `envoy` and `prometheus` included.
     public var providers: [String: Provider]
+
+    /// What a provider serves: the Telemetry section that may name it.
+    public enum ProviderKind: String, Sendable {
+        case accessLog = "access log", tracing, metrics
+    }
+
+    /// Every provider's kind, for checking the names Telemetry resources use.
+    public var providerKinds: [String: ProviderKind] {
+        providers.mapValues { p in
+            switch p {
+            case .fileAccessLog: return .accessLog
+            case .openTelemetry: return .tracing
+            case .prometheus: return .metrics
+            }
+        }
+    }
     public var defaultAccessLogging: [String] = []
     public var defaultTracing: [String] = []
     public var enableTracing = true

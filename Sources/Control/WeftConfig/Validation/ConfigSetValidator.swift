@@ -1,9 +1,11 @@
 import WeftCore
 
 /// Checks a whole set of resources together: names unique, references (hosts, subsets) defined, no two
-/// routes for one host. `extraHosts` are the hosts that registered workloads declare.
+/// routes for one host. `extraHosts` are the hosts that registered workloads declare; `telemetryProviders`, the
+/// mesh's providers by kind (nil: not known here, as in `weft validate`), which Telemetry resources must name.
 public enum ConfigSetValidator {
-    public static func validate(_ resources: [Resource], extraHosts: Set<String> = []) -> [Diagnostic] {
+    public static func validate(_ resources: [Resource], extraHosts: Set<String> = [],
+                                telemetryProviders: [String: MeshTelemetryConfig.ProviderKind]? = nil) -> [Diagnostic] {
         var out: [Diagnostic] = []
         func error(_ r: Resource, _ path: String, _ msg: String) {
             out.append(Diagnostic(file: r.source, resource: r.key.description, path: path, message: msg))
@@ -78,6 +80,26 @@ public enum ConfigSetValidator {
             }
             for (i, route) in rl.routes.enumerated() where !names.contains(route) {
                 error(r, "spec.routes[\(i)]", "no http route named '\(route)' in the VirtualService for \(host)")
+            }
+        }
+        if let providers = telemetryProviders {
+            for r in resources {
+                guard case let .telemetry(t) = r.spec else { continue }
+                let sections: [(String, MeshTelemetryConfig.ProviderKind, [[String]])] = [
+                    ("accessLogging", .accessLog, (t.accessLogging ?? []).map(\.providers)),
+                    ("tracing", .tracing, (t.tracing ?? []).map(\.providers)),
+                    ("metrics", .metrics, (t.metrics ?? []).map(\.providers)),
+                ]
+                for (section, kind, entries) in sections {
+                    for (i, names) in entries.enumerated() {
+                        for (j, n) in names.enumerated() where providers[n] != kind {
+                            let known = providers.filter { $0.value == kind }.keys.sorted().joined(separator: ", ")
+                            let why = providers[n] == nil ? "no provider is named '\(n)'" : "'\(n)' is not a \(kind.rawValue) provider"
+                            error(r, "spec.\(section)[\(i)].providers[\(j)].name",
+                                  "\(why) (\(kind.rawValue) providers: \(known.isEmpty ? "none" : known); see weft control --mesh-config)")
+                        }
+                    }
+                }
             }
         }
         return out

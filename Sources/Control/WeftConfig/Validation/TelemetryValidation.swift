@@ -10,7 +10,6 @@ extension ResourceValidator {
             if let e = a.filter, case let .failure(err) = LogFilter.parse(e) {
                 c.error("\(at).filter.expression", "\(err.message) (in '\(e)')")
             }
-            if a.providers.count > 1 { c.error("\(at).providers", "at most one provider per entry (use one entry per provider)") }
         }
         for (i, tr) in (t.tracing ?? []).enumerated() {
             let at = "spec.tracing[\(i)]"
