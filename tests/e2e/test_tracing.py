@@ -8,7 +8,6 @@ and an upstream decision to sample is honoured at 0%. OTLP over HTTP/protobuf wo
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -140,21 +139,14 @@ def test_tracing_chain_continues_and_samples(make_mesh, dataplane, tmp_path):
 
         # 0%: no new traces; an upstream decision to sample still holds.
         m.apply(_sampling(0))
-        def off():
-            before = len(receiver.spans())
-            tid = uuid.uuid4().hex
-            front.request("reviews:9080", "/", headers={"x-request-id": tid})
-            time.sleep(0.5)
-            return tid, before
-        wait_until(lambda: m.resources("Telemetry"), 5, 0.1, desc="Telemetry stored")
-        time.sleep(2)  # the proxies take the new sampling
+        m.wait_synced()  # every sidecar took the new sampling
         unsampled = [uuid.uuid4().hex for _ in range(20)]
         for u in unsampled:
             assert front.request("reviews:9080", "/", headers={"x-request-id": u}).status_code == 200
         forced = uuid.uuid4().hex
         assert front.request("reviews:9080", "/", headers={"traceparent": f"00-{forced}-{parent}-01"}).status_code == 200
+        # Once all four hops' spans of this later request arrived, every sidecar has exported past the unsampled ones.
         wait_until(lambda: len(_by_trace(receiver.spans(), forced)) >= 4, 20, 0.3, desc="the caller-sampled trace at 0%")
-        time.sleep(1)
         leaked = [s for s in receiver.spans() if s["attributes"].get("guid:x-request-id") in unsampled]
         assert not leaked, f"{len(leaked)} spans exported at 0% sampling"
         relay.stop()

@@ -5,7 +5,6 @@ import WeftConfig
 /// `selector` or `targetRefs` to the workloads it selects. For each section (`accessLogging`, `tracing`,
 /// `metrics`) the most specific resource that sets it wins; where none does, the mesh defaults apply.
 public struct TelemetryPolicies: Sendable {
-    public var rootNamespace = "istio-system"
     public var mesh = MeshTelemetryConfig.standard
     var resources: [AccessPolicies.Named<Telemetry>] = []
 
